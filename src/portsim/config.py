@@ -1,0 +1,345 @@
+"""Run settings and scenarios: pydantic models, TOML loading, overlays.
+
+A run config (``configs/*.toml``) names the book, the model choices, the simulation size and
+the risk levels. A scenario (``scenarios/*.toml``) overlays economic assumptions on it. Errors
+name the file, the key and its line, the rule and a fix, and list every problem at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from portsim.errors import ConfigError, Problem
+
+__all__ = [
+    "BookConfig",
+    "CorrelationConfig",
+    "ModelConfig",
+    "PdMultiplier",
+    "RiskConfig",
+    "RunConfig",
+    "ScenarioConfig",
+    "SimulationConfig",
+    "apply_scenario",
+    "config_hash",
+    "load_config",
+    "load_scenario",
+]
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class BookConfig(_Strict):
+    """Where the customers table is and how to read it."""
+
+    path: str | None = Field(
+        default=None, description="customers table (.csv, .parquet, .xlsx), relative to the config"
+    )
+    ratings: dict[str, Fraction] | None = Field(
+        default=None, description="rating grade → 1-year probability of default"
+    )
+    sectors: list[str] | None = Field(
+        default=None, description="allowed sectors; a book sector outside it is an error"
+    )
+    currency: str = "EUR"
+
+
+class CorrelationConfig(_Strict):
+    """Correlation between the systematic factors.
+
+    Every pair of factors gets ``default``; ``pairs`` overrides named pairs
+    (``"construction|retail" = 0.7``); ``matrix`` with ``factors`` gives the whole matrix.
+    """
+
+    default: float = Field(default=0.5, ge=-1.0, le=1.0)
+    pairs: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(default_factory=dict)
+    factors: list[str] | None = None
+    matrix: list[list[float]] | None = None
+    repair: bool = Field(
+        default=False, description="replace a non-PSD matrix by the nearest PSD one, with a warning"
+    )
+
+    @model_validator(mode="after")
+    def _matrix_needs_names(self) -> CorrelationConfig:
+        if (self.matrix is None) != (self.factors is None):
+            raise ValueError("give both 'factors' and 'matrix', or neither")
+        return self
+
+
+class ModelConfig(_Strict):
+    """Model choices."""
+
+    horizon_years: float = Field(default=1.0, gt=0.0, le=30.0)
+    factors: Literal["sector", "sector_country", "single"] = "sector"
+    copula: Literal["gaussian", "student_t"] = "gaussian"
+    dof: float | None = Field(default=None, gt=2.0, description="t-copula degrees of freedom")
+    asset_correlation: Literal["basel"] | Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default="basel",
+        description="asset correlation R for customers without one: 'basel' or a number",
+    )
+    lgd_factor_sensitivity: float = Field(
+        default=0.0, ge=0.0, le=5.0, description="PD–LGD link: LGD mean rises when the factor falls"
+    )
+    correlation: CorrelationConfig = Field(default_factory=CorrelationConfig)
+
+    @model_validator(mode="after")
+    def _dof_with_t(self) -> ModelConfig:
+        if self.copula == "student_t" and self.dof is None:
+            raise ValueError("copula = 'student_t' needs 'dof' (degrees of freedom, e.g. dof = 8)")
+        return self
+
+
+class SimulationConfig(_Strict):
+    """Monte Carlo size, seed and execution."""
+
+    paths: int = Field(default=100_000, ge=1, le=10**9)
+    seed: int = Field(default=20261128, ge=0)
+    chunk_paths: int = Field(default=8192, ge=1, le=10**7)
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    kernel: Literal["auto", "grouped", "per_customer"] = "auto"
+
+
+class RiskConfig(_Strict):
+    """Risk measures to report."""
+
+    levels: list[Annotated[float, Field(gt=0.0, lt=1.0)]] = Field(
+        default_factory=lambda: [0.95, 0.99, 0.995, 0.999]
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _sorted_unique(cls, v: list[float]) -> list[float]:
+        return sorted(set(v))
+
+
+class OutputConfig(_Strict):
+    """Where run folders go: relative to the working directory, as a user expects."""
+
+    dir: str = "runs"
+
+
+class PdMultiplier(_Strict):
+    """Multipliers on the 1-year PD; the product of all that apply, capped at 1."""
+
+    global_: float = Field(default=1.0, ge=0.0, alias="global")
+    sector: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
+    country: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
+    rating: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ScenarioConfig(_Strict):
+    """Economic assumptions overlaid on a run."""
+
+    name: str = "baseline"
+    description: str = ""
+    pd_multiplier: PdMultiplier = Field(default_factory=PdMultiplier)
+
+
+class RunConfig(_Strict):
+    """Everything a run needs."""
+
+    name: str = "run"
+    description: str = ""
+    book: BookConfig = Field(default_factory=BookConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
+    base_dir: str = Field(default=".", description="folder relative paths are resolved against")
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, resolved against the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def with_updates(self, **sections: dict[str, Any]) -> RunConfig:
+        """A copy with some keys of some sections replaced, validated again."""
+        data = self.model_dump(by_alias=True)
+        for sec, upd in sections.items():
+            if isinstance(data.get(sec), dict):
+                data[sec] = {**data[sec], **upd}
+            else:
+                data[sec] = upd
+        return RunConfig.model_validate(data)
+
+
+def config_hash(config: RunConfig) -> str:
+    """SHA-256 of the resolved config (without its folder), for provenance."""
+    data = config.model_dump(by_alias=True, exclude={"base_dir"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------- loading
+
+def _read_toml(path: Path, kind: str) -> tuple[dict[str, Any], str]:
+    if not path.exists():
+        raise ConfigError([Problem(str(path), "", f"{kind} file not found")])
+    text = path.read_text(encoding="utf-8")
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        where = f"{path} line {m.group(1)}" if m else str(path)
+        raise ConfigError([Problem(where, "", f"is not valid TOML ({exc})")]) from None
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _key_line(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """1-based line of the TOML key at ``loc`` (best effort), else the line of its table."""
+    keys = [str(k) for k in loc if not isinstance(k, int)]
+    table: list[str] = []
+    best: int | None = None
+    header = re.compile(r"^\s*\[+\s*([^\]]+?)\s*\]+")
+    keyre = re.compile(r'^\s*("?)([A-Za-z0-9_\-.| ]+?)\1\s*=')
+    for no, line in enumerate(text.splitlines(), start=1):
+        h = header.match(line)
+        if h:
+            table = [t.strip().strip('"') for t in h.group(1).split(".")]
+            if table == keys:
+                best = best or no
+            continue
+        k = keyre.match(line)
+        if k:
+            path = table + [t.strip().strip('"') for t in k.group(2).split(".")]
+            if path == keys:
+                return no
+            if keys[: len(path)] == path and best is None:
+                best = no
+    return best
+
+
+def _problems_from_validation(
+    exc: ValidationError, text: str, path: Path, model: type[BaseModel]
+) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        keys = [str(k) for k in loc if not isinstance(k, int)]
+        line = _key_line(text, loc) if text else None
+        where = f"{path} line {line}" if line else str(path)
+        dotted = ".".join(keys) or "(top level)"
+        value = err.get("input")
+        fix = ""
+        if err["type"] == "extra_forbidden":
+            known = _known_keys(model, keys[:-1])
+            close = difflib.get_close_matches(keys[-1], known, n=1)
+            fix = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+            problems.append(Problem(where, f"'{dotted}'", "is not a known key", fix))
+            continue
+        shown = "" if isinstance(value, dict) else f"={value!r}"
+        msg = err["msg"].removeprefix("Value error, ")
+        problems.append(Problem(where, f"{dotted}{shown}", msg, fix))
+    return problems
+
+
+def _known_keys(model: type[BaseModel], keys: list[str]) -> list[str]:
+    m: Any = model
+    for k in keys:
+        field = m.model_fields.get(k) or next(
+            (f for f in m.model_fields.values() if f.alias == k), None
+        )
+        if field is None:
+            return []
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            m = ann
+        else:
+            return []
+    return sorted(f.alias or n for n, f in m.model_fields.items() if n != "base_dir")
+
+
+def load_scenario(path: str | Path, sectors: list[str] | None = None) -> ScenarioConfig:
+    """Read a scenario file (TOML), following ``extends`` to its parent in the same folder."""
+    path = Path(path)
+    data, text = _read_toml(path, "scenario")
+    seen = {path.resolve()}
+    while "extends" in data:
+        parent_name = str(data.pop("extends"))
+        parent = (path.parent / parent_name).with_suffix(".toml")
+        if parent.resolve() in seen:
+            raise ConfigError([Problem(str(path), f"extends={parent_name!r}", "is circular")])
+        seen.add(parent.resolve())
+        pdata, _ = _read_toml(parent, "scenario")
+        data = _deep_merge(pdata, data)  # the parent's own 'extends' continues the chain
+    try:
+        scen = ScenarioConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems_from_validation(exc, text, path, ScenarioConfig)) from None
+    if sectors is not None:
+        bad = [s for s in scen.pd_multiplier.sector if s not in sectors]
+        if bad:
+            probs = []
+            for s in bad:
+                close = difflib.get_close_matches(s, sectors, n=1)
+                line = _key_line(text, ("pd_multiplier", "sector", s))
+                probs.append(
+                    Problem(
+                        f"{path} line {line}" if line else str(path),
+                        f"pd_multiplier.sector.{s}",
+                        "is not a sector of the book",
+                        f"did you mean '{close[0]}'?" if close else f"sectors: {', '.join(sectors)}",
+                    )
+                )
+            raise ConfigError(probs)
+    return scen
+
+
+def load_config(path: str | Path, scenario: str | Path | None = None) -> RunConfig:
+    """Read a run config (TOML), following ``extends``, and overlay a scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The run config, e.g. ``configs/example.toml``.
+    scenario : str or Path, optional
+        A scenario file whose assumptions replace the config's ``[scenario]`` table.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem with file, key, line, rule and fix.
+    """
+    path = Path(path)
+    data, text = _read_toml(path, "config")
+    if "extends" in data:
+        parent = path.parent / str(data.pop("extends"))
+        pdata, _ = _read_toml(parent, "config")
+        pdata.pop("extends", None)
+        data = _deep_merge(pdata, data)
+    data.setdefault("base_dir", str(path.resolve().parent))
+    try:
+        cfg = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems_from_validation(exc, text, path, RunConfig)) from None
+    if scenario is not None:
+        cfg = apply_scenario(cfg, load_scenario(scenario, cfg.book.sectors))
+    return cfg
+
+
+def apply_scenario(config: RunConfig, scenario: ScenarioConfig) -> RunConfig:
+    """The config with its scenario replaced."""
+    return config.model_copy(update={"scenario": scenario})
