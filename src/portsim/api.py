@@ -20,7 +20,7 @@ import xarray as xr
 from portsim import __version__
 from portsim.book import Book, read_book
 from portsim.config import RunConfig, config_hash
-from portsim.engine import SimOutput, simulate
+from portsim.engine import ChunkStore, SimOutput, simulate
 from portsim.errors import ConfigError, Problem
 from portsim.results import build_dataset, risk_metrics
 from portsim.scenario import ModelInputs, build_inputs
@@ -71,7 +71,10 @@ def run(
     paths: int | None = None,
     seed: int | None = None,
     threads: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    store: ChunkStore | None = None,
 ) -> xr.Dataset:
     """Simulate a config and return the results Dataset.
 
@@ -82,9 +85,18 @@ def run(
     book : Book, optional
         Use this book instead of reading ``config.book.path``.
     paths, seed, threads : int, optional
-        Override the config's ``[simulation]`` values.
+        Override the config's ``[simulation]`` values (``threads``: in-process runs only).
+    workers : int, optional
+        Run on a local Dask cluster of this many worker processes (needs
+        ``pip install 'portsim[distributed]'``); see :mod:`portsim.distributed`.
+    scheduler : str, optional
+        Run on the Dask cluster whose scheduler is at this address, e.g. ``"tcp://host:8786"``.
+        Without ``workers`` or ``scheduler`` the run stays in-process. The result is the same.
     progress : callable(done, total), optional
         Called after each chunk.
+    store : ChunkStore, optional
+        Finished chunks are loaded from it and new ones saved to it (a run folder's
+        checkpoint, :class:`portsim.checkpoint.Checkpoint`).
 
     Returns
     -------
@@ -93,15 +105,34 @@ def run(
         ``units``/``long_name`` attrs and provenance attrs; see :func:`summarize`.
     """
     sim = config.simulation
+    if threads is not None and (workers is not None or scheduler is not None):
+        raise ValueError("threads is for in-process runs; a Dask worker runs one thread")
     book, inputs = prepare(config, book)
-    out = simulate(
-        inputs,
-        n_paths=paths if paths is not None else sim.paths,
-        seed=seed if seed is not None else sim.seed,
-        chunk_paths=sim.chunk_paths,
-        threads=threads if threads is not None else sim.threads,
-        progress=progress,
-    )
+    if workers is not None or scheduler is not None:
+        from portsim.distributed import simulate_distributed
+
+        out = simulate_distributed(
+            inputs,
+            n_paths=paths if paths is not None else sim.paths,
+            seed=seed if seed is not None else sim.seed,
+            chunk_paths=sim.chunk_paths,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            series_budget_mb=config.output.series_budget_mb,
+            store=store,
+        )
+    else:
+        out = simulate(
+            inputs,
+            n_paths=paths if paths is not None else sim.paths,
+            seed=seed if seed is not None else sim.seed,
+            chunk_paths=sim.chunk_paths,
+            threads=threads if threads is not None else sim.threads,
+            progress=progress,
+            series_budget_mb=config.output.series_budget_mb,
+            store=store,
+        )
     ds = build_dataset(out, inputs, currency=config.book.currency,
                        provenance=_provenance(config, book, inputs, out))
     ds.attrs["simulate_seconds"] = out.timings.get("simulate_seconds", float("nan"))

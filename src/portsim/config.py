@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,13 +22,17 @@ from portsim.errors import ConfigError, Problem
 
 __all__ = [
     "BookConfig",
+    "CompanyConfig",
     "CorrelationConfig",
+    "DelayConfig",
+    "DelayParams",
     "ModelConfig",
     "PdMultiplier",
     "RiskConfig",
     "RunConfig",
     "ScenarioConfig",
     "SimulationConfig",
+    "TimelineConfig",
     "apply_scenario",
     "config_hash",
     "load_config",
@@ -54,6 +59,9 @@ class BookConfig(_Strict):
         default=None, description="allowed sectors; a book sector outside it is an error"
     )
     currency: str = "EUR"
+    invoices: str | None = Field(
+        default=None, description="open invoices table at the as-of date (optional)"
+    )
 
 
 class CorrelationConfig(_Strict):
@@ -124,10 +132,87 @@ class RiskConfig(_Strict):
         return sorted(set(v))
 
 
+class TimelineConfig(_Strict):
+    """The invoice-by-invoice timeline over the horizon (turns on collections and cash)."""
+
+    as_of: date = Field(description="as-of date: open invoices are those unpaid on this day")
+    horizon_months: int = Field(default=12, ge=1, le=120)
+    period: Literal["month", "week"] = "month"
+    invoice_frequency: Literal["monthly", "weekly", "daily"] = Field(
+        default="monthly", description="how often forward sales are invoiced"
+    )
+    seasonality: list[Annotated[float, Field(ge=0.0)]] | None = Field(
+        default=None, description="12 monthly sales weights (January first), mean 1"
+    )
+    protracted_default_days: int = Field(
+        default=90, ge=0, le=720, description="an invoice unpaid this long after due is a "
+        "protracted default"
+    )
+    recovery_lag_days: int = Field(default=180, ge=0, le=3650)
+
+    @field_validator("seasonality")
+    @classmethod
+    def _twelve(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None:
+            if len(v) != 12:
+                raise ValueError(f"needs 12 monthly weights, got {len(v)}")
+            if sum(v) <= 0:
+                raise ValueError("weights must not all be zero")
+        return v
+
+
+class DelayParams(_Strict):
+    """Payment-delay parameters in days (beyond the due date)."""
+
+    mean_days: float | None = Field(default=None, ge=-365.0, le=730.0)
+    sd_days: float | None = Field(default=None, ge=0.0, le=365.0)
+    noise_days: float | None = Field(default=None, ge=0.0, le=365.0)
+
+
+class DelayConfig(_Strict):
+    """Payment delays: delay = propensity + invoice noise, lengthened by a bad factor.
+
+    A customer's propensity on a path is ``mean_days + sd_days·η − factor_sensitivity_days·Y``
+    (η ~ N(0, 1) per customer and path, Y the customer's systematic factor); each invoice adds
+    noise with standard deviation ``noise_days``. Values come from the book's
+    ``delay_mean_days``/``delay_sd_days``/``delay_noise_days`` columns where given, else from
+    ``rating`` overrides, else ``sector`` overrides, else these defaults.
+    """
+
+    mean_days: float = Field(default=10.0, ge=-365.0, le=730.0)
+    sd_days: float = Field(default=5.0, ge=0.0, le=365.0)
+    noise_days: float = Field(default=5.0, ge=0.0, le=365.0)
+    factor_sensitivity_days: float = Field(default=5.0, ge=0.0, le=365.0)
+    shift_days: float = Field(default=0.0, ge=-365.0, le=730.0,
+                              description="added to every delay (scenarios)")
+    multiplier: float = Field(default=1.0, ge=0.0, le=10.0,
+                              description="multiplies every propensity mean (scenarios)")
+    sector: dict[str, DelayParams] = Field(default_factory=dict)
+    rating: dict[str, DelayParams] = Field(default_factory=dict)
+
+
+class CompanyConfig(_Strict):
+    """The company's cash profile (money in book currency, per month where stated)."""
+
+    opening_cash: float = 0.0
+    credit_line: float = Field(default=0.0, ge=0.0)
+    min_cash_buffer: float = Field(default=0.0, ge=0.0)
+    fixed_outflows_monthly: float = Field(default=0.0, ge=0.0)
+    other_receipts_monthly: float = Field(default=0.0, ge=0.0)
+    cogs_share: Fraction = Field(default=0.7, description="cost of goods as a share of sales")
+    dpo_days: int = Field(default=45, ge=0, le=365, description="days payable outstanding")
+    dio_days: float = Field(default=40.0, ge=0.0, le=730.0,
+                            description="days inventory outstanding")
+
+
 class OutputConfig(_Strict):
     """Where run folders go: relative to the working directory, as a user expects."""
 
     dir: str = "runs"
+    series_budget_mb: float = Field(
+        default=256.0, gt=0.0, description="memory for per-path × period series; beyond it a "
+        "fixed subsample of paths is kept for the fan charts"
+    )
 
 
 class PdMultiplier(_Strict):
@@ -159,8 +244,18 @@ class RunConfig(_Strict):
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    timeline: TimelineConfig | None = None
+    delays: DelayConfig = Field(default_factory=DelayConfig)
+    company: CompanyConfig = Field(default_factory=CompanyConfig)
     scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
     base_dir: str = Field(default=".", description="folder relative paths are resolved against")
+
+    @model_validator(mode="after")
+    def _one_horizon(self) -> RunConfig:
+        if self.timeline is not None and "horizon_years" in self.model.model_fields_set:
+            raise ValueError("with a [timeline] the horizon is timeline.horizon_months; "
+                             "remove model.horizon_years")
+        return self
 
     def resolve(self, path: str) -> Path:
         """A path from the config, resolved against the config file's folder."""
@@ -180,7 +275,7 @@ class RunConfig(_Strict):
 
 def config_hash(config: RunConfig) -> str:
     """SHA-256 of the resolved config (without its folder), for provenance."""
-    data = config.model_dump(by_alias=True, exclude={"base_dir"})
+    data = config.model_dump(mode="json", by_alias=True, exclude={"base_dir"})
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -301,7 +396,8 @@ def load_scenario(path: str | Path, sectors: list[str] | None = None) -> Scenari
                         f"{path} line {line}" if line else str(path),
                         f"pd_multiplier.sector.{s}",
                         "is not a sector of the book",
-                        f"did you mean '{close[0]}'?" if close else f"sectors: {', '.join(sectors)}",
+                        f"did you mean '{close[0]}'?" if close
+                        else f"sectors: {', '.join(sectors)}",
                     )
                 )
             raise ConfigError(probs)

@@ -13,17 +13,29 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
-from portsim import kernels
-from portsim.rng import STREAM_DEFAULT, STREAM_LGD, path_states
+from portsim import kernels, timeline_kernels
+from portsim.cash import FLOWS, PATH_SCALARS, SERIES, TIMELINE_SCALARS, cash_paths
+from portsim.rng import STREAM_DEFAULT, STREAM_DELAY, STREAM_LGD, path_states
 from portsim.scenario import ModelInputs
 
-__all__ = ["ChunkResult", "SimOutput", "chunk_ranges", "run_chunk", "simulate", "warmup"]
+__all__ = [
+    "FLOWS",
+    "TIMELINE_SCALARS",
+    "ChunkResult",
+    "ChunkStore",
+    "SimOutput",
+    "chunk_ranges",
+    "run_chunk",
+    "simulate",
+    "warmup",
+]
 
 
 @dataclass
@@ -39,6 +51,11 @@ class ChunkResult:
     customer_loss: np.ndarray  # (n,) summed over the chunk's paths
     customer_n_defaults: np.ndarray  # (n,) int64
     seconds: float = 0.0
+    # timeline runs only
+    timeline_scalars: np.ndarray | None = None  # (m, len(TIMELINE_SCALARS))
+    series: np.ndarray | None = None  # (len(SERIES), m, P) float32
+    flow_sum: np.ndarray | None = None  # (len(FLOWS), P)
+    flow_sumsq: np.ndarray | None = None  # (len(FLOWS), P)
 
 
 @dataclass
@@ -56,6 +73,11 @@ class SimOutput:
     kernel: str
     chunk_paths: int
     timings: dict[str, float] = field(default_factory=dict)
+    timeline_scalars: np.ndarray | None = None  # (n_paths, len(TIMELINE_SCALARS))
+    series: np.ndarray | None = None  # (len(SERIES), n_kept, P) float32
+    series_paths: np.ndarray | None = None  # (n_kept,) path indices kept in ``series``
+    flow_sum: np.ndarray | None = None
+    flow_sumsq: np.ndarray | None = None
 
 
 def chunk_ranges(n_paths: int, chunk_paths: int) -> list[tuple[int, int]]:
@@ -84,7 +106,9 @@ def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkRes
     outs = (res.loss, res.n_defaults, res.sector_loss, res.sector_n_defaults,
             res.customer_loss, res.customer_n_defaults)
     x = inputs
-    if x.kernel == "grouped":
+    if x.timeline is not None:
+        _run_timeline(x, seed, start, stop, states, lgd_states, res, outs)
+    elif x.kernel == "grouped":
         kernels.default_losses_grouped(
             states, lgd_states, x.chol, x.dof, x.group, x.group_factor, x.group_loading,
             x.group_idio, x.group_threshold, x.factor, x.exposure, x.lgd_mean, x.lgd_probit,
@@ -99,6 +123,54 @@ def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkRes
     return res
 
 
+def _run_timeline(
+    x: ModelInputs, seed: int, start: int, stop: int, states: np.ndarray,
+    lgd_states: np.ndarray, res: ChunkResult, outs: tuple[np.ndarray, ...],
+) -> None:
+    tl = x.timeline
+    assert tl is not None
+    m = stop - start
+    n_p = tl.n_periods
+    flows = np.zeros((5, m, n_p))
+    written_off, recovered, issued_stop, supplier_stop, protracted = flows
+    collected_open = np.zeros((m, n_p + 1))  # last column: still open after the horizon
+    still_open = np.zeros(m)
+    pending = np.zeros(m)
+    n_prot = np.zeros(m, dtype=np.int64)
+    delay_states = path_states(seed, start, stop, STREAM_DELAY)
+    timeline_kernels.timeline_paths(
+        states, lgd_states, delay_states, x.chol, x.dof, x.kernel == "grouped",
+        x.group, x.group_factor, x.group_loading, x.group_idio, x.group_threshold,
+        x.factor, x.loading, x.idio, x.threshold, x.hazard,
+        x.lgd_mean, x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector,
+        tl.n_days, tl.period_of_day, tl.inv_start, tl.inv_amount, tl.inv_issue, tl.inv_due,
+        tl.delay_mean, tl.delay_sd, tl.delay_noise, tl.delay_factor_days, tl.noise_table,
+        tl.protracted_days, tl.recovery_lag_days, tl.dpo_days, tl.cogs_share,
+        *outs, collected_open, written_off, recovered, issued_stop, supplier_stop, protracted,
+        still_open, pending, n_prot,
+    )
+    collected = collected_open[:, :n_p]
+    cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop)
+    scalars = {
+        "still_open": still_open, "recovery_pending": pending, "n_protracted": n_prot,
+        "protracted_amount": protracted.sum(axis=1), "written_off": written_off.sum(axis=1),
+        "collected": collected.sum(axis=1), **{k: cash[k] for k in PATH_SCALARS},
+    }
+    res.timeline_scalars = np.stack(
+        [np.asarray(scalars[k], dtype=float) for k in TIMELINE_SCALARS], axis=1
+    )
+    res.series = np.stack([cash["cash"], cash["receivables"]]).astype(np.float32)
+    per_flow = np.stack([cash["invoiced"], collected, written_off, recovered, protracted,
+                         tl.planned_supplier[None, :] - supplier_stop])
+    res.flow_sum = per_flow.sum(axis=1)
+    res.flow_sumsq = (per_flow**2).sum(axis=1)
+
+
+def _require(*arrays: np.ndarray | None) -> None:
+    if any(a is None for a in arrays):
+        raise ValueError("a timeline run's chunk result lacks its timeline outputs")
+
+
 def default_threads() -> int:
     """Threads to use when none are given: the CPUs this process may run on."""
     try:
@@ -109,7 +181,7 @@ def default_threads() -> int:
 
 def _run_local(
     inputs: ModelInputs, seed: int, ranges: list[tuple[int, int]], threads: int
-) -> Iterator[ChunkResult]:
+) -> Generator[ChunkResult, None, None]:
     if threads == 1 or len(ranges) == 1:
         for a, b in ranges:
             yield run_chunk(inputs, seed, a, b)
@@ -124,6 +196,38 @@ def _run_local(
                 f.cancel()
 
 
+class ChunkStore(Protocol):
+    """Where finished chunks are kept, by chunk start (a run folder's checkpoint)."""
+
+    def done(self) -> set[int]:
+        """Starts of the chunks already kept."""
+
+    def load(self, start: int) -> ChunkResult:
+        """The kept chunk that starts at path ``start``."""
+
+    def save(self, result: ChunkResult) -> None:
+        """Keep a finished chunk."""
+
+
+def _with_store(
+    inputs: ModelInputs, seed: int, ranges: list[tuple[int, int]], threads: int,
+    store: ChunkStore,
+) -> Generator[ChunkResult, None, None]:
+    """Chunks in order: kept ones loaded, the others computed and kept as they are gathered."""
+    kept = store.done()
+    fresh = _run_local(inputs, seed, [r for r in ranges if r[0] not in kept], threads)
+    try:
+        for a, _ in ranges:
+            if a in kept:
+                yield store.load(a)
+            else:
+                result = next(fresh)
+                store.save(result)
+                yield result
+    finally:
+        fresh.close()
+
+
 def assemble(
     inputs: ModelInputs,
     results: Iterator[ChunkResult] | list[ChunkResult],
@@ -132,8 +236,13 @@ def assemble(
     seed: int,
     chunk_paths: int,
     progress: Callable[[int, int], None] | None = None,
+    series_budget_mb: float = 256.0,
 ) -> SimOutput:
-    """Gather chunk results (in chunk order) into one :class:`SimOutput`."""
+    """Gather chunk results (in chunk order) into one :class:`SimOutput`.
+
+    Per-path × period series (float32) are kept for every path when they fit in
+    ``series_budget_mb``, else for every k-th path (a fixed subsample: path % k == 0).
+    """
     n_sec = len(inputs.sector_names)
     out = SimOutput(
         loss=np.empty(n_paths),
@@ -149,6 +258,16 @@ def assemble(
     )
     n_chunks = -(-n_paths // chunk_paths)
     busy = 0.0
+    tl = inputs.timeline
+    stride = 1
+    if tl is not None:
+        per_path = len(SERIES) * tl.n_periods * 4
+        stride = max(1, -(-n_paths * per_path // int(series_budget_mb * 2**20)))
+        out.series_paths = np.arange(0, n_paths, stride)
+        out.series = np.empty((len(SERIES), out.series_paths.size, tl.n_periods), np.float32)
+        out.timeline_scalars = np.empty((n_paths, len(TIMELINE_SCALARS)))
+        out.flow_sum = np.zeros((len(FLOWS), tl.n_periods))
+        out.flow_sumsq = np.zeros((len(FLOWS), tl.n_periods))
     for k, r in enumerate(results, start=1):
         sl = slice(r.start, r.stop)
         out.loss[sl] = r.loss
@@ -157,10 +276,20 @@ def assemble(
         out.sector_n_defaults[sl] = r.sector_n_defaults
         out.customer_loss_sum += r.customer_loss
         out.customer_n_defaults_sum += r.customer_n_defaults
+        if tl is not None:
+            _require(r.timeline_scalars, r.series, r.flow_sum, r.flow_sumsq)
+            _require(out.timeline_scalars, out.series, out.flow_sum, out.flow_sumsq)
+            out.timeline_scalars[sl] = r.timeline_scalars  # type: ignore[index]
+            first = -(-r.start // stride) * stride
+            keep = np.arange(first, r.stop, stride)
+            out.series[:, keep // stride, :] = r.series[:, keep - r.start, :]  # type: ignore[index]
+            out.flow_sum += r.flow_sum  # type: ignore[operator]
+            out.flow_sumsq += r.flow_sumsq  # type: ignore[operator]
         busy += r.seconds
         if progress is not None:
             progress(k, n_chunks)
     out.timings["chunk_seconds_total"] = busy
+    out.timings["series_stride"] = float(stride)
     return out
 
 
@@ -172,6 +301,8 @@ def simulate(
     chunk_paths: int = 8192,
     threads: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    series_budget_mb: float = 256.0,
+    store: ChunkStore | None = None,
 ) -> SimOutput:
     """Simulate ``n_paths`` paths in-process with a pool of ``threads`` threads.
 
@@ -187,37 +318,51 @@ def simulate(
         Worker threads (default: all CPUs available). Does not change the result.
     progress : callable(done, total), optional
         Called after each chunk is gathered.
+    series_budget_mb : float
+        Memory for the per-path × period series of a timeline run (see :func:`assemble`).
+    store : ChunkStore, optional
+        Chunks it holds are loaded instead of computed; new chunks are saved to it as they are
+        gathered (the run folder's checkpoint). Does not change the result.
     """
     t0 = time.perf_counter()
     threads = threads or default_threads()
     ranges = chunk_ranges(n_paths, chunk_paths)
-    out = assemble(inputs, _run_local(inputs, seed, ranges, threads), n_paths=n_paths,
-                   seed=seed, chunk_paths=chunk_paths, progress=progress)
+    chunks = (_run_local(inputs, seed, ranges, threads) if store is None
+              else _with_store(inputs, seed, ranges, threads, store))
+    try:
+        out = assemble(inputs, chunks, n_paths=n_paths, seed=seed, chunk_paths=chunk_paths,
+                       progress=progress, series_budget_mb=series_budget_mb)
+    finally:
+        chunks.close()  # on an interruption, cancels the chunks not started yet
     out.timings["simulate_seconds"] = time.perf_counter() - t0
     out.timings["threads"] = float(threads)
     return out
 
 
 def warmup() -> float:
-    """Compile (or load from numba's cache) every kernel on a tiny book; returns seconds."""
-    t0 = time.perf_counter()
-    from portsim.scenario import psd_cholesky
+    """Compile (or load from numba's cache) every kernel variant on a tiny book; seconds taken.
 
-    n = 2
-    one = np.ones(n)
-    chol = psd_cholesky(np.eye(1))
-    i64 = np.zeros(n, dtype=np.int64)
-    for kname in ("grouped", "per_customer"):
-        for dof in (0.0, 5.0):
-            x = ModelInputs(
-                exposure=one, p_default=one * 0.5, p_horizon=one * 0.5, hazard=one,
-                asset_correlation=one * 0.2, loading=one * 0.4, idio=one * 0.9,
-                threshold=one * 0.0, factor=i64, sector=i64, lgd_mean=one * 0.5,
-                lgd_probit=one * 0.0, lgd_conc=one, lgd_link=0.1, chol=chol, corr=np.eye(1),
-                dof=dof, group=i64, group_factor=np.zeros(1, dtype=np.int64),
-                group_loading=np.array([0.4]), group_idio=np.array([0.9]),
-                group_threshold=np.array([0.0]), horizon_years=1.0, factor_names=("a",),
-                sector_names=("a",), customer_ids=("x", "y"), kernel=kname,
-            )
-            run_chunk(x, 0, 0, 4)
+    Covers both default methods, both copulas, with and without the timeline, so that
+    workers started later find every kernel in numba's on-disk cache.
+    """
+    import pandas as pd
+
+    from portsim.book import book_from_frame
+    from portsim.config import RunConfig
+    from portsim.scenario import build_inputs
+
+    t0 = time.perf_counter()
+    book = book_from_frame(pd.DataFrame({
+        "customer_id": ["a", "b"], "sector": ["s", "s"], "country": ["X", "X"],
+        "exposure": [1.0, 2.0], "p_default": [0.5, 0.2], "lgd": [0.5, 0.4],
+        "lgd_sd": [0.1, 0.0], "annual_sales": [12.0, 24.0],
+    }), source="<warmup>")
+    for kernel in ("grouped", "per_customer"):
+        for model in ({}, {"copula": "student_t", "dof": 5.0}):
+            for timeline in (None, {"as_of": "2026-12-31", "horizon_months": 2}):
+                cfg = RunConfig.model_validate({
+                    "model": {**model, "lgd_factor_sensitivity": 0.1},
+                    "simulation": {"kernel": kernel}, "timeline": timeline,
+                })
+                run_chunk(build_inputs(book, cfg), 0, 0, 4)
     return time.perf_counter() - t0

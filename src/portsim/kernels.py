@@ -21,20 +21,13 @@ import numba as nb
 import numpy as np
 
 from portsim.rng import next_gamma, next_normal, next_uniform
+from portsim.special import norm_cdf
 
-__all__ = ["default_losses_grouped", "default_losses_per_customer", "norm_cdf"]
-
-_SQRT1_2 = 0.7071067811865476
-
-
-@nb.njit(cache=True, inline="always")
-def norm_cdf(x: float) -> float:
-    """Standard normal CDF Φ(x), accurate in both tails (through ``erfc``)."""
-    return 0.5 * math.erfc(-x * _SQRT1_2)
+__all__ = ["default_losses_grouped", "default_losses_per_customer", "factors", "lgd_draw"]
 
 
 @nb.njit(cache=True)
-def _factors(s0, s1, chol, dof, y):  # type: ignore[no-untyped-def]
+def factors(s0, s1, chol, dof, y):  # type: ignore[no-untyped-def]
     """Draw the systematic factors of one path into ``y`` and the t-copula scale."""
     k = chol.shape[0]
     z = np.empty(k)
@@ -53,7 +46,7 @@ def _factors(s0, s1, chol, dof, y):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True)
-def _lgd_draw(m, probit, c, lgd_link, y_f, t0, t1):  # type: ignore[no-untyped-def]
+def lgd_draw(m, probit, c, lgd_link, y_f, t0, t1):  # type: ignore[no-untyped-def]
     """LGD on default given the customer's factor value ``y_f`` (scalars only: no array
     arguments, whose reference counting would dominate the cost of a default).
 
@@ -101,14 +94,14 @@ def default_losses_per_customer(
     for p in range(n_paths):
         s0, s1 = states[p, 0], states[p, 1]
         t0, t1 = lgd_states[p, 0], lgd_states[p, 1]
-        scale, s0, s1 = _factors(s0, s1, chol, dof, y)
+        scale, s0, s1 = factors(s0, s1, chol, dof, y)
         loss = 0.0
         nd = 0
         for i in range(n):
             eps, s0, s1 = next_normal(s0, s1)
             x = loading[i] * y[factor[i]] + idio[i] * eps
             if x < threshold[i] * scale:
-                g, t0, t1 = _lgd_draw(
+                g, t0, t1 = lgd_draw(
                     lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, y[factor[i]], t0, t1
                 )
                 li = exposure[i] * g
@@ -160,7 +153,7 @@ def default_losses_grouped(
     for p in range(n_paths):
         s0, s1 = states[p, 0], states[p, 1]
         t0, t1 = lgd_states[p, 0], lgd_states[p, 1]
-        scale, s0, s1 = _factors(s0, s1, chol, dof, y)
+        scale, s0, s1 = factors(s0, s1, chol, dof, y)
         for g in range(n_groups):
             c = group_threshold[g]
             if c == -np.inf:
@@ -176,7 +169,7 @@ def default_losses_grouped(
         for i in range(n):
             u, s0, s1 = next_uniform(s0, s1)
             if u < pg[group[i]]:
-                gl, t0, t1 = _lgd_draw(
+                gl, t0, t1 = lgd_draw(
                     lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, y[factor[i]], t0, t1
                 )
                 li = exposure[i] * gl

@@ -14,8 +14,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from portsim.cash import FLOWS, SERIES, TIMELINE_SCALARS
+
 __all__ = [
+    "BAND_QUANTILES",
     "build_dataset",
+    "cash_metrics",
     "expected_shortfall",
     "risk_metrics",
     "summary_table",
@@ -23,6 +27,26 @@ __all__ = [
 ]
 
 Z95 = 1.959963984540054
+BAND_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+
+_TIMELINE_ATTRS: dict[str, tuple[str, str]] = {
+    "still_open": ("{cur}", "receivables still open at the horizon"),
+    "recovery_pending": ("{cur}", "recoveries due after the horizon"),
+    "n_protracted": ("1", "number of invoices in protracted default"),
+    "protracted_amount": ("{cur}", "invoices in protracted default"),
+    "written_off": ("{cur}", "receivables unpaid at default (before recovery)"),
+    "collected": ("{cur}", "collections over the horizon"),
+    "min_cash": ("{cur}", "minimum cash balance after the credit line"),
+    "peak_line_usage": ("{cur}", "peak credit line drawn"),
+    "cash_gap": ("{cur}", "largest shortfall below the cash buffer after the whole line"),
+    "first_breach_period": ("1", "first period with a cash gap (-1: none)"),
+    "buffer_breach": ("1", "cash falls below the buffer without the line"),
+    "line_breach": ("1", "the credit line cannot keep the buffer (cash gap)"),
+    "dso_avg": ("days", "days sales outstanding, average over periods"),
+    "dso_end": ("days", "days sales outstanding at the horizon"),
+    "peak_wcr": ("{cur}", "peak working-capital requirement (AR + inventory - AP)"),
+    "net_cash_flow": ("{cur}", "net operating cash flow over the horizon"),
+}
 
 
 def value_at_risk(losses: np.ndarray, level: float) -> tuple[float, float, float]:
@@ -133,7 +157,48 @@ def build_dataset(
         },
         attrs={"currency": currency, **{k: _attr_value(v) for k, v in provenance.items()}},
     )
+    tl = getattr(inputs, "timeline", None)
+    if tl is not None and out.timeline_scalars is not None:
+        _add_timeline(ds, out, tl, currency)
     return ds
+
+
+def _add_timeline(ds: xr.Dataset, out: Any, tl: Any, currency: str) -> None:
+    ds.coords["period"] = ("period", list(tl.period_label),
+                           _attrs("", "reporting period (last day)"))
+    ds.coords["period_end_day"] = ("period", tl.period_end_day,
+                                   _attrs("days", "days from the as-of date to the period end"))
+    for j, name in enumerate(TIMELINE_SCALARS):
+        units, long_name = _TIMELINE_ATTRS[name]
+        col = out.timeline_scalars[:, j]
+        if name in ("n_protracted", "first_breach_period"):
+            col = col.astype(np.int64)
+        elif name in ("buffer_breach", "line_breach"):
+            col = col.astype(bool)
+        ds[name] = ("path", col, _attrs(units.format(cur=currency), long_name))
+    n = out.n_paths
+    for j, name in enumerate(FLOWS):
+        mean = out.flow_sum[j] / n
+        var = np.maximum(out.flow_sumsq[j] / n - mean**2, 0.0) * n / max(n - 1, 1)
+        ds[f"expected_{name}"] = ("period", mean,
+                                  _attrs(currency, f"expected {name.replace('_', ' ')}"))
+        ds[f"expected_{name}_se"] = ("period", np.sqrt(var / n),
+                                     _attrs(currency, f"standard error of expected {name}"))
+    ds.coords["sample_path"] = ("sample_path", out.series_paths,
+                                _attrs("1", "paths kept for per-period series"))
+    for j, name in enumerate(SERIES):
+        ds[f"{name}_series"] = (("sample_path", "period"), out.series[j],
+                                _attrs(currency, f"{name} at the end of each period"))
+        band = np.quantile(out.series[j].astype(float), BAND_QUANTILES, axis=0)
+        ds[f"{name}_band"] = (("band", "period"), band,
+                              _attrs(currency, f"quantiles of {name} across paths"))
+    ds.coords["band"] = ("band", list(BAND_QUANTILES), _attrs("1", "quantile across paths"))
+    ds.attrs["series_stride"] = int(out.timings.get("series_stride", 1))
+    ds.attrs["series_dtype"] = "float32"
+    ds.attrs["as_of"] = str(tl.as_of)
+    ds.attrs["opening_cash"] = tl.opening_cash
+    ds.attrs["credit_line"] = tl.credit_line
+    ds.attrs["min_cash_buffer"] = tl.min_cash_buffer
 
 
 def _attr_value(v: Any) -> Any:
@@ -200,7 +265,63 @@ def risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
             "share_of_expected_loss": el["value"] / el_total if el_total > 0 else float("nan"),
         })
     out["by_sector"] = sectors
+    if "net_cash_flow" in ds:
+        out["cash"] = cash_metrics(ds, levels)
     return out
+
+
+def _prob(x: np.ndarray) -> dict[str, float]:
+    n = x.size
+    p = float(x.mean())
+    return {"value": p, "se": math.sqrt(max(p * (1 - p), 0.0) / n) if n else float("nan")}
+
+
+def _dist(x: np.ndarray, levels: tuple[float, ...] = (0.05, 0.5, 0.95)) -> dict[str, Any]:
+    x = x[np.isfinite(x)]
+    out: dict[str, Any] = _mean_se(x) if x.size else {"value": float("nan"), "se": float("nan")}
+    out["quantiles"] = {f"{q:g}": float(np.quantile(x, q)) for q in levels} if x.size else {}
+    return out
+
+
+def cash_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
+    """Cash, DSO and working-capital metrics of a timeline run, with Monte Carlo errors.
+
+    Cash-flow-at-risk at level q is E[NCF] − Q_{1−q}(NCF) for the net operating cash flow over
+    the horizon (how far cash flow can fall short of its expectation), with the 95 % interval
+    of the order statistic; probabilities carry binomial standard errors.
+    """
+    ncf = ds["net_cash_flow"].values
+    short = ncf.mean() - ncf
+    cfar = {}
+    for q in levels:
+        v, lo, hi = value_at_risk(short, q)
+        cfar[f"{q:g}"] = {"value": v, "ci_low": lo, "ci_high": hi, "se": (hi - lo) / (2 * Z95)}
+    minc = ds["min_cash"].values
+    min_cash_q = {}
+    for q in levels:
+        v, lo, hi = value_at_risk(-minc, q)
+        min_cash_q[f"{1 - q:.4g}"] = {"value": -v, "ci_low": -hi, "ci_high": -lo}
+    first = ds["first_breach_period"].values
+    periods = ds["period"].values
+    breach_by_period = [
+        {"period": str(periods[k]), **_prob(first == k)} for k in range(periods.size)
+    ]
+    return {
+        "p_buffer_breach": _prob(ds["buffer_breach"].values),
+        "p_line_breach": _prob(ds["line_breach"].values),
+        "first_breach_by_period": breach_by_period,
+        "cash_flow_at_risk": cfar,
+        "net_cash_flow": _dist(ncf),
+        "min_cash": {**_dist(minc), "lower_quantiles": min_cash_q},
+        "peak_line_usage": _dist(ds["peak_line_usage"].values),
+        "cash_gap": _dist(ds["cash_gap"].values),
+        "dso_avg": _dist(ds["dso_avg"].values),
+        "dso_end": _dist(ds["dso_end"].values),
+        "peak_wcr": _dist(ds["peak_wcr"].values),
+        "protracted_amount": _mean_se(ds["protracted_amount"].values),
+        "n_protracted": _mean_se(ds["n_protracted"].values.astype(float)),
+        "series_stride": int(ds.attrs.get("series_stride", 1)),
+    }
 
 
 def summary_table(metrics: dict[str, Any]) -> pd.DataFrame:
@@ -223,4 +344,17 @@ def summary_table(metrics: dict[str, Any]) -> pd.DataFrame:
         add("es", key, d, cur)
     for s in metrics["by_sector"]:
         add("sector_expected_loss", s["sector"], s["expected_loss"], cur)
+    cash = metrics.get("cash")
+    if cash:
+        add("p_buffer_breach", "", cash["p_buffer_breach"], "1")
+        add("p_line_breach", "", cash["p_line_breach"], "1")
+        for key, d in cash["cash_flow_at_risk"].items():
+            add("cash_flow_at_risk", key, d, cur)
+        for name, units in (("min_cash", cur), ("peak_line_usage", cur), ("cash_gap", cur),
+                            ("dso_avg", "days"), ("dso_end", "days"), ("peak_wcr", cur),
+                            ("net_cash_flow", cur)):
+            add(f"mean_{name}", "", cash[name], units)
+            for q, v in cash[name]["quantiles"].items():
+                rows.append({"metric": name, "level": q, "value": v, "se": None,
+                             "ci_low": None, "ci_high": None, "units": units})
     return pd.DataFrame(rows)

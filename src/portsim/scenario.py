@@ -12,11 +12,13 @@ import warnings
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
 from portsim.book import Book
 from portsim.config import CorrelationConfig, RunConfig
 from portsim.errors import ConfigError, Problem
+from portsim.timeline import TimelineInputs, build_timeline, horizon_years
 
 __all__ = [
     "ModelInputs",
@@ -61,6 +63,7 @@ class ModelInputs(NamedTuple):
     sector_names: tuple[str, ...]
     customer_ids: tuple[str, ...]
     kernel: str  # "grouped" or "per_customer"
+    timeline: TimelineInputs | None = None  # set when the config has a [timeline]
 
     @property
     def n_customers(self) -> int:
@@ -176,7 +179,9 @@ def factor_correlation(names: list[str], cfg: CorrelationConfig) -> np.ndarray:
     return corr
 
 
-def build_inputs(book: Book, config: RunConfig) -> ModelInputs:
+def build_inputs(
+    book: Book, config: RunConfig, open_invoices: pd.DataFrame | None = None
+) -> ModelInputs:
     """Turn the book and the config (with its scenario) into kernel inputs.
 
     Parameters
@@ -184,7 +189,10 @@ def build_inputs(book: Book, config: RunConfig) -> ModelInputs:
     book : Book
         The validated receivables book.
     config : RunConfig
-        Model, simulation and scenario settings.
+        Model, simulation and scenario settings. With a ``[timeline]`` table the horizon is
+        the timeline's (days / 365.25 years) and the timeline arrays are built too.
+    open_invoices : DataFrame, optional
+        Open invoices at the as-of date (see :func:`portsim.timeline.build_timeline`).
 
     Returns
     -------
@@ -193,7 +201,7 @@ def build_inputs(book: Book, config: RunConfig) -> ModelInputs:
     model = config.model
     n = book.n_customers
     p1 = stressed_pd(book, config)
-    t = model.horizon_years
+    t = horizon_years(config.timeline) if config.timeline is not None else model.horizon_years
     with np.errstate(divide="ignore"):
         hazard = -np.log1p(-p1)
     p_h = -np.expm1(-hazard * t)
@@ -277,4 +285,6 @@ def build_inputs(book: Book, config: RunConfig) -> ModelInputs:
         sector_names=tuple(str(x) for x in sector_names),
         customer_ids=tuple(str(x) for x in book.customer_id),
         kernel=kernel,
+        timeline=(build_timeline(book, config, open_invoices)
+                  if config.timeline is not None else None),
     )
