@@ -56,6 +56,8 @@ class ChunkResult:
     series: np.ndarray | None = None  # (len(SERIES), m, P) float32
     flow_sum: np.ndarray | None = None  # (len(FLOWS), P)
     flow_sumsq: np.ndarray | None = None  # (len(FLOWS), P)
+    events_int: np.ndarray | None = None  # (E, 5) int64: path, customer, day, paid_day, kind
+    events_amount: np.ndarray | None = None  # (E,) claim amounts
 
 
 @dataclass
@@ -131,24 +133,38 @@ def _run_timeline(
     assert tl is not None
     m = stop - start
     n_p = tl.n_periods
-    flows = np.zeros((5, m, n_p))
-    written_off, recovered, issued_stop, supplier_stop, protracted = flows
-    collected_open = np.zeros((m, n_p + 1))  # last column: still open after the horizon
-    still_open = np.zeros(m)
-    pending = np.zeros(m)
-    n_prot = np.zeros(m, dtype=np.int64)
     delay_states = path_states(seed, start, stop, STREAM_DELAY)
-    timeline_kernels.timeline_paths(
-        states, lgd_states, delay_states, x.chol, x.dof, x.kernel == "grouped",
-        x.group, x.group_factor, x.group_loading, x.group_idio, x.group_threshold,
-        x.factor, x.loading, x.idio, x.threshold, x.hazard,
-        x.lgd_mean, x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector,
-        tl.n_days, tl.period_of_day, tl.inv_start, tl.inv_amount, tl.inv_issue, tl.inv_due,
-        tl.delay_mean, tl.delay_sd, tl.delay_noise, tl.delay_factor_days, tl.noise_table,
-        tl.protracted_days, tl.recovery_lag_days, tl.dpo_days, tl.cogs_share,
-        *outs, collected_open, written_off, recovered, issued_stop, supplier_stop, protracted,
-        still_open, pending, n_prot,
-    )
+    cap = max(64, 8 * m)
+    while True:
+        for a in outs:
+            a[...] = 0
+        flows = np.zeros((5, m, n_p))
+        written_off, recovered, issued_stop, supplier_stop, protracted = flows
+        collected_open = np.zeros((m, n_p + 1))  # last column: still open after the horizon
+        still_open = np.zeros(m)
+        pending = np.zeros(m)
+        n_prot = np.zeros(m, dtype=np.int64)
+        ev_int = np.zeros((cap, 5), dtype=np.int64)
+        ev_float = np.zeros(cap)
+        ev_count = np.zeros(1, dtype=np.int64)
+        timeline_kernels.timeline_paths(
+            states, lgd_states, delay_states, x.chol, x.dof, x.kernel == "grouped",
+            x.group, x.group_factor, x.group_loading, x.group_idio, x.group_threshold,
+            x.factor, x.loading, x.idio, x.threshold, x.hazard,
+            x.lgd_mean, x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector,
+            tl.n_days, tl.period_of_day, tl.inv_start, tl.inv_amount, tl.inv_issue, tl.inv_due,
+            tl.delay_mean, tl.delay_sd, tl.delay_noise, tl.delay_factor_days, tl.noise_table,
+            tl.protracted_days, tl.recovery_lag_days, tl.dpo_days, tl.cogs_share,
+            *outs, collected_open, written_off, recovered, issued_stop, supplier_stop,
+            protracted, still_open, pending, n_prot, ev_int, ev_float, ev_count,
+        )
+        if ev_count[0] <= cap:
+            break
+        cap = int(ev_count[0])  # rare: more claim events than room; again, same draws
+    k = int(ev_count[0])
+    res.events_int = ev_int[:k]
+    res.events_int[:, 0] += start  # global path index
+    res.events_amount = ev_float[:k]
     collected = collected_open[:, :n_p]
     cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop)
     scalars = {

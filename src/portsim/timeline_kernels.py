@@ -21,10 +21,28 @@ from portsim.kernels import factors, lgd_draw
 from portsim.rng import next_normal, next_u64, next_uniform
 from portsim.special import ndtri, norm_cdf, student_t_cdf
 
-__all__ = ["timeline_paths"]
+__all__ = ["EVENT_INSOLVENCY", "EVENT_PROTRACTED", "timeline_paths"]
 
 _DAYS_PER_YEAR = 365.25
 _U8 = np.uint64(255)
+
+
+EVENT_INSOLVENCY = 0
+EVENT_PROTRACTED = 1
+
+
+@nb.njit(cache=True, inline="always")
+def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount):  # type: ignore[no-untyped-def]
+    """Append a claim event; past the buffer's capacity only count it (the caller retries)."""
+    k = ev_count[0]
+    if k < ev_float.shape[0]:
+        ev_int[k, 0] = p
+        ev_int[k, 1] = i
+        ev_int[k, 2] = day
+        ev_int[k, 3] = paid_day
+        ev_int[k, 4] = kind
+        ev_float[k] = amount
+    ev_count[0] = k + 1
 
 
 @nb.njit(cache=True, nogil=True)
@@ -43,6 +61,7 @@ def timeline_paths(
     out_collected, out_written_off, out_recovered, out_issued_stop, out_supplier_stop,
     out_protracted,  # (m, n_periods) each, but out_collected has n_periods + 1 columns
     out_still_open, out_recovery_pending, out_n_protracted,  # (m,)
+    ev_int, ev_float, ev_count,  # claim events: (cap, 5) int64, (cap,) float64, (1,) int64
 ):  # type: ignore[no-untyped-def]
     """Simulate the paths of one chunk; every ``out_*`` array is filled (per-path rows) or
     accumulated (per-customer sums).
@@ -55,6 +74,12 @@ def timeline_paths(
     default day is never issued (sales stop); one unpaid on the default day is written off,
     its recovery (1 − LGD) arriving ``recovery_lag_days`` later; one unpaid
     ``protracted_days`` after its due date (and before any default) is a protracted default.
+
+    Claim events (for credit insurance) are appended to ``ev_int`` rows
+    ``(path, customer, day, paid_day, kind)`` and ``ev_float`` (amount): a protracted default
+    (kind 1) on its day with the invoice's amount and the day it is paid after all (−1: never,
+    the customer defaulted); an insolvency (kind 0) on the default day with the amount unpaid
+    then that was not already claimed as protracted. Events are in path order.
     """
     m = states.shape[0]
     n = factor.shape[0]
@@ -111,6 +136,7 @@ def timeline_paths(
             prop = delay_mean[i] + delay_sd[i] * eta - delay_factor_days * yf
             nsd = delay_noise[i]
             unpaid = 0.0
+            claimed = 0.0  # unpaid at default but already claimed as protracted
             bits = np.uint64(0)
             left = 0
             a, b = inv_start[i], inv_start[i + 1]
@@ -130,6 +156,8 @@ def timeline_paths(
                     if paid > prot_day and prot_day >= 1 and prot_day <= n_days:
                         out_protracted[p, period_of_day[prot_day]] += inv_amount[j]
                         n_prot += 1
+                        _event(ev_int, ev_float, ev_count, p, i, prot_day, paid, 1,
+                               inv_amount[j])
             else:
                 for j in range(a, b):
                     if left == 0:
@@ -154,6 +182,10 @@ def timeline_paths(
                         if unpaid_for_good or paid > prot_day:
                             out_protracted[p, period_of_day[prot_day]] += amt
                             n_prot += 1
+                            _event(ev_int, ev_float, ev_count, p, i, prot_day,
+                                   -1 if unpaid_for_good else paid, 1, amt)
+                            if unpaid_for_good:
+                                claimed += amt
                     if unpaid_for_good:
                         unpaid += amt
                     else:
@@ -165,6 +197,7 @@ def timeline_paths(
                 li = g * unpaid
                 rec = unpaid - li
                 out_written_off[p, period_of_day[default_day]] += unpaid
+                _event(ev_int, ev_float, ev_count, p, i, default_day, -1, 0, unpaid - claimed)
                 rday = default_day + recovery_lag_days
                 if rday > n_days:
                     pending += rec
