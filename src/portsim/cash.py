@@ -32,8 +32,8 @@ PATH_SCALARS = (
 )
 #: Per-path scalars of a timeline run (the engine's ``timeline_scalars`` columns).
 TIMELINE_SCALARS = (
-    "still_open", "recovery_pending", "n_protracted", "protracted_amount", "written_off",
-    "collected", *PATH_SCALARS,
+    "invoiced", "collected", "written_off", "recovered", "recovery_pending", "still_open",
+    "n_protracted", "protracted_amount", *PATH_SCALARS,
 )
 #: Period flows whose sums (and sums of squares) over paths are kept.
 FLOWS = ("invoiced", "collected", "written_off", "recovered", "protracted", "supplier_payments")

@@ -22,7 +22,7 @@ import numpy as np
 
 from portsim import kernels, timeline_kernels
 from portsim.cash import FLOWS, PATH_SCALARS, SERIES, TIMELINE_SCALARS, cash_paths
-from portsim.rng import STREAM_DEFAULT, STREAM_DELAY, STREAM_LGD, path_states
+from portsim.rng import BLOCK_PATHS, STREAM_DEFAULT, STREAM_DELAY, STREAM_LGD, path_states
 from portsim.scenario import ModelInputs
 
 __all__ = [
@@ -48,14 +48,14 @@ class ChunkResult:
     n_defaults: np.ndarray  # (m,) int64
     sector_loss: np.ndarray  # (m, S)
     sector_n_defaults: np.ndarray  # (m, S) int64
-    customer_loss: np.ndarray  # (n,) summed over the chunk's paths
+    customer_loss: np.ndarray  # (n,) int64: loss in cents summed over the chunk's paths
     customer_n_defaults: np.ndarray  # (n,) int64
     seconds: float = 0.0
     # timeline runs only
     timeline_scalars: np.ndarray | None = None  # (m, len(TIMELINE_SCALARS))
     series: np.ndarray | None = None  # (len(SERIES), m, P) float32
-    flow_sum: np.ndarray | None = None  # (len(FLOWS), P)
-    flow_sumsq: np.ndarray | None = None  # (len(FLOWS), P)
+    flow_sum: np.ndarray | None = None  # (n_blocks, len(FLOWS), P): sums per seeding block
+    flow_sumsq: np.ndarray | None = None  # (n_blocks, len(FLOWS), P)
     events_int: np.ndarray | None = None  # (E, 5) int64: path, customer, day, paid_day, kind
     events_amount: np.ndarray | None = None  # (E,) claim amounts
 
@@ -68,7 +68,7 @@ class SimOutput:
     n_defaults: np.ndarray
     sector_loss: np.ndarray
     sector_n_defaults: np.ndarray
-    customer_loss_sum: np.ndarray
+    customer_loss_sum: np.ndarray  # (n,) int64 cents: integer sums are exact
     customer_n_defaults_sum: np.ndarray
     n_paths: int
     seed: int
@@ -82,9 +82,19 @@ class SimOutput:
     flow_sumsq: np.ndarray | None = None
 
 
+def aligned_chunk(chunk_paths: int) -> int:
+    """``chunk_paths`` rounded up to a whole number of seeding blocks (256 paths)."""
+    return -(-chunk_paths // BLOCK_PATHS) * BLOCK_PATHS
+
+
 def chunk_ranges(n_paths: int, chunk_paths: int) -> list[tuple[int, int]]:
-    """``[(start, stop), ...]`` covering ``0 .. n_paths-1`` in chunks of ``chunk_paths``."""
-    return [(a, min(a + chunk_paths, n_paths)) for a in range(0, n_paths, chunk_paths)]
+    """``[(start, stop), ...]`` covering ``0 .. n_paths-1``.
+
+    Chunks hold a whole number of seeding blocks (see :func:`aligned_chunk`), so per-block
+    partial sums, and hence every result, are the same for any chunk size.
+    """
+    size = aligned_chunk(chunk_paths)
+    return [(a, min(a + size, n_paths)) for a in range(0, n_paths, size)]
 
 
 def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkResult:
@@ -102,7 +112,7 @@ def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkRes
         n_defaults=np.zeros(m, dtype=np.int64),
         sector_loss=np.zeros((m, n_sec)),
         sector_n_defaults=np.zeros((m, n_sec), dtype=np.int64),
-        customer_loss=np.zeros(n),
+        customer_loss=np.zeros(n, dtype=np.int64),
         customer_n_defaults=np.zeros(n, dtype=np.int64),
     )
     outs = (res.loss, res.n_defaults, res.sector_loss, res.sector_n_defaults,
@@ -168,9 +178,10 @@ def _run_timeline(
     collected = collected_open[:, :n_p]
     cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop)
     scalars = {
-        "still_open": still_open, "recovery_pending": pending, "n_protracted": n_prot,
-        "protracted_amount": protracted.sum(axis=1), "written_off": written_off.sum(axis=1),
-        "collected": collected.sum(axis=1), **{k: cash[k] for k in PATH_SCALARS},
+        "invoiced": cash["invoiced"].sum(axis=1), "collected": collected.sum(axis=1),
+        "written_off": written_off.sum(axis=1), "recovered": recovered.sum(axis=1),
+        "recovery_pending": pending, "still_open": still_open, "n_protracted": n_prot,
+        "protracted_amount": protracted.sum(axis=1), **{k: cash[k] for k in PATH_SCALARS},
     }
     res.timeline_scalars = np.stack(
         [np.asarray(scalars[k], dtype=float) for k in TIMELINE_SCALARS], axis=1
@@ -178,8 +189,15 @@ def _run_timeline(
     res.series = np.stack([cash["cash"], cash["receivables"]]).astype(np.float32)
     per_flow = np.stack([cash["invoiced"], collected, written_off, recovered, protracted,
                          tl.planned_supplier[None, :] - supplier_stop])
-    res.flow_sum = per_flow.sum(axis=1)
-    res.flow_sumsq = (per_flow**2).sum(axis=1)
+    res.flow_sum = _block_sums(per_flow)
+    res.flow_sumsq = _block_sums(per_flow**2)
+
+
+def _block_sums(a: np.ndarray) -> np.ndarray:
+    """Sums over paths (axis 1) per seeding block: shape (n_blocks, F, P)."""
+    m = a.shape[1]
+    edges = np.arange(0, m, BLOCK_PATHS)
+    return np.stack([a[:, e : e + BLOCK_PATHS].sum(axis=1) for e in edges])
 
 
 def _require(*arrays: np.ndarray | None) -> None:
@@ -265,14 +283,14 @@ def assemble(
         n_defaults=np.empty(n_paths, dtype=np.int64),
         sector_loss=np.empty((n_paths, n_sec)),
         sector_n_defaults=np.empty((n_paths, n_sec), dtype=np.int64),
-        customer_loss_sum=np.zeros(inputs.n_customers),
+        customer_loss_sum=np.zeros(inputs.n_customers, dtype=np.int64),
         customer_n_defaults_sum=np.zeros(inputs.n_customers, dtype=np.int64),
         n_paths=n_paths,
         seed=seed,
         kernel=inputs.kernel,
         chunk_paths=chunk_paths,
     )
-    n_chunks = -(-n_paths // chunk_paths)
+    n_chunks = len(chunk_ranges(n_paths, chunk_paths))
     busy = 0.0
     tl = inputs.timeline
     stride = 1
@@ -282,8 +300,8 @@ def assemble(
         out.series_paths = np.arange(0, n_paths, stride)
         out.series = np.empty((len(SERIES), out.series_paths.size, tl.n_periods), np.float32)
         out.timeline_scalars = np.empty((n_paths, len(TIMELINE_SCALARS)))
-        out.flow_sum = np.zeros((len(FLOWS), tl.n_periods))
-        out.flow_sumsq = np.zeros((len(FLOWS), tl.n_periods))
+        block_sum: list[np.ndarray] = []
+        block_sumsq: list[np.ndarray] = []
     for k, r in enumerate(results, start=1):
         sl = slice(r.start, r.stop)
         out.loss[sl] = r.loss
@@ -294,16 +312,20 @@ def assemble(
         out.customer_n_defaults_sum += r.customer_n_defaults
         if tl is not None:
             _require(r.timeline_scalars, r.series, r.flow_sum, r.flow_sumsq)
-            _require(out.timeline_scalars, out.series, out.flow_sum, out.flow_sumsq)
+            _require(out.timeline_scalars, out.series)
             out.timeline_scalars[sl] = r.timeline_scalars  # type: ignore[index]
             first = -(-r.start // stride) * stride
             keep = np.arange(first, r.stop, stride)
             out.series[:, keep // stride, :] = r.series[:, keep - r.start, :]  # type: ignore[index]
-            out.flow_sum += r.flow_sum  # type: ignore[operator]
-            out.flow_sumsq += r.flow_sumsq  # type: ignore[operator]
+            block_sum.append(r.flow_sum)  # type: ignore[arg-type]
+            block_sumsq.append(r.flow_sumsq)  # type: ignore[arg-type]
         busy += r.seconds
         if progress is not None:
             progress(k, n_chunks)
+    if tl is not None:
+        # one sum over all blocks in path order: the same whatever the chunking
+        out.flow_sum = np.concatenate(block_sum).sum(axis=0)
+        out.flow_sumsq = np.concatenate(block_sumsq).sum(axis=0)
     out.timings["chunk_seconds_total"] = busy
     out.timings["series_stride"] = float(stride)
     return out

@@ -84,7 +84,7 @@ def default_losses_per_customer(
     out_ndef,  # (n_paths,) int64
     out_sector_loss,  # (n_paths, n_sectors) float64
     out_sector_ndef,  # (n_paths, n_sectors) int64
-    out_cust_loss,  # (n,) float64, accumulated over paths
+    out_cust_loss,  # (n,) int64, loss in cents accumulated over paths
     out_cust_ndef,  # (n,) int64, accumulated over paths
 ):  # type: ignore[no-untyped-def]
     """Defaults and losses with one normal per customer-path (see module docstring)."""
@@ -109,7 +109,7 @@ def default_losses_per_customer(
                 nd += 1
                 out_sector_loss[p, sector[i]] += li
                 out_sector_ndef[p, sector[i]] += 1
-                out_cust_loss[i] += li
+                out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
                 out_cust_ndef[i] += 1
         out_loss[p] = loss
         out_ndef[p] = nd
@@ -137,7 +137,7 @@ def default_losses_grouped(
     out_ndef,  # (n_paths,)
     out_sector_loss,  # (n_paths, n_sectors)
     out_sector_ndef,  # (n_paths, n_sectors)
-    out_cust_loss,  # (n,)
+    out_cust_loss,  # (n,) int64 cents
     out_cust_ndef,  # (n,)
 ):  # type: ignore[no-untyped-def]
     """Defaults and losses with one conditional PD per group and one uniform per customer-path.
@@ -177,7 +177,7 @@ def default_losses_grouped(
                 nd += 1
                 out_sector_loss[p, sector[i]] += li
                 out_sector_ndef[p, sector[i]] += 1
-                out_cust_loss[i] += li
+                out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
                 out_cust_ndef[i] += 1
         out_loss[p] = loss
         out_ndef[p] = nd

@@ -30,6 +30,8 @@ Z95 = 1.959963984540054
 BAND_QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 
 _TIMELINE_ATTRS: dict[str, tuple[str, str]] = {
+    "invoiced": ("{cur}", "forward sales invoiced over the horizon"),
+    "recovered": ("{cur}", "recoveries received within the horizon"),
     "still_open": ("{cur}", "receivables still open at the horizon"),
     "recovery_pending": ("{cur}", "recoveries due after the horizon"),
     "n_protracted": ("1", "number of invoices in protracted default"),
@@ -126,7 +128,7 @@ def build_dataset(
                 _attrs("1", "number of defaulted customers by sector"),
             ),
             "customer_expected_loss": (
-                "customer", out.customer_loss_sum / n,
+                "customer", out.customer_loss_sum / 100.0 / n,
                 _attrs(currency, "expected loss by customer (Monte Carlo)"),
             ),
             "customer_default_rate": (

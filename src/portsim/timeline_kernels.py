@@ -171,8 +171,9 @@ def timeline_paths(
                     if issue >= default_day:
                         # sales stop: the planned invoice is never issued nor bought for
                         out_issued_stop[p, period_of_day[issue]] += amt
-                        sday = min(issue + dpo_days, n_days + 1)
-                        out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
+                        sday = issue + dpo_days
+                        if sday <= n_days:
+                            out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
                         continue
                     due = inv_due[j]
                     paid = max(due + math.floor(prop + nsd * noise + 0.5), issue, 1)
@@ -205,7 +206,7 @@ def timeline_paths(
                     out_recovered[p, period_of_day[rday]] += rec
                 loss += li
                 out_sector_loss[p, sector[i]] += li
-                out_cust_loss[i] += li
+                out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
                 nd += 1
                 out_sector_ndef[p, sector[i]] += 1
                 out_cust_ndef[i] += 1
