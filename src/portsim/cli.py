@@ -66,6 +66,28 @@ def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
         t.add_row(f"ES {float(key):.1%}", _fmt(v["value"]), f"± {_fmt(v['se'])}")
     con = Console()
     con.print(t)
+    cash = metrics.get("cash")
+    if cash:
+        c = Table(title=f"Cash over the horizon ({cur})")
+        c.add_column("metric")
+        c.add_column("value", justify="right")
+        c.add_column("± s.e. / 95 % CI", justify="right")
+        for key, label in (("p_buffer_breach", "P(cash below buffer without the line)"),
+                           ("p_line_breach", "P(line cannot keep the buffer)")):
+            c.add_row(label, f"{cash[key]['value']:.2%}", f"± {cash[key]['se']:.2%}")
+        for key, v in cash["cash_flow_at_risk"].items():
+            c.add_row(f"cash-flow-at-risk {float(key):.1%}", _fmt(v["value"]),
+                      f"[{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]")
+        for key, label in (("min_cash", "minimum cash (mean)"),
+                           ("peak_line_usage", "peak line usage (mean)"),
+                           ("cash_gap", "cash gap (mean)"), ("dso_avg", "DSO, average (days)"),
+                           ("dso_end", "DSO at horizon (days)"),
+                           ("peak_wcr", "peak working capital req. (mean)")):
+            d = cash[key]
+            q = d["quantiles"]
+            c.add_row(label, _fmt(d["value"]),
+                      f"± {_fmt(d['se'])}; 5-95 %: {_fmt(q.get('0.05'))} to {_fmt(q.get('0.95'))}")
+        con.print(c)
     top = sorted(metrics["by_sector"], key=lambda s: -s["expected_loss"]["value"])[:5]
     con.print("largest sectors by expected loss: " + ", ".join(
         f"{s['sector']} {s['share_of_expected_loss']:.0%}" for s in top))
@@ -75,23 +97,58 @@ def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
 
 @app.command("run")
 def run_cmd(
-    config: ConfigArg,
+    config: Annotated[Path | None, typer.Argument(
+        help="run config (TOML), e.g. configs/example.toml; not needed with --resume")] = None,
     scenario: ScenarioOpt = None,
     paths: Annotated[int | None, typer.Option(min=1, help="number of paths")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="random seed")] = None,
     out: Annotated[Path | None, typer.Option(help="run folder to create")] = None,
     threads: Annotated[int | None, typer.Option(min=1, help="threads (default: all)")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="run on a local Dask cluster of N worker processes "
+        "(pip install 'portsim[distributed]')")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="run on the Dask cluster with this scheduler address, e.g. tcp://host:8786")] = None,
+    resume: Annotated[Path | None, typer.Option(
+        help="finish an interrupted run folder, computing only its missing chunks")] = None,
+    keep_chunks: Annotated[bool, typer.Option(
+        "--keep-chunks", help="keep the folder's chunks/ checkpoint after the run")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")] = False,
 ) -> None:
-    """Simulate a config and write a run folder."""
+    """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
     from portsim.config import load_config
     from portsim.errors import InputError
-    from portsim.runner import run_folder
+    from portsim.runner import RunResult, default_run_dir, resume_folder, run_folder
 
+    if config is None and resume is None:
+        raise typer.BadParameter("give a CONFIG to run, or --resume RUN_DIR", param_hint="CONFIG")
+    if config is None and scenario is not None:
+        raise typer.BadParameter("a scenario needs the CONFIG it overlays", param_hint="--scenario")
+    if resume is not None and out is not None:
+        raise typer.BadParameter("--resume finishes the folder it names", param_hint="--out")
+    if workers is not None and scheduler is not None:
+        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
+    if threads is not None and (workers is not None or scheduler is not None):
+        raise typer.BadParameter("a Dask worker runs one thread", param_hint="--threads")
+    target = resume
     try:
-        cfg = load_config(config, scenario)
+        cfg = load_config(config, scenario) if config is not None else None
+        if resume is None:
+            assert cfg is not None
+            target = out if out is not None else default_run_dir(cfg)
+
+        def go(progress: Any) -> RunResult:
+            if resume is not None:
+                return resume_folder(resume, config=cfg, paths=paths, seed=seed,
+                                     threads=threads, workers=workers, scheduler=scheduler,
+                                     keep_chunks=keep_chunks, progress=progress)
+            assert cfg is not None
+            return run_folder(cfg, target, paths=paths, seed=seed, threads=threads,
+                              workers=workers, scheduler=scheduler, keep_chunks=keep_chunks,
+                              progress=progress)
+
         if quiet:
-            res = run_folder(cfg, out, paths=paths, seed=seed, threads=threads)
+            res = go(None)
         else:
             from rich.progress import (
                 BarColumn,
@@ -109,11 +166,15 @@ def run_cmd(
                 def tick(done: int, total: int) -> None:
                     bar.update(task, completed=done, total=total)
 
-                res = run_folder(cfg, out, paths=paths, seed=seed, threads=threads,
-                                 progress=tick)
+                res = go(tick)
     except InputError as exc:
         _fail(exc)
         return
+    except KeyboardInterrupt:
+        if target is not None and (target / ".incomplete").exists():
+            typer.echo(f"interrupted; finish the run with: portsim run --resume {target}",
+                       err=True)
+        raise typer.Exit(code=130) from None
     if quiet:
         typer.echo(str(res.path))
     else:

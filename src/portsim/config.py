@@ -264,7 +264,7 @@ class RunConfig(_Strict):
 
     def with_updates(self, **sections: dict[str, Any]) -> RunConfig:
         """A copy with some keys of some sections replaced, validated again."""
-        data = self.model_dump(by_alias=True)
+        data = self.model_dump(by_alias=True, exclude_unset=True)
         for sec, upd in sections.items():
             if isinstance(data.get(sec), dict):
                 data[sec] = {**data[sec], **upd}
