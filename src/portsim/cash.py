@@ -19,6 +19,9 @@ Definitions (money in book currency, per path ``p`` and period ``t``):
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -110,15 +113,9 @@ def cash_paths(
     }
 
 
-class _quiet_nanmean:
+@contextmanager
+def _quiet_nanmean() -> Iterator[None]:
     """Silence numpy's warning for an all-NaN row (a path whose every sale stopped)."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._ctx.__exit__(*exc)
+        yield

@@ -144,7 +144,8 @@ def _run_timeline(
     m = stop - start
     n_p = tl.n_periods
     delay_states = path_states(seed, start, stop, STREAM_DELAY)
-    cap = max(64, 8 * m)
+    # room for about twice the expected defaults (and protracted claims) per path
+    cap = 64 + int(m * (8 + 2 * float(x.p_horizon.sum())))
     while True:
         for a in outs:
             a[...] = 0

@@ -27,7 +27,7 @@ __all__ = ["default_losses_grouped", "default_losses_per_customer", "factors", "
 
 
 @nb.njit(cache=True)
-def factors(s0, s1, chol, dof, y):  # type: ignore[no-untyped-def]
+def factors(s0, s1, chol, dof, y):
     """Draw the systematic factors of one path into ``y`` and the t-copula scale."""
     k = chol.shape[0]
     z = np.empty(k)
@@ -46,7 +46,7 @@ def factors(s0, s1, chol, dof, y):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True)
-def lgd_draw(m, probit, c, lgd_link, y_f, t0, t1):  # type: ignore[no-untyped-def]
+def lgd_draw(m, probit, c, lgd_link, y_f, t0, t1):
     """LGD on default given the customer's factor value ``y_f`` (scalars only: no array
     arguments, whose reference counting would dominate the cost of a default).
 
@@ -86,7 +86,7 @@ def default_losses_per_customer(
     out_sector_ndef,  # (n_paths, n_sectors) int64
     out_cust_loss,  # (n,) int64, loss in cents accumulated over paths
     out_cust_ndef,  # (n,) int64, accumulated over paths
-):  # type: ignore[no-untyped-def]
+):
     """Defaults and losses with one normal per customer-path (see module docstring)."""
     n_paths = states.shape[0]
     n = exposure.shape[0]
@@ -139,7 +139,7 @@ def default_losses_grouped(
     out_sector_ndef,  # (n_paths, n_sectors)
     out_cust_loss,  # (n,) int64 cents
     out_cust_ndef,  # (n,)
-):  # type: ignore[no-untyped-def]
+):
     """Defaults and losses with one conditional PD per group and one uniform per customer-path.
 
     Given the factors Y and the t scale s, customer i defaults with probability

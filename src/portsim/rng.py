@@ -141,7 +141,7 @@ def next_open_uniform(s0: np.uint64, s1: np.uint64) -> tuple[float, np.uint64, n
 
 
 @nb.njit(cache=True)
-def _normal_tail(hz: int, iz: int, s0, s1):  # type: ignore[no-untyped-def]
+def _normal_tail(hz, iz, s0, s1):
     """Slow path of the ziggurat (about 2.7 % of draws: layer 1 and the strip edges)."""
     kn, wn, fn = ZIG_KN, ZIG_WN, ZIG_FN
     r = 3.442619855899
@@ -167,7 +167,7 @@ def _normal_tail(hz: int, iz: int, s0, s1):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True)
-def next_normal(s0: np.uint64, s1: np.uint64):  # type: ignore[no-untyped-def]
+def next_normal(s0: np.uint64, s1: np.uint64):
     """Standard normal by the 128-layer ziggurat: ``(z, s0, s1)``.
 
     The value uses the upper 32 bits of one xoroshiro output, the layer its lowest 7 bits.
@@ -184,7 +184,7 @@ def next_normal(s0: np.uint64, s1: np.uint64):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True)
-def next_gamma(shape: float, s0, s1):  # type: ignore[no-untyped-def]
+def next_gamma(shape: float, s0, s1):
     """Gamma(shape, 1) by Marsaglia & Tsang (2000); boosted for shape < 1."""
     boost = 1.0
     if shape < 1.0:

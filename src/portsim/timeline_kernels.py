@@ -32,7 +32,7 @@ EVENT_PROTRACTED = 1
 
 
 @nb.njit(cache=True, inline="always")
-def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount):  # type: ignore[no-untyped-def]
+def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount):
     """Append a claim event; past the buffer's capacity only count it (the caller retries)."""
     k = ev_count[0]
     if k < ev_float.shape[0]:
@@ -62,7 +62,7 @@ def timeline_paths(
     out_protracted,  # (m, n_periods) each, but out_collected has n_periods + 1 columns
     out_still_open, out_recovery_pending, out_n_protracted,  # (m,)
     ev_int, ev_float, ev_count,  # claim events: (cap, 5) int64, (cap,) float64, (1,) int64
-):  # type: ignore[no-untyped-def]
+):
     """Simulate the paths of one chunk; every ``out_*`` array is filled (per-path rows) or
     accumulated (per-customer sums).
 
