@@ -173,9 +173,10 @@ def _run_timeline(
             break
         cap = int(ev_count[0])  # rare: more claim events than room; again, same draws
     k = int(ev_count[0])
-    res.events_int = ev_int[:k]
+    order = np.argsort(ev_int[:k, 0], kind="stable")  # by path, then as simulated
+    res.events_int = ev_int[:k][order]
     res.events_int[:, 0] += start  # global path index
-    res.events_amount = ev_float[:k]
+    res.events_amount = ev_float[:k][order]
     collected = collected_open[:, :n_p]
     cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop)
     scalars = {

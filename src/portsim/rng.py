@@ -111,12 +111,12 @@ def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 ZIG_KN, ZIG_WN, ZIG_FN = _ziggurat_tables()
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def _rotl(x: np.uint64, k: int) -> np.uint64:
     return (x << _U64(k)) | (x >> _U64(64 - k))
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def next_u64(s0: np.uint64, s1: np.uint64) -> tuple[np.uint64, np.uint64, np.uint64]:
     """One xoroshiro128++ step: ``(output, s0, s1)``."""
     result = _rotl(s0 + s1, 17) + s0
@@ -126,14 +126,14 @@ def next_u64(s0: np.uint64, s1: np.uint64) -> tuple[np.uint64, np.uint64, np.uin
     return result, s0, s1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def next_uniform(s0: np.uint64, s1: np.uint64) -> tuple[float, np.uint64, np.uint64]:
     """Uniform on [0, 1) with 53 random bits: ``(u, s0, s1)``."""
     r, s0, s1 = next_u64(s0, s1)
     return float(r >> _U64(11)) * _TWO_M53, s0, s1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def next_open_uniform(s0: np.uint64, s1: np.uint64) -> tuple[float, np.uint64, np.uint64]:
     """Uniform on (0, 1) (never 0, safe for logs): ``(u, s0, s1)``."""
     r, s0, s1 = next_u64(s0, s1)
@@ -166,7 +166,7 @@ def _normal_tail(hz, iz, s0, s1):
             return hz * wn[iz], s0, s1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def next_normal(s0: np.uint64, s1: np.uint64):
     """Standard normal by the 128-layer ziggurat: ``(z, s0, s1)``.
 

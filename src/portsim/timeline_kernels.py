@@ -24,6 +24,7 @@ from portsim.special import ndtri, norm_cdf, student_t_cdf
 __all__ = ["EVENT_INSOLVENCY", "EVENT_PROTRACTED", "timeline_paths"]
 
 _DAYS_PER_YEAR = 365.25
+_BLOCK = 32
 _U8 = np.uint64(255)
 
 
@@ -79,139 +80,172 @@ def timeline_paths(
     ``(path, customer, day, paid_day, kind)`` and ``ev_float`` (amount): a protracted default
     (kind 1) on its day with the invoice's amount and the day it is paid after all (−1: never,
     the customer defaulted); an insolvency (kind 0) on the default day with the amount unpaid
-    then that was not already claimed as protracted. Events are in path order.
+    then that was not already claimed as protracted. Events come customer by customer within
+    each block of paths; the caller sorts them by path (stably).
     """
     m = states.shape[0]
     n = factor.shape[0]
-    y = np.empty(chol.shape[0])
-    pg = np.empty(group_factor.shape[0])
-    for p in range(m):
-        s0, s1 = states[p, 0], states[p, 1]
-        t0, t1 = lgd_states[p, 0], lgd_states[p, 1]
-        d0, d1 = delay_states[p, 0], delay_states[p, 1]
-        scale, s0, s1 = factors(s0, s1, chol, dof, y)
-        if grouped:
-            for g in range(group_factor.shape[0]):
-                c = group_threshold[g]
-                if c == -np.inf:
-                    pg[g] = 0.0
-                elif c == np.inf:
-                    pg[g] = 1.0
-                else:
-                    pg[g] = norm_cdf(
-                        (c * scale - group_loading[g] * y[group_factor[g]]) / group_idio[g]
-                    )
-        loss = 0.0
-        nd = 0
-        pending = 0.0
-        coll = out_collected[p]  # n_periods + 1 columns: the last is "after the horizon"
-        n_prot = 0
-        for i in range(n):
-            yf = y[factor[i]]
-            # --- default decision and day (same draws as the default-only kernels)
-            defaulted = False
-            x = 0.0
+    k = chol.shape[0]
+    n_groups = group_factor.shape[0]
+    y = np.empty(k)
+    # Paths are simulated in blocks of _BLOCK, customer by customer across the block, so a
+    # customer's invoices are read from cache once per block rather than once per path. Each
+    # path still draws from its own streams in customer order: results do not depend on it.
+    ys = np.empty((_BLOCK, k))
+    scales = np.empty(_BLOCK)
+    pgs = np.empty((_BLOCK, n_groups))
+    st = np.empty((_BLOCK, 6), dtype=np.uint64)  # default, LGD and delay stream states
+    loss = np.empty(_BLOCK)
+    pending = np.empty(_BLOCK)
+    nd = np.empty(_BLOCK, dtype=np.int64)
+    n_prot = np.empty(_BLOCK, dtype=np.int64)
+    for b0 in range(0, m, _BLOCK):
+        nb_ = min(_BLOCK, m - b0)
+        for b in range(nb_):
+            p = b0 + b
+            s0, s1 = states[p, 0], states[p, 1]
+            scale, s0, s1 = factors(s0, s1, chol, dof, y)
+            for a in range(k):
+                ys[b, a] = y[a]
+            scales[b] = scale
             if grouped:
-                u, s0, s1 = next_uniform(s0, s1)
-                if u < pg[group[i]]:
-                    defaulted = True
-                    x = loading[i] * yf + idio[i] * ndtri(u)
-            else:
-                eps, s0, s1 = next_normal(s0, s1)
-                x = loading[i] * yf + idio[i] * eps
-                defaulted = x < threshold[i] * scale
-            default_day = n_days + 1
-            if defaulted:
-                if dof > 0.0:
-                    v = student_t_cdf(x / scale, dof)
-                else:
-                    v = norm_cdf(x)
-                if hazard[i] == np.inf or v >= 1.0:
-                    tau_days = 0.0
-                else:
-                    tau_days = -math.log1p(-v) / hazard[i] * _DAYS_PER_YEAR
-                default_day = min(int(tau_days) + 1, n_days)
-            # --- delay propensity of this customer on this path
-            eta, d0, d1 = next_normal(d0, d1)
-            prop = delay_mean[i] + delay_sd[i] * eta - delay_factor_days * yf
-            nsd = delay_noise[i]
-            unpaid = 0.0
-            claimed = 0.0  # unpaid at default but already claimed as protracted
-            bits = np.uint64(0)
-            left = 0
-            a, b = inv_start[i], inv_start[i + 1]
-            if not defaulted:
-                # the common case, kept lean: every invoice is issued and paid
-                for j in range(a, b):
-                    if left == 0:
-                        bits, d0, d1 = next_u64(d0, d1)
-                        left = 8
-                    noise = noise_table[np.int64(bits & _U8)]
-                    bits = bits >> np.uint64(8)
-                    left -= 1
-                    due = inv_due[j]
-                    paid = max(due + math.floor(prop + nsd * noise + 0.5), inv_issue[j], 1)
-                    coll[period_of_day[min(paid, n_days + 1)]] += inv_amount[j]
-                    prot_day = due + protracted_days
-                    if paid > prot_day and prot_day >= 1 and prot_day <= n_days:
-                        out_protracted[p, period_of_day[prot_day]] += inv_amount[j]
-                        n_prot += 1
-                        _event(ev_int, ev_float, ev_count, p, i, prot_day, paid, 1,
-                               inv_amount[j])
-            else:
-                for j in range(a, b):
-                    if left == 0:
-                        bits, d0, d1 = next_u64(d0, d1)
-                        left = 8
-                    noise = noise_table[np.int64(bits & _U8)]
-                    bits = bits >> np.uint64(8)
-                    left -= 1
-                    amt = inv_amount[j]
-                    issue = inv_issue[j]
-                    if issue >= default_day:
-                        # sales stop: the planned invoice is never issued nor bought for
-                        out_issued_stop[p, period_of_day[issue]] += amt
-                        sday = issue + dpo_days
-                        if sday <= n_days:
-                            out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
-                        continue
-                    due = inv_due[j]
-                    paid = max(due + math.floor(prop + nsd * noise + 0.5), issue, 1)
-                    unpaid_for_good = paid >= default_day
-                    prot_day = due + protracted_days
-                    if prot_day >= 1 and prot_day <= n_days and prot_day < default_day:
-                        if unpaid_for_good or paid > prot_day:
-                            out_protracted[p, period_of_day[prot_day]] += amt
-                            n_prot += 1
-                            _event(ev_int, ev_float, ev_count, p, i, prot_day,
-                                   -1 if unpaid_for_good else paid, 1, amt)
-                            if unpaid_for_good:
-                                claimed += amt
-                    if unpaid_for_good:
-                        unpaid += amt
+                for g in range(n_groups):
+                    c = group_threshold[g]
+                    if c == -np.inf:
+                        pgs[b, g] = 0.0
+                    elif c == np.inf:
+                        pgs[b, g] = 1.0
                     else:
-                        coll[period_of_day[min(paid, n_days + 1)]] += amt
-            if defaulted:
-                # the LGD is drawn on every default, as in the default-only kernels
-                g, t0, t1 = lgd_draw(lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, yf,
-                                     t0, t1)
-                li = g * unpaid
-                rec = unpaid - li
-                out_written_off[p, period_of_day[default_day]] += unpaid
-                _event(ev_int, ev_float, ev_count, p, i, default_day, -1, 0, unpaid - claimed)
-                rday = default_day + recovery_lag_days
-                if rday > n_days:
-                    pending += rec
+                        pgs[b, g] = norm_cdf(
+                            (c * scale - group_loading[g] * y[group_factor[g]]) / group_idio[g]
+                        )
+            st[b, 0], st[b, 1] = s0, s1
+            st[b, 2], st[b, 3] = lgd_states[p, 0], lgd_states[p, 1]
+            st[b, 4], st[b, 5] = delay_states[p, 0], delay_states[p, 1]
+            loss[b] = 0.0
+            pending[b] = 0.0
+            nd[b] = 0
+            n_prot[b] = 0
+        for i in range(n):
+            ja, jb = inv_start[i], inv_start[i + 1]
+            fi = factor[i]
+            for b in range(nb_):
+                p = b0 + b
+                s0, s1 = st[b, 0], st[b, 1]
+                d0, d1 = st[b, 4], st[b, 5]
+                yf = ys[b, fi]
+                scale = scales[b]
+                coll = out_collected[p]  # n_periods + 1 columns: the last is after the horizon
+                # --- default decision and day (same draws as the default-only kernels)
+                defaulted = False
+                x = 0.0
+                if grouped:
+                    u, s0, s1 = next_uniform(s0, s1)
+                    if u < pgs[b, group[i]]:
+                        defaulted = True
+                        x = loading[i] * yf + idio[i] * ndtri(u)
                 else:
-                    out_recovered[p, period_of_day[rday]] += rec
-                loss += li
-                out_sector_loss[p, sector[i]] += li
-                out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
-                nd += 1
-                out_sector_ndef[p, sector[i]] += 1
-                out_cust_ndef[i] += 1
-        out_loss[p] = loss
-        out_ndef[p] = nd
-        out_still_open[p] = out_collected[p, -1]
-        out_recovery_pending[p] = pending
-        out_n_protracted[p] = n_prot
+                    eps, s0, s1 = next_normal(s0, s1)
+                    x = loading[i] * yf + idio[i] * eps
+                    defaulted = x < threshold[i] * scale
+                st[b, 0], st[b, 1] = s0, s1
+                default_day = n_days + 1
+                if defaulted:
+                    if dof > 0.0:
+                        v = student_t_cdf(x / scale, dof)
+                    else:
+                        v = norm_cdf(x)
+                    if hazard[i] == np.inf or v >= 1.0:
+                        tau_days = 0.0
+                    else:
+                        tau_days = -math.log1p(-v) / hazard[i] * _DAYS_PER_YEAR
+                    default_day = min(int(tau_days) + 1, n_days)
+                # --- delay propensity of this customer on this path
+                eta, d0, d1 = next_normal(d0, d1)
+                prop = delay_mean[i] + delay_sd[i] * eta - delay_factor_days * yf
+                nsd = delay_noise[i]
+                unpaid = 0.0
+                claimed = 0.0  # unpaid at default but already claimed as protracted
+                bits = np.uint64(0)
+                left = 0
+                if not defaulted:
+                    # the common case, kept lean: every invoice is issued and paid
+                    for j in range(ja, jb):
+                        if left == 0:
+                            bits, d0, d1 = next_u64(d0, d1)
+                            left = 8
+                        noise = noise_table[np.int64(bits & _U8)]
+                        bits = bits >> np.uint64(8)
+                        left -= 1
+                        due = inv_due[j]
+                        paid = max(due + math.floor(prop + nsd * noise + 0.5), inv_issue[j], 1)
+                        coll[period_of_day[min(paid, n_days + 1)]] += inv_amount[j]
+                        prot_day = due + protracted_days
+                        if paid > prot_day and prot_day >= 1 and prot_day <= n_days:
+                            out_protracted[p, period_of_day[prot_day]] += inv_amount[j]
+                            n_prot[b] += 1
+                            _event(ev_int, ev_float, ev_count, p, i, prot_day, paid, 1,
+                                   inv_amount[j])
+                else:
+                    for j in range(ja, jb):
+                        if left == 0:
+                            bits, d0, d1 = next_u64(d0, d1)
+                            left = 8
+                        noise = noise_table[np.int64(bits & _U8)]
+                        bits = bits >> np.uint64(8)
+                        left -= 1
+                        amt = inv_amount[j]
+                        issue = inv_issue[j]
+                        if issue >= default_day:
+                            # sales stop: the planned invoice is never issued nor bought for
+                            out_issued_stop[p, period_of_day[issue]] += amt
+                            sday = issue + dpo_days
+                            if sday <= n_days:
+                                out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
+                            continue
+                        due = inv_due[j]
+                        paid = max(due + math.floor(prop + nsd * noise + 0.5), issue, 1)
+                        unpaid_for_good = paid >= default_day
+                        prot_day = due + protracted_days
+                        if prot_day >= 1 and prot_day <= n_days and prot_day < default_day:
+                            if unpaid_for_good or paid > prot_day:
+                                out_protracted[p, period_of_day[prot_day]] += amt
+                                n_prot[b] += 1
+                                _event(ev_int, ev_float, ev_count, p, i, prot_day,
+                                       -1 if unpaid_for_good else paid, 1, amt)
+                                if unpaid_for_good:
+                                    claimed += amt
+                        if unpaid_for_good:
+                            unpaid += amt
+                        else:
+                            coll[period_of_day[min(paid, n_days + 1)]] += amt
+                st[b, 4], st[b, 5] = d0, d1
+                if defaulted:
+                    # the LGD is drawn on every default, as in the default-only kernels
+                    t0, t1 = st[b, 2], st[b, 3]
+                    g, t0, t1 = lgd_draw(lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, yf,
+                                         t0, t1)
+                    st[b, 2], st[b, 3] = t0, t1
+                    li = g * unpaid
+                    rec = unpaid - li
+                    out_written_off[p, period_of_day[default_day]] += unpaid
+                    _event(ev_int, ev_float, ev_count, p, i, default_day, -1, 0,
+                           unpaid - claimed)
+                    rday = default_day + recovery_lag_days
+                    if rday > n_days:
+                        pending[b] += rec
+                    else:
+                        out_recovered[p, period_of_day[rday]] += rec
+                    loss[b] += li
+                    out_sector_loss[p, sector[i]] += li
+                    out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
+                    nd[b] += 1
+                    out_sector_ndef[p, sector[i]] += 1
+                    out_cust_ndef[i] += 1
+        for b in range(nb_):
+            p = b0 + b
+            out_loss[p] = loss[b]
+            out_ndef[p] = nd[b]
+            out_still_open[p] = out_collected[p, -1]
+            out_recovery_pending[p] = pending[b]
+            out_n_protracted[p] = n_prot[b]
