@@ -132,10 +132,13 @@ def _el(book: Any) -> float:
     return float((book.exposure * book.lgd * book.p).sum())
 
 
-def test_numpy_baseline(benchmark: Any, book: Any) -> None:
+@pytest.mark.parametrize("workers", [1, THREADS], ids=["1thread", "all_threads"])
+def test_numpy_baseline(benchmark: Any, book: Any, workers: int) -> None:
+    """The NumPy baseline; with all threads it is the ratio's reference (the stricter one)."""
     n = PATHS["numpy"]
-    _run(benchmark, lambda: baselines.numpy_losses(*_args(book), n_paths=n, seed=1), n,
-         "numpy", _el(book))
+    _run(benchmark,
+         lambda: baselines.numpy_losses(*_args(book), n_paths=n, seed=1, workers=workers), n,
+         "numpy" if workers == THREADS else "numpy_1thread", _el(book))
 
 
 def test_peer_creditriskengine(benchmark: Any, book: Any) -> None:
