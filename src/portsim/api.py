@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from portsim import __version__
@@ -22,10 +23,11 @@ from portsim.book import Book, read_book
 from portsim.config import RunConfig, config_hash
 from portsim.engine import ChunkStore, SimOutput, simulate
 from portsim.errors import ConfigError, Problem
+from portsim.invoices import read_invoices
 from portsim.results import build_dataset, risk_metrics
 from portsim.scenario import ModelInputs, build_inputs
 
-__all__ = ["load_book", "prepare", "run", "summarize"]
+__all__ = ["load_book", "load_invoices", "prepare", "run", "summarize"]
 
 
 def load_book(config: RunConfig) -> Book:
@@ -37,10 +39,36 @@ def load_book(config: RunConfig) -> Book:
                      sectors=config.book.sectors)
 
 
+def load_invoices(config: RunConfig, book: Book) -> pd.DataFrame | None:
+    """Read and validate the open invoices named in ``config.book.invoices`` (None if unset).
+
+    Raises :class:`~portsim.errors.ConfigError` when invoices are named without a
+    ``[timeline]`` (they feed the payment timeline), :class:`~portsim.errors.BookError` for
+    an invalid invoices table (see :func:`portsim.invoices.read_invoices`).
+    """
+    _invoices_need_timeline(config)
+    if config.book.invoices is None or config.timeline is None:
+        return None
+    return read_invoices(config.resolve(config.book.invoices), book,
+                         as_of=config.timeline.as_of)
+
+
+def _invoices_need_timeline(config: RunConfig) -> None:
+    if config.book.invoices is not None and config.timeline is None:
+        raise ConfigError([Problem(
+            "config [book]", f"invoices={config.book.invoices!r}",
+            "needs a [timeline] table (open invoices feed the payment timeline)",
+            "add [timeline] with as_of = 2026-12-31 (the date the invoices are open at), "
+            "or remove invoices",
+        )])
+
+
 def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInputs]:
-    """Validate the book and build the kernel inputs, without simulating."""
+    """Validate the book (and open invoices, if named) and build the kernel inputs, without
+    simulating."""
+    _invoices_need_timeline(config)  # before reading anything
     book = load_book(config) if book is None else book
-    return book, build_inputs(book, config)
+    return book, build_inputs(book, config, load_invoices(config, book))
 
 
 def _provenance(config: RunConfig, book: Book, inputs: ModelInputs, out: SimOutput) -> dict:

@@ -27,7 +27,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final
@@ -40,6 +40,7 @@ from portsim.errors import BookError, Problem
 
 __all__ = [
     "BOOK_COLUMNS",
+    "DELAY_COLUMNS",
     "MAX_LISTED_PROBLEMS",
     "REQUIRED_COLUMNS",
     "Book",
@@ -69,7 +70,12 @@ BOOK_COLUMNS: Final = (
     "insured_limit",
     "payment_terms_days",
     "annual_sales",
+    "delay_mean_days",
+    "delay_sd_days",
+    "delay_noise_days",
 )
+#: Optional payment-delay columns (days beyond the due date; see ``[delays]`` in the config).
+DELAY_COLUMNS: Final = ("delay_mean_days", "delay_sd_days", "delay_noise_days")
 #: Columns that must be present (plus at least one of ``p_default`` and ``rating``).
 REQUIRED_COLUMNS: Final = ("customer_id", "sector", "country", "exposure", "lgd")
 #: At most this many problems are listed in one :class:`BookError`; an "and N more" line follows.
@@ -119,6 +125,10 @@ _DESCRIPTION: Final = {
     "p_default": "the 1-year probability of default as a fraction, e.g. 0.02 for 2 %",
     "rating": "a grade from the ratings table, e.g. BBB",
 }
+
+
+# Marks a delay column not passed to Book(...); replaced by NaN in __post_init__.
+_UNSET: Final = np.full(0, np.nan)
 
 
 class BookWarning(UserWarning):
@@ -176,6 +186,10 @@ class Book:
     notes : tuple of Problem
         Warning-level findings of a book that is otherwise valid (e.g. a column ``lgd_sdd``
         that is ignored but looks like a misspelt ``lgd_sd``).
+    delay_mean_days, delay_sd_days, delay_noise_days : ndarray of float64, shape (n_customers,)
+        Per-customer payment-delay parameters in days beyond the due date (mean propensity,
+        sd of the propensity, sd of the per-invoice noise), e.g. from ``portsim calibrate``;
+        NaN where absent or blank (the config's ``[delays]`` apply). Omitted → all NaN.
     """
 
     customer_id: ObjectArray
@@ -195,6 +209,9 @@ class Book:
     source: str
     sha256: str
     notes: tuple[Problem, ...] = ()
+    delay_mean_days: FloatArray = field(default_factory=lambda: _UNSET)
+    delay_sd_days: FloatArray = field(default_factory=lambda: _UNSET)
+    delay_noise_days: FloatArray = field(default_factory=lambda: _UNSET)
 
     def __post_init__(self) -> None:
         n = None
@@ -202,6 +219,8 @@ class Book:
             value = getattr(self, f.name)
             if f.name in ("source", "sha256", "notes") or value is None:
                 continue
+            if value is _UNSET:  # an optional delay column not given: NaN for every customer
+                value = np.full(int(np.asarray(self.customer_id).shape[0]), np.nan)
             dtype = object if f.name in _TEXT_COLUMNS else np.float64
             # A read-only view: the caller's array stays writable, the book's does not.
             arr = np.asarray(value, dtype=dtype).view()
@@ -230,7 +249,7 @@ class Book:
 
         Returns
         -------
-        DataFrame, shape (n_customers, 13 or 14)
+        DataFrame, shape (n_customers, 16 or 17)
             Columns in :data:`BOOK_COLUMNS` order (``rating`` only when the book has one),
             with the defaults filled in; ``p_default`` holds the resolved PDs. Reading it back
             with :func:`book_from_frame` gives the same arrays.
@@ -974,6 +993,9 @@ def _build(
         insured_limit=value_or("insured_limit", np.nan),
         payment_terms_days=value_or("payment_terms_days", _DEFAULTS["payment_terms_days"]),
         annual_sales=value_or("annual_sales", _DEFAULTS["annual_sales"]),
+        delay_mean_days=value_or("delay_mean_days", np.nan),
+        delay_sd_days=value_or("delay_sd_days", np.nan),
+        delay_noise_days=value_or("delay_noise_days", np.nan),
         rating=text.get("rating"),
         source=source,
         sha256=sha256,
@@ -1076,6 +1098,22 @@ def _negative(label: str, parsed: _Numbers, unit: str) -> Callable[[int], tuple[
     def describe(i: int) -> tuple[str, str, str]:
         rule = "is negative" if parsed.values[i] < 0 else "is not finite"
         return f"{label}={parsed.show(i)}", rule, f"give {unit} ≥ 0, or leave it blank"
+
+    return describe
+
+
+def _delay_outside(
+    label: str, parsed: _Numbers, low: float, high: float, meaning: str
+) -> Callable[[int], tuple[str, str, str]]:
+    def describe(i: int) -> tuple[str, str, str]:
+        v = float(parsed.values[i])
+        if math.isinf(v):
+            rule = "is not finite"
+        elif v < 0 and low == 0.0:
+            rule = "is negative"
+        else:
+            rule = f"is outside [{_fmt(low)}, {_fmt(high)}]"
+        return f"{label}={parsed.show(i)}", rule, f"give {meaning}, or leave it blank"
 
     return describe
 
@@ -1267,6 +1305,17 @@ def _check_values(problems: _Problems, numbers: dict[str, _Numbers]) -> None:
         parsed, v, ok = got
         unit = "days" if label == "payment_terms_days" else "an amount in book currency"
         problems.cells(ok & ((v < 0) | np.isinf(v)), label, _negative(label, parsed, unit))
+    for label, low, high, meaning in (
+        ("delay_mean_days", -365.0, 730.0, "the mean payment delay in days after the due date "
+         "(negative: paid early)"),
+        ("delay_sd_days", 0.0, 365.0, "the sd of the customer's delay propensity in days"),
+        ("delay_noise_days", 0.0, 365.0, "the sd of the per-invoice delay noise in days"),
+    ):
+        if (got := finite(label)) is None:
+            continue
+        parsed, v, ok = got
+        problems.cells(ok & ~((v >= low) & (v <= high)), label,
+                       _delay_outside(label, parsed, low, high, meaning))
 
 
 def _close(value: str, known: Sequence[str]) -> str | None:

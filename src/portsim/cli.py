@@ -7,6 +7,7 @@ Exit codes: 0 success, 1 invalid input (every problem is printed with where and 
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -88,11 +89,86 @@ def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
             c.add_row(label, _fmt(d["value"]),
                       f"± {_fmt(d['se'])}; 5-95 %: {_fmt(q.get('0.05'))} to {_fmt(q.get('0.95'))}")
         con.print(c)
+    if metrics.get("insurance"):
+        con.print(_insurance_table(metrics["insurance"]))
     top = sorted(metrics["by_sector"], key=lambda s: -s["expected_loss"]["value"])[:5]
     con.print("largest sectors by expected loss: " + ", ".join(
         f"{s['sector']} {s['share_of_expected_loss']:.0%}" for s in top))
     if path is not None:
         con.print(f"run folder: {path}")
+
+
+def _insurance_table(ins: dict[str, Any]) -> Any:
+    """Value of each policy variant's cover against none (± s.e. of paired differences)."""
+    from rich.table import Table
+
+    pols = ins["policies"]
+    levels = list(next(iter(pols.values()))["delta_es"]) if pols else []
+    key = "0.99" if "0.99" in levels else (levels[-1] if levels else "")
+    t = Table(title=f"Credit insurance: value of cover against none ({ins['currency']}; "
+                    "± s.e. of paired differences on the same paths)")
+    t.add_column("metric")
+    for name in pols:
+        t.add_column(name, justify="right")
+
+    def pm(d: dict[str, float], pct: bool = False) -> str:
+        if pct:
+            return f"{d['value']:+.2%} ± {d['se']:.2%}"
+        return f"{_fmt(d['value'])} ± {_fmt(d['se'])}"
+
+    rows: list[tuple[str, Any]] = [
+        ("premium (earned over the horizon)", lambda p: _fmt(p["premium"])),
+        ("premium / insured turnover", lambda p: f"{p['premium_rate_on_insured_turnover']:.3%}"
+         f" of {_fmt(p['insured_turnover'])}"),
+        ("expected net indemnity", lambda p: pm(p["expected_indemnity"])),
+        ("expected loss ratio", lambda p: f"{p['expected_loss_ratio']['value']:.1%} ± "
+         f"{p['expected_loss_ratio']['se']:.1%}"),
+        ("net cost of cover", lambda p: pm(p["net_cost_of_cover"])),
+        ("Δ expected loss (retained)", lambda p: pm(p["delta_expected_loss"])),
+    ]
+    if key:
+        lv = f"{float(key):.1%}"
+        rows.append((f"Δ VaR {lv} (retained)", lambda p: pm(p["delta_var"][key])))
+        rows += [(f"Δ ES {float(q):.1%} (retained)", lambda p, q=q: pm(p["delta_es"][q]))
+                 for q in levels]
+        rows.append((f"ES {lv} reduction per unit of premium",
+                     lambda p: f"{p['es_reduction_per_premium'][key]['value']:.2f} ± "
+                     f"{p['es_reduction_per_premium'][key]['se']:.2f}"))
+        rows.append((f"Δ cash-flow-at-risk {lv}",
+                     lambda p: pm(p["delta_cash_flow_at_risk"][key])))
+    rows += [
+        ("Δ P(cash below buffer without the line)",
+         lambda p: pm(p["delta_p_buffer_breach"], pct=True)),
+        ("Δ P(line cannot keep the buffer)", lambda p: pm(p["delta_p_line_breach"], pct=True)),
+    ]
+    for label, cell in rows:
+        t.add_row(label, *(cell(p) for p in pols.values()))
+    return t
+
+
+class ReportFormat(StrEnum):
+    """Output formats of ``portsim report``."""
+
+    html = "html"
+    pdf = "pdf"
+
+
+def _write_report(run_dir: Path, fmt: ReportFormat, out: Path | None) -> Path:
+    """Render the report of a complete run folder and write it atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # the report draws on Figure objects; no display, ever
+    from portsim.checkpoint import write_atomic, write_text_atomic
+    from portsim.report import load_run, render_html, render_pdf
+
+    run = load_run(run_dir)
+    target = out if out is not None else run_dir / f"report.{fmt.value}"
+    if fmt is ReportFormat.pdf:
+        data = render_pdf(run)
+        write_atomic(target, lambda p: p.write_bytes(data))
+    else:
+        write_text_atomic(target, render_html(run))
+    return target
 
 
 @app.command("run")
@@ -106,7 +182,7 @@ def run_cmd(
     threads: Annotated[int | None, typer.Option(min=1, help="threads (default: all)")] = None,
     workers: Annotated[int | None, typer.Option(
         min=1, help="run on a local Dask cluster of N worker processes "
-        "(pip install 'portsim[distributed]')")] = None,
+        "(needs portsim's 'distributed' extra)")] = None,
     scheduler: Annotated[str | None, typer.Option(
         help="run on the Dask cluster with this scheduler address, e.g. tcp://host:8786")] = None,
     resume: Annotated[Path | None, typer.Option(
@@ -114,6 +190,8 @@ def run_cmd(
     keep_chunks: Annotated[bool, typer.Option(
         "--keep-chunks", help="keep the folder's chunks/ checkpoint after the run")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")] = False,
+    report: Annotated[bool, typer.Option(
+        "--report", help="write report.html into the run folder when the run is complete")] = False,
 ) -> None:
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
     from portsim.config import load_config
@@ -179,6 +257,34 @@ def run_cmd(
         typer.echo(str(res.path))
     else:
         _print_summary(res.metrics, res.path)
+    if report:
+        try:
+            written = _write_report(res.path, ReportFormat.html, None)
+        except InputError as exc:
+            _fail(exc)
+            return
+        if not quiet:
+            typer.echo(f"report: {written}")
+
+
+@app.command("report")
+def report_cmd(
+    run_dir: Annotated[Path, typer.Argument(help="a complete run folder (from portsim run)")],
+    fmt: Annotated[ReportFormat, typer.Option(
+        "--format", "-f", help="html: one self-contained file; pdf: one page per section")
+    ] = ReportFormat.html,
+    out: Annotated[Path | None, typer.Option(
+        help="file to write (default: RUN_DIR/report.html or report.pdf)")] = None,
+) -> None:
+    """Write the risk committee report of a run folder (HTML or PDF)."""
+    from portsim.errors import InputError
+
+    try:
+        written = _write_report(run_dir, fmt, out)
+    except InputError as exc:
+        _fail(exc)
+        return
+    typer.echo(str(written))
 
 
 @app.command("validate")
@@ -199,6 +305,93 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
         f"{len(inputs.factor_names)} factors, total exposure {book.exposure.sum():,.2f} "
         f"{cfg.book.currency}, kernel {inputs.kernel}"
     )
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    history: Annotated[Path, typer.Argument(
+        help="payment history: invoice_id, customer_id, amount, issue_date, due_date, "
+        "paid_date (blank while unpaid); .csv, .parquet or .xlsx")],
+    book: Annotated[Path, typer.Option(help="customers table the history belongs to")],
+    out: Annotated[Path, typer.Option(
+        help="book to write, with delay_mean_days, delay_sd_days, delay_noise_days filled")],
+    config: Annotated[Path | None, typer.Option(
+        help="run config whose [book] ratings and sectors are used to read the book")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="cut-off date YYYY-MM-DD: invoices unpaid then are right-censored "
+        "(default: the latest issue or payment date in the history)")] = None,
+    min_invoices: Annotated[int, typer.Option(
+        min=2, help="paid invoices a customer needs for its own estimates")] = 3,
+    min_customers: Annotated[int, typer.Option(
+        min=2, help="customers with own estimates a sector needs for its own estimates")] = 3,
+) -> None:
+    """Estimate payment-delay parameters per customer from a payment history and write a
+    book with them."""
+    from datetime import date
+
+    from portsim.book import read_book
+    from portsim.calibrate import estimate_delays, read_history, write_calibrated_book
+    from portsim.config import load_config
+    from portsim.errors import InputError
+
+    cutoff = None
+    if as_of is not None:
+        try:
+            cutoff = date.fromisoformat(as_of)
+        except ValueError:
+            raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD",
+                                     param_hint="--as-of") from None
+    try:
+        ratings = sectors = None
+        if config is not None:
+            cfg = load_config(config)
+            ratings, sectors = cfg.book.ratings, cfg.book.sectors
+        customers = read_book(book, ratings=ratings, sectors=sectors)
+        hist = read_history(history, customers, as_of=cutoff)
+        est = estimate_delays(hist, customers, min_invoices=min_invoices,
+                              min_customers=min_customers, as_of=cutoff, source=history.name)
+        written = write_calibrated_book(customers, est.customers, out)
+    except InputError as exc:
+        _fail(exc)
+        return
+    _print_calibration(est, written)
+
+
+def _print_calibration(est: Any, path: Path) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+
+    def pm(value: float, se: float) -> str:
+        if value != value:  # NaN
+            return "—"
+        return f"{value:.1f}±{se:.1f}" if se == se else f"{value:.1f}"
+
+    t = Table(title=f"Payment delays in days after due ({est.n_paid:,} paid invoices; "
+                    f"{est.n_unpaid:,} unpaid at {est.as_of.isoformat()}, treated as censored)",
+              box=box.SIMPLE_HEAD)
+    longest = max((len(str(x)) for x in est.sectors["sector"]), default=6)
+    t.add_column("sector", min_width=min(longest, 24))
+    for col in ("customers", "own", "paid/unpaid", "mean", "noise sd", "prop. sd"):
+        t.add_column(col, justify="right", no_wrap=True)
+    for row in est.sectors.sort_values("sector").itertuples(index=False):
+        sd = pm(row.delay_sd_days, row.delay_sd_se)
+        if row.source == "book":
+            sd += " (book)"
+        t.add_row(row.sector, f"{row.n_customers:,}", f"{row.n_own:,}",
+                  f"{row.n_paid:,}/{row.n_unpaid:,}",
+                  pm(row.delay_mean_days, row.delay_mean_se),
+                  pm(row.delay_noise_days, row.delay_noise_se), sd)
+    con = Console()
+    con.print(t)
+    counts = est.customers["source"].value_counts()
+    own = int(counts.get("customer", 0))
+    shrunk = int(counts.get("sector", 0) + counts.get("book", 0))
+    con.print(f"{own:,} customers with their own mean and noise sd ('own'); {shrunk:,} with "
+              "too few paid invoices get their sector's values. prop. sd: the spread of the "
+              "customers' mean delays within the sector ('(book)': too few customers in the "
+              "sector, book-level values)")
+    con.print(f"wrote {path}")
 
 
 @app.command("warmup")

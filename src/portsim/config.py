@@ -16,7 +16,15 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from portsim.errors import ConfigError, Problem
 
@@ -26,8 +34,11 @@ __all__ = [
     "CorrelationConfig",
     "DelayConfig",
     "DelayParams",
+    "InsuranceConfig",
+    "KeyedValueError",
     "ModelConfig",
     "PdMultiplier",
+    "PolicyConfig",
     "RiskConfig",
     "RunConfig",
     "ScenarioConfig",
@@ -35,6 +46,7 @@ __all__ = [
     "TimelineConfig",
     "apply_scenario",
     "config_hash",
+    "key_location",
     "load_config",
     "load_scenario",
 ]
@@ -44,6 +56,30 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class KeyedValueError(ValueError):
+    """A validation error about one key below the model that raises it (so its line is found).
+
+    Parameters
+    ----------
+    keys : tuple of str
+        Path of the key relative to the model being validated, e.g. ``("first_loss",)``.
+    value : object
+        The offending value, quoted in the message.
+    rule : str
+        The rule it breaks.
+    fix : str
+        How to fix it; may be empty.
+    """
+
+    def __init__(self, keys: tuple[str, ...], value: Any, rule: str, fix: str = "") -> None:
+        self.keys = keys
+        self.value = value
+        self.rule = rule
+        self.fix = fix
+        dotted = ".".join(keys)
+        super().__init__(f"{dotted}={value!r} {rule}" + (f"; {fix}" if fix else ""))
 
 
 class BookConfig(_Strict):
@@ -116,7 +152,12 @@ class SimulationConfig(_Strict):
     seed: int = Field(default=20261128, ge=0)
     chunk_paths: int = Field(default=8192, ge=1, le=10**7)
     threads: int | None = Field(default=None, ge=1, le=1024)
-    kernel: Literal["auto", "grouped", "per_customer"] = "auto"
+    kernel: Literal["auto", "grouped", "per_customer", "skip"] = "auto"
+    tail_sampling: Literal["plain", "importance"] = Field(
+        default="plain", description="'importance': shift the systematic factors towards the "
+        "loss tail (Glasserman-Li) and weight every path by its likelihood ratio")
+    tail_level: float = Field(default=0.999, gt=0.0, lt=1.0, description="risk level the "
+                              "importance-sampling shift is chosen for")
 
 
 class RiskConfig(_Strict):
@@ -215,6 +256,126 @@ class OutputConfig(_Strict):
     )
 
 
+_POLICY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+
+
+class PolicyConfig(_Strict):
+    """Terms of one credit-insurance policy variant (money in book currency, fractions).
+
+    Cover per buyer: an insurer limit (the book's ``insured_limit``, or ``buyer_limits``) at
+    ``insured_percentage``; else, when ``discretionary_ceiling`` > 0 and the buyer's internal
+    ``credit_limit`` is positive and at most the ceiling, a discretionary limit equal to that
+    credit limit; else, when ``unnamed_threshold`` > 0 and the buyer's exposure (or annual
+    sales) is below it, unnamed-buyer cover up to the threshold at ``unnamed_percentage``;
+    ``excluded`` customers and all others are not covered. See :mod:`portsim.policy`.
+    """
+
+    description: str = ""
+    insured_percentage: Fraction = Field(
+        default=0.9, description="share of the qualifying loss indemnified (co-insurance)"
+    )
+    buyer_limits: dict[str, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=dict, description="insurer credit limits by customer id, replacing "
+        "the book's insured_limit (0: no insurer limit)"
+    )
+    discretionary_ceiling: float = Field(
+        default=0.0, ge=0.0, description="buyers without an insurer limit are covered up to "
+        "their own credit_limit when it is at most this ceiling (0: no discretionary cover)"
+    )
+    unnamed_threshold: float = Field(
+        default=0.0, ge=0.0, description="buyers without a limit whose exposure (or annual "
+        "sales) is below this are covered up to it (0: no unnamed-buyer cover)"
+    )
+    unnamed_basis: Literal["exposure", "annual_sales"] = "exposure"
+    unnamed_percentage: Fraction | None = Field(
+        default=None, description="insured percentage of unnamed-buyer cover (default: "
+        "insured_percentage)"
+    )
+    excluded: list[str] = Field(
+        default_factory=list, description="customer ids never covered (e.g. affiliates)"
+    )
+    non_qualifying_loss: float = Field(
+        default=0.0, ge=0.0, description="a buyer's qualifying loss below this is ignored"
+    )
+    first_loss: float = Field(
+        default=0.0, ge=0.0, description="aggregate first loss kept per policy year"
+    )
+    first_loss_applies: Literal["after_cover", "before_cover"] = Field(
+        default="after_cover", description="after_cover: deducted from the indemnity at the "
+        "insured percentage; before_cover: deducted from the qualifying loss"
+    )
+    max_liability: float | None = Field(
+        default=None, gt=0.0, description="maximum indemnity per policy year (amount)"
+    )
+    max_liability_multiple: float | None = Field(
+        default=None, gt=0.0, description="maximum indemnity per policy year as a multiple "
+        "of the annual premium"
+    )
+    waiting_period_days: int | None = Field(
+        default=None, ge=0, le=720, description="protracted-default waiting period after the "
+        "due date; must equal timeline.protracted_default_days (the default)"
+    )
+    settlement_lag_days: int = Field(
+        default=30, ge=0, le=3650, description="days from a claim to the indemnity payment"
+    )
+    premium_rate: Fraction = Field(description="premium as a fraction of insured turnover")
+    minimum_premium: float = Field(default=0.0, ge=0.0, description="per policy year")
+    premium_schedule: Literal["annual", "quarterly", "monthly"] = Field(
+        default="annual", description="premium instalments, each paid in advance"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PolicyConfig:
+        if self.max_liability is not None and self.max_liability_multiple is not None:
+            raise KeyedValueError(
+                ("max_liability_multiple",), self.max_liability_multiple,
+                "is given together with max_liability",
+                "give the maximum liability as an amount or as a multiple of the premium",
+            )
+        if self.max_liability is not None and self.first_loss > self.max_liability:
+            raise KeyedValueError(
+                ("first_loss",), self.first_loss,
+                f"is above max_liability={self.max_liability!r}",
+                "the first loss kept per policy year must not exceed the maximum liability",
+            )
+        seen: set[str] = set()
+        for cid in self.excluded:
+            if cid in seen:
+                raise KeyedValueError(("excluded",), cid, "is listed twice")
+            seen.add(cid)
+        return self
+
+
+class InsuranceConfig(_Strict):
+    """Credit-insurance policy variants, all evaluated on the same simulated claims.
+
+    ``[insurance.policies.NAME]`` tables; the variant ``none`` (no cover) is always added
+    first, and the value of each variant's cover is measured against it.
+    """
+
+    policies: dict[str, PolicyConfig] = Field(description="policy variants by name")
+    _source: str | None = PrivateAttr(default=None)
+
+    @field_validator("policies")
+    @classmethod
+    def _names(cls, v: dict[str, PolicyConfig]) -> dict[str, PolicyConfig]:
+        if not v:
+            raise ValueError("needs at least one [insurance.policies.NAME] table")
+        for name in v:
+            if name == "none":
+                raise KeyedValueError((name,), name, "is reserved for the variant without cover",
+                                      "choose another name")
+            if not _POLICY_NAME.match(name):
+                raise KeyedValueError((name,), name, "is not a valid policy name",
+                                      "use letters, digits, '_' and '-', starting with a letter")
+        return v
+
+    @property
+    def source(self) -> str | None:
+        """The config file the section was read from (for error locations), if known."""
+        return self._source
+
+
 class PdMultiplier(_Strict):
     """Multipliers on the 1-year PD; the product of all that apply, capped at 1."""
 
@@ -248,6 +409,7 @@ class RunConfig(_Strict):
     delays: DelayConfig = Field(default_factory=DelayConfig)
     company: CompanyConfig = Field(default_factory=CompanyConfig)
     scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
+    insurance: InsuranceConfig | None = None
     base_dir: str = Field(default=".", description="folder relative paths are resolved against")
 
     @model_validator(mode="after")
@@ -255,6 +417,27 @@ class RunConfig(_Strict):
         if self.timeline is not None and "horizon_years" in self.model.model_fields_set:
             raise ValueError("with a [timeline] the horizon is timeline.horizon_months; "
                              "remove model.horizon_years")
+        if self.insurance is not None:
+            if self.timeline is None:
+                raise KeyedValueError(("insurance",), "[insurance]", "needs a [timeline]",
+                                      "claims come from the payment timeline; add [timeline] "
+                                      "with as_of = 2026-12-31")
+            if getattr(self.simulation, "tail_sampling", "plain") != "plain":
+                raise KeyedValueError(
+                    ("simulation", "tail_sampling"), self.simulation.tail_sampling,
+                    "is not supported with [insurance] yet",
+                    "the value-of-cover metrics weigh every path equally; use "
+                    "tail_sampling = 'plain'")
+            wait = self.timeline.protracted_default_days
+            for name, pol in self.insurance.policies.items():
+                if pol.waiting_period_days is not None and pol.waiting_period_days != wait:
+                    raise KeyedValueError(
+                        ("insurance", "policies", name, "waiting_period_days"),
+                        pol.waiting_period_days,
+                        f"differs from timeline.protracted_default_days={wait}",
+                        "the timeline's protracted_default_days is the waiting period: make "
+                        "them equal, or leave waiting_period_days out",
+                    )
         return self
 
     def resolve(self, path: str) -> Path:
@@ -314,8 +497,8 @@ def _key_line(text: str, loc: tuple[str | int, ...]) -> int | None:
         h = header.match(line)
         if h:
             table = [t.strip().strip('"') for t in h.group(1).split(".")]
-            if table == keys:
-                best = best or no
+            if table == keys or (keys and table[: len(keys)] == keys):
+                best = best or no  # the table itself, or the first table below it
             continue
         k = keyre.match(line)
         if k:
@@ -327,27 +510,49 @@ def _key_line(text: str, loc: tuple[str | int, ...]) -> int | None:
     return best
 
 
+def _clean_loc(loc: tuple[str | int, ...]) -> tuple[str, ...]:
+    """The TOML key path of an error: list indices and pydantic's union tags dropped."""
+    return tuple(str(k) for k in loc
+                 if not isinstance(k, int) and not re.search(r"[\[\]()]|^[a-z]+-[a-z-]+$", str(k)))
+
+
+def _sets_key(data: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    node: Any = data
+    for k in keys:
+        if not isinstance(node, dict) or k not in node:
+            return False
+        node = node[k]
+    return True
+
+
 def _problems_from_validation(
-    exc: ValidationError, text: str, path: Path, model: type[BaseModel]
+    exc: ValidationError,
+    layers: list[tuple[Path, str, dict[str, Any]]],
+    model: type[BaseModel],
 ) -> list[Problem]:
-    problems = []
+    """One problem per bad key, located in the nearest file of the ``extends`` chain that
+    sets it (``layers`` = [(path, text, raw data)], child first)."""
+    merged: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for err in exc.errors():
-        loc = tuple(err["loc"])
-        keys = [str(k) for k in loc if not isinstance(k, int)]
-        line = _key_line(text, loc) if text else None
+        merged.setdefault(_clean_loc(tuple(err["loc"])), []).append(dict(err))
+    problems = []
+    for keys, errs in merged.items():
+        path, text, _ = next((lay for lay in layers if _sets_key(lay[2], keys)), layers[0])
+        line = _key_line(text, keys) if text and keys else None
         where = f"{path} line {line}" if line else str(path)
         dotted = ".".join(keys) or "(top level)"
+        err = errs[0]
         value = err.get("input")
         fix = ""
         if err["type"] == "extra_forbidden":
-            known = _known_keys(model, keys[:-1])
+            known = _known_keys(model, list(keys[:-1]))
             close = difflib.get_close_matches(keys[-1], known, n=1)
             fix = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
             problems.append(Problem(where, f"'{dotted}'", "is not a known key", fix))
             continue
         shown = "" if isinstance(value, dict) else f"={value!r}"
-        msg = err["msg"].removeprefix("Value error, ")
-        problems.append(Problem(where, f"{dotted}{shown}", msg, fix))
+        msgs = list(dict.fromkeys(e["msg"].removeprefix("Value error, ") for e in errs))
+        problems.append(Problem(where, f"{dotted}{shown}", "; or ".join(msgs), fix))
     return problems
 
 
@@ -383,7 +588,9 @@ def load_scenario(path: str | Path, sectors: list[str] | None = None) -> Scenari
     try:
         scen = ScenarioConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc, text, path, ScenarioConfig)) from None
+        raise ConfigError(
+            _problems_from_validation(exc, [(path, text, data)], ScenarioConfig)
+        ) from None
     if sectors is not None:
         bad = [s for s in scen.pd_multiplier.sector if s not in sectors]
         if bad:
@@ -421,19 +628,46 @@ def load_config(path: str | Path, scenario: str | Path | None = None) -> RunConf
     """
     path = Path(path)
     data, text = _read_toml(path, "config")
-    if "extends" in data:
-        parent = path.parent / str(data.pop("extends"))
-        pdata, _ = _read_toml(parent, "config")
-        pdata.pop("extends", None)
-        data = _deep_merge(pdata, data)
+    # the chain child → parent → grandparent …, each parent relative to the file naming it
+    layers = [(path, text, dict(data))]
+    seen = {path.resolve()}
+    while "extends" in layers[-1][2]:
+        child = layers[-1][0]
+        parent = child.parent / str(layers[-1][2]["extends"])
+        if parent.resolve() in seen:
+            raise ConfigError([Problem(str(child), f"extends={parent.name!r}", "is circular")])
+        seen.add(parent.resolve())
+        pdata, ptext = _read_toml(parent, "config")
+        layers.append((parent, ptext, pdata))
+    data = {}
+    for _, _, layer in reversed(layers):
+        data = _deep_merge(data, {k: v for k, v in layer.items() if k != "extends"})
     data.setdefault("base_dir", str(path.resolve().parent))
     try:
         cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc, text, path, RunConfig)) from None
+        raise ConfigError(_problems_from_validation(exc, layers, RunConfig)) from None
+    if cfg.insurance is not None:
+        cfg.insurance._source = str(path)  # for the book-dependent checks' error locations
     if scenario is not None:
         cfg = apply_scenario(cfg, load_scenario(scenario, cfg.book.sectors))
     return cfg
+
+
+def key_location(source: str | None, loc: tuple[str, ...], fallback: str) -> str:
+    """``"FILE line N"`` of the TOML key at ``loc`` in the config file ``source``.
+
+    For problems found after loading (e.g. against the book); ``fallback`` when the file or
+    the key cannot be found.
+    """
+    if source is None:
+        return fallback
+    try:
+        text = Path(source).read_text(encoding="utf-8")
+    except OSError:
+        return fallback
+    line = _key_line(text, loc)
+    return f"{source} line {line}" if line else source
 
 
 def apply_scenario(config: RunConfig, scenario: ScenarioConfig) -> RunConfig:

@@ -20,8 +20,9 @@ from typing import Protocol
 
 import numpy as np
 
-from portsim import kernels, timeline_kernels
+from portsim import insurance, kernels, timeline_kernels
 from portsim.cash import FLOWS, PATH_SCALARS, SERIES, TIMELINE_SCALARS, cash_paths
+from portsim.results import POLICY_CASH_SCALARS, POLICY_SCALARS
 from portsim.rng import BLOCK_PATHS, STREAM_DEFAULT, STREAM_DELAY, STREAM_LGD, path_states
 from portsim.scenario import ModelInputs
 
@@ -33,6 +34,7 @@ __all__ = [
     "SimOutput",
     "chunk_ranges",
     "run_chunk",
+    "run_default_kernel",
     "simulate",
     "warmup",
 ]
@@ -51,6 +53,7 @@ class ChunkResult:
     customer_loss: np.ndarray  # (n,) int64: loss in cents summed over the chunk's paths
     customer_n_defaults: np.ndarray  # (n,) int64
     seconds: float = 0.0
+    log_weight: np.ndarray | None = None  # (m,) log likelihood ratio (importance sampling)
     # timeline runs only
     timeline_scalars: np.ndarray | None = None  # (m, len(TIMELINE_SCALARS))
     series: np.ndarray | None = None  # (len(SERIES), m, P) float32
@@ -58,6 +61,12 @@ class ChunkResult:
     flow_sumsq: np.ndarray | None = None  # (n_blocks, len(FLOWS), P)
     events_int: np.ndarray | None = None  # (E, 5) int64: path, customer, day, paid_day, kind
     events_amount: np.ndarray | None = None  # (E,) claim amounts
+    events_lgd: np.ndarray | None = None  # (E,) the buyer's LGD (insolvency events; else NaN)
+    # runs with [insurance] only (V policy variants, "none" first)
+    policy_scalars: np.ndarray | None = None  # (m, V, len(POLICY_SCALARS))
+    policy_customer_indemnity: np.ndarray | None = None  # (V, n) int64 cents, over paths
+    policy_customer_qualifying: np.ndarray | None = None  # (V, n) int64 cents, over paths
+    policy_flow_sum: np.ndarray | None = None  # (n_blocks, V, P) net insurer cash per period
 
 
 @dataclass
@@ -75,11 +84,16 @@ class SimOutput:
     kernel: str
     chunk_paths: int
     timings: dict[str, float] = field(default_factory=dict)
+    log_weight: np.ndarray | None = None  # (n_paths,) log likelihood ratio per path
     timeline_scalars: np.ndarray | None = None  # (n_paths, len(TIMELINE_SCALARS))
     series: np.ndarray | None = None  # (len(SERIES), n_kept, P) float32
     series_paths: np.ndarray | None = None  # (n_kept,) path indices kept in ``series``
     flow_sum: np.ndarray | None = None
     flow_sumsq: np.ndarray | None = None
+    policy_scalars: np.ndarray | None = None  # (n_paths, V, len(POLICY_SCALARS))
+    policy_customer_indemnity: np.ndarray | None = None  # (V, n) int64 cents
+    policy_customer_qualifying: np.ndarray | None = None  # (V, n) int64 cents
+    policy_flow_sum: np.ndarray | None = None  # (V, P)
 
 
 def aligned_chunk(chunk_paths: int) -> int:
@@ -95,6 +109,14 @@ def chunk_ranges(n_paths: int, chunk_paths: int) -> list[tuple[int, int]]:
     """
     size = aligned_chunk(chunk_paths)
     return [(a, min(a + size, n_paths)) for a in range(0, n_paths, size)]
+
+
+def shifts(x: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
+    """The importance-sampling shift θ and the factor shift, zeros when not set."""
+    k = x.chol.shape[0]
+    zs = np.zeros(k) if x.z_shift is None else np.ascontiguousarray(x.z_shift, dtype=float)
+    ys = np.zeros(k) if x.y_shift is None else np.ascontiguousarray(x.y_shift, dtype=float)
+    return zs, ys
 
 
 def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkResult:
@@ -118,21 +140,48 @@ def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkRes
     outs = (res.loss, res.n_defaults, res.sector_loss, res.sector_n_defaults,
             res.customer_loss, res.customer_n_defaults)
     x = inputs
+    res.log_weight = np.zeros(m)
     if x.timeline is not None:
         _run_timeline(x, seed, start, stop, states, lgd_states, res, outs)
-    elif x.kernel == "grouped":
+    else:
+        run_default_kernel(x, states, lgd_states, outs, res.log_weight)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def run_default_kernel(
+    x: ModelInputs, states: np.ndarray, lgd_states: np.ndarray, outs: tuple[np.ndarray, ...],
+    log_weight: np.ndarray,
+) -> None:
+    """Run the default-only kernel ``x.kernel`` on the paths whose states are given.
+
+    ``states`` and ``lgd_states`` (m, 2) need not be consecutive paths (see
+    :mod:`portsim.attribution`, which simulates chosen paths again one at a time); ``outs``
+    are ``(loss, n_defaults, sector_loss, sector_n_defaults, customer_loss,
+    customer_n_defaults)`` as in :class:`ChunkResult`, ``log_weight`` (m,).
+    """
+    zs, ys = shifts(x)
+    if x.kernel == "grouped":
         kernels.default_losses_grouped(
-            states, lgd_states, x.chol, x.dof, x.group, x.group_factor, x.group_loading,
-            x.group_idio, x.group_threshold, x.factor, x.exposure, x.lgd_mean, x.lgd_probit,
-            x.lgd_conc, x.lgd_link, x.sector, *outs,
+            states, lgd_states, x.chol, zs, ys, x.dof, x.group, x.group_factor,
+            x.group_loading, x.group_idio, x.group_threshold, x.factor, x.exposure, x.lgd_mean,
+            x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector, *outs, log_weight,
+        )
+    elif x.kernel == "skip":
+        if x.group_start is None or x.group_perm is None:
+            raise ValueError("kernel 'skip' needs group_start and group_perm (build_inputs)")
+        kernels.default_losses_skip(
+            states, lgd_states, x.chol, zs, ys, x.dof, x.group_start, x.group_perm,
+            x.group_factor, x.group_loading, x.group_idio, x.group_threshold, x.factor,
+            x.exposure, x.lgd_mean, x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector, *outs,
+            log_weight,
         )
     else:
         kernels.default_losses_per_customer(
-            states, lgd_states, x.chol, x.dof, x.factor, x.loading, x.idio, x.threshold,
-            x.exposure, x.lgd_mean, x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector, *outs,
+            states, lgd_states, x.chol, zs, ys, x.dof, x.factor, x.loading, x.idio,
+            x.threshold, x.exposure, x.lgd_mean, x.lgd_probit, x.lgd_conc, x.lgd_link,
+            x.sector, *outs, log_weight,
         )
-    res.seconds = time.perf_counter() - t0
-    return res
 
 
 def _run_timeline(
@@ -156,10 +205,11 @@ def _run_timeline(
         pending = np.zeros(m)
         n_prot = np.zeros(m, dtype=np.int64)
         ev_int = np.zeros((cap, 5), dtype=np.int64)
-        ev_float = np.zeros(cap)
+        ev_float = np.zeros((cap, 2))  # amount, LGD
         ev_count = np.zeros(1, dtype=np.int64)
+        zs, ys = shifts(x)
         timeline_kernels.timeline_paths(
-            states, lgd_states, delay_states, x.chol, x.dof, x.kernel == "grouped",
+            states, lgd_states, delay_states, x.chol, zs, ys, x.dof, x.kernel == "grouped",
             x.group, x.group_factor, x.group_loading, x.group_idio, x.group_threshold,
             x.factor, x.loading, x.idio, x.threshold, x.hazard,
             x.lgd_mean, x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector,
@@ -168,6 +218,7 @@ def _run_timeline(
             tl.protracted_days, tl.recovery_lag_days, tl.dpo_days, tl.cogs_share,
             *outs, collected_open, written_off, recovered, issued_stop, supplier_stop,
             protracted, still_open, pending, n_prot, ev_int, ev_float, ev_count,
+            res.log_weight,
         )
         if ev_count[0] <= cap:
             break
@@ -176,7 +227,8 @@ def _run_timeline(
     order = np.argsort(ev_int[:k, 0], kind="stable")  # by path, then as simulated
     res.events_int = ev_int[:k][order]
     res.events_int[:, 0] += start  # global path index
-    res.events_amount = ev_float[:k][order]
+    res.events_amount = ev_float[:k, 0][order]
+    res.events_lgd = ev_float[:k, 1][order]
     collected = collected_open[:, :n_p]
     cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop)
     scalars = {
@@ -193,6 +245,56 @@ def _run_timeline(
                          tl.planned_supplier[None, :] - supplier_stop])
     res.flow_sum = _block_sums(per_flow)
     res.flow_sumsq = _block_sums(per_flow**2)
+    if x.insurance is not None:
+        _apply_insurance(x, res, collected, written_off, recovered, issued_stop, supplier_stop)
+
+
+def _apply_insurance(
+    x: ModelInputs, res: ChunkResult, collected: np.ndarray, written_off: np.ndarray,
+    recovered: np.ndarray, issued_stop: np.ndarray, supplier_stop: np.ndarray,
+) -> None:
+    """Every policy variant on the chunk's claim events; cash recomputed per variant with
+    its premiums and insurer cash flows (see :mod:`portsim.insurance`)."""
+    tl, pol = x.timeline, x.insurance
+    assert tl is not None
+    assert pol is not None
+    assert res.events_int is not None
+    assert res.events_amount is not None
+    assert res.events_lgd is not None
+    m = res.stop - res.start
+    claims = insurance.apply_policies(
+        res.events_int, res.events_amount, res.events_lgd, path_start=res.start, n_paths=m,
+        cover_limit=pol.cover_limit, insured_pct=pol.insured_pct,
+        non_qualifying_loss=pol.non_qualifying_loss, first_loss=pol.first_loss,
+        before_cover=pol.before_cover, max_liability=pol.max_liability,
+        settlement_lag=pol.settlement_lag, year_of_day=pol.year_of_day, n_years=pol.n_years,
+        period_of_day=tl.period_of_day, n_days=tl.n_days,
+        recovery_lag_days=tl.recovery_lag_days,
+    )
+    n_pol = pol.n_policies
+    cols = {name: claims.scalars[:, :, j] for j, name in enumerate(insurance.CLAIM_SCALARS)}
+    cols["insurer_settlement_pending"] = cols["indemnity"] - cols["indemnity_cash"]
+    cash_cols = {name: np.empty((m, n_pol)) for name in POLICY_CASH_SCALARS}
+    for v in range(n_pol):
+        cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop,
+                          extra_in=claims.cash_in[:, v],
+                          extra_out=claims.cash_out[:, v] + pol.premium_cash[v][None, :])
+        for name in POLICY_CASH_SCALARS:
+            cash_cols[name][:, v] = cash[name.removeprefix("policy_")]
+    cols.update(cash_cols)
+    res.policy_scalars = np.stack([cols[k] for k in POLICY_SCALARS], axis=2)
+    # per-customer sums over paths in integer cents: exact, so independent of the chunking
+    cust = res.events_int[claims.order, 1]
+    n = x.n_customers
+    for attr, per_event in (("policy_customer_indemnity", claims.indemnity),
+                            ("policy_customer_qualifying", claims.qualifying)):
+        total = np.zeros((n_pol, n), dtype=np.int64)
+        cents = np.rint(per_event * 100.0).astype(np.int64)
+        for v in range(n_pol):
+            np.add.at(total[v], cust, cents[:, v])
+        setattr(res, attr, total)
+    net = (claims.cash_in - claims.cash_out).transpose(1, 0, 2)  # (V, m, P)
+    res.policy_flow_sum = _block_sums(net)
 
 
 def _block_sums(a: np.ndarray) -> np.ndarray:
@@ -304,8 +406,17 @@ def assemble(
         out.timeline_scalars = np.empty((n_paths, len(TIMELINE_SCALARS)))
         block_sum: list[np.ndarray] = []
         block_sumsq: list[np.ndarray] = []
+    pol = inputs.insurance
+    policy_blocks: list[np.ndarray] = []
+    if pol is not None:
+        out.policy_scalars = np.empty((n_paths, pol.n_policies, len(POLICY_SCALARS)))
+        out.policy_customer_indemnity = np.zeros(pol.cover_limit.shape, dtype=np.int64)
+        out.policy_customer_qualifying = np.zeros(pol.cover_limit.shape, dtype=np.int64)
+    out.log_weight = np.zeros(n_paths)
     for k, r in enumerate(results, start=1):
         sl = slice(r.start, r.stop)
+        if r.log_weight is not None:
+            out.log_weight[sl] = r.log_weight
         out.loss[sl] = r.loss
         out.n_defaults[sl] = r.n_defaults
         out.sector_loss[sl] = r.sector_loss
@@ -321,6 +432,14 @@ def assemble(
             out.series[:, keep // stride, :] = r.series[:, keep - r.start, :]  # type: ignore[index]
             block_sum.append(r.flow_sum)  # type: ignore[arg-type]
             block_sumsq.append(r.flow_sumsq)  # type: ignore[arg-type]
+        if pol is not None:
+            if (r.policy_scalars is None or r.policy_customer_indemnity is None
+                    or r.policy_customer_qualifying is None or r.policy_flow_sum is None):
+                raise ValueError("an insured run's chunk result lacks its policy outputs")
+            out.policy_scalars[sl] = r.policy_scalars  # type: ignore[index]
+            out.policy_customer_indemnity += r.policy_customer_indemnity
+            out.policy_customer_qualifying += r.policy_customer_qualifying
+            policy_blocks.append(r.policy_flow_sum)
         busy += r.seconds
         if progress is not None:
             progress(k, n_chunks)
@@ -328,6 +447,8 @@ def assemble(
         # one sum over all blocks in path order: the same whatever the chunking
         out.flow_sum = np.concatenate(block_sum).sum(axis=0)
         out.flow_sumsq = np.concatenate(block_sumsq).sum(axis=0)
+    if pol is not None:
+        out.policy_flow_sum = np.concatenate(policy_blocks).sum(axis=0)
     out.timings["chunk_seconds_total"] = busy
     out.timings["series_stride"] = float(stride)
     return out
@@ -382,8 +503,9 @@ def simulate(
 def warmup() -> float:
     """Compile (or load from numba's cache) every kernel variant on a tiny book; seconds taken.
 
-    Covers both default methods, both copulas, with and without the timeline, so that
-    workers started later find every kernel in numba's on-disk cache.
+    Covers both default methods, both copulas, with and without the timeline (with the
+    insurance kernel), so that workers started later find every kernel in numba's on-disk
+    cache.
     """
     import pandas as pd
 
@@ -403,6 +525,13 @@ def warmup() -> float:
                 cfg = RunConfig.model_validate({
                     "model": {**model, "lgd_factor_sensitivity": 0.1},
                     "simulation": {"kernel": kernel}, "timeline": timeline,
+                    # the insurance kernel with the timeline
+                    "insurance": (None if timeline is None
+                                  else {"policies": {"w": {"premium_rate": 0.0025}}}),
                 })
                 run_chunk(build_inputs(book, cfg), 0, 0, 4)
+    for model in ({}, {"copula": "student_t", "dof": 5.0}):  # the skip sampler: no timeline
+        cfg = RunConfig.model_validate({"model": {**model, "lgd_factor_sensitivity": 0.1},
+                                        "simulation": {"kernel": "skip"}})
+        run_chunk(build_inputs(book, cfg), 0, 0, 4)
     return time.perf_counter() - t0

@@ -33,7 +33,8 @@ class Problem:
     fix: str = ""
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.what} {self.rule}".rstrip()
+        body = " ".join(part for part in (self.what, self.rule) if part)
+        text = f"{self.where}: {body}" if self.where else body
         return f"{text}; {self.fix}" if self.fix else text
 
 

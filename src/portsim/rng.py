@@ -50,6 +50,7 @@ N_STREAMS = 4
 _U64 = np.uint64
 _MASK7 = np.uint64(127)
 _TWO_M53 = 1.0 / 9007199254740992.0
+_TWO_M52 = 1.0 / 4503599627370496.0
 
 
 def path_states(seed: int, start: int, stop: int, stream: int) -> np.ndarray:
@@ -137,7 +138,8 @@ def next_uniform(s0: np.uint64, s1: np.uint64) -> tuple[float, np.uint64, np.uin
 def next_open_uniform(s0: np.uint64, s1: np.uint64) -> tuple[float, np.uint64, np.uint64]:
     """Uniform on (0, 1) (never 0, safe for logs): ``(u, s0, s1)``."""
     r, s0, s1 = next_u64(s0, s1)
-    return (float(r >> _U64(11)) + 0.5) * _TWO_M53, s0, s1
+    # 52 bits + ½ is exact in a double, so the result is strictly inside (0, 1)
+    return (float(r >> _U64(12)) + 0.5) * _TWO_M52, s0, s1
 
 
 @nb.njit(cache=True)

@@ -1,7 +1,9 @@
 """Run folders: resolved config, ``results.nc``, ``summary.csv``, ``summary.json``, ``run.json``.
 
-A run folder is written under a temporary name next to its final place and renamed when every
-file is complete, so a folder that exists is always whole.
+A run folder is created when the run starts, marked by an ``.incomplete`` file and holding the
+resolved config and the checkpoint of finished chunks (:mod:`portsim.checkpoint`). Each result
+file is written under a temporary name and renamed; the marker goes last, so a folder without
+``.incomplete`` is whole, and one with it can be finished by ``portsim run --resume``.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import platform
 import shutil
 import sys
@@ -23,13 +24,14 @@ from typing import Any
 import xarray as xr
 
 from portsim import __version__
-from portsim.api import run, summarize
+from portsim.api import load_book, run, summarize
 from portsim.book import Book
+from portsim.checkpoint import Checkpoint, RunIdentity, write_atomic, write_text_atomic
 from portsim.config import RunConfig, config_hash
 from portsim.errors import ConfigError, Problem
 from portsim.results import summary_table
 
-__all__ = ["RunResult", "default_run_dir", "run_folder"]
+__all__ = ["RunResult", "default_run_dir", "resume_folder", "run_folder"]
 
 
 @dataclass
@@ -79,6 +81,13 @@ def default_run_dir(config: RunConfig) -> Path:
     return Path(config.output.dir) / f"{config.name}-{config.scenario.name}-{stamp}"
 
 
+def _input_files(config: RunConfig) -> dict[str, Path]:
+    """The input files the config names that exist, by config key."""
+    named = {"book.path": config.book.path, "book.invoices": config.book.invoices}
+    return {key: config.resolve(p) for key, p in named.items()
+            if p is not None and config.resolve(p).exists()}
+
+
 def run_folder(
     config: RunConfig,
     out: str | Path | None = None,
@@ -87,68 +96,170 @@ def run_folder(
     paths: int | None = None,
     seed: int | None = None,
     threads: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    keep_chunks: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
-    """Simulate and write a run folder.
+    """Simulate and write a run folder, checkpointing every chunk as it finishes.
+
+    The folder is created at the start, marked ``.incomplete``, with ``config.json`` and the
+    checkpoint (:mod:`portsim.checkpoint`); each result file is written under a temporary
+    name and renamed, and the marker is removed last, so a folder without ``.incomplete`` is
+    whole. An interrupted run (Ctrl-C, a crash) is finished by :func:`resume_folder`.
 
     Parameters
     ----------
     config : RunConfig
     out : path, optional
-        The run folder to create (must not exist); default :func:`default_run_dir`.
-    book, paths, seed, threads, progress
+        The run folder to create (must not exist or be empty); default
+        :func:`default_run_dir`.
+    book, paths, seed, threads, workers, scheduler, progress
         As in :func:`portsim.run`.
+    keep_chunks : bool
+        Keep ``chunks/`` and ``checkpoint.json`` after a successful run (default: delete).
     """
     target = Path(out) if out is not None else default_run_dir(config)
     if target.exists() and any(target.iterdir()):
         raise ConfigError([Problem(str(target), "--out", "already exists and is not empty",
                                    "choose another folder or remove it")])
     t0 = time.perf_counter()
-    ds = run(config, book, paths=paths, seed=seed, threads=threads, progress=progress)
+    book = load_book(config) if book is None else book
+    sim = config.simulation
+    identity = RunIdentity(
+        config_hash=config_hash(config), book_sha256=book.sha256,
+        seed=seed if seed is not None else sim.seed,
+        n_paths=paths if paths is not None else sim.paths, chunk_paths=sim.chunk_paths,
+        input_sha256={k: _sha256(p) for k, p in _input_files(config).items()},
+    )
+    created = not target.exists()
+    target.mkdir(parents=True, exist_ok=True)
+    ckpt = Checkpoint.start(target, identity)
+    resolved = config.model_dump(mode="json", by_alias=True)
+    write_text_atomic(target / "config.json", json.dumps(resolved, indent=2) + "\n")
+    try:
+        return _complete(ckpt, config, book, t0=t0, threads=threads, workers=workers,
+                         scheduler=scheduler, keep_chunks=keep_chunks, progress=progress)
+    except Exception:
+        if not ckpt.done():  # nothing computed that a resume could use
+            shutil.rmtree(target)
+            if not created:
+                target.mkdir()
+        raise
+
+
+def resume_folder(
+    run_dir: str | Path,
+    *,
+    config: RunConfig | None = None,
+    book: Book | None = None,
+    paths: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    keep_chunks: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Finish an interrupted run folder: load its finished chunks, compute only the others.
+
+    The result is identical to that of an uninterrupted run (on any backend). The run is
+    refused, with every reason, when the config, book, another input file, the seed, the
+    number of paths or the portsim version differ from those the run was started with.
+
+    Parameters
+    ----------
+    run_dir : path
+        A folder made by :func:`run_folder` that still holds ``.incomplete``.
+    config : RunConfig, optional
+        Default: the folder's ``config.json``; when given, it must hash the same.
+    book : Book, optional
+        Default: read ``config.book.path``; it must be the book the run started with.
+    paths, seed : int, optional
+        Default: the run's; when given, they must be the run's.
+    threads, workers, scheduler, keep_chunks, progress
+        As in :func:`run_folder`; they may differ from the first attempt's.
+    """
+    t0 = time.perf_counter()
+    ckpt = Checkpoint.open(run_dir)
+    if config is None:
+        stored = ckpt.run_dir / "config.json"
+        try:
+            config = RunConfig.model_validate_json(stored.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError([Problem(str(stored), "", f"cannot be read ({exc})",
+                                       f"give the run's config too: portsim run --resume "
+                                       f"{ckpt.run_dir} CONFIG")],
+                              title="cannot resume") from None
+    book = load_book(config) if book is None else book
+    wanted = RunIdentity(
+        config_hash=config_hash(config), book_sha256=book.sha256,
+        seed=seed if seed is not None else ckpt.identity.seed,
+        n_paths=paths if paths is not None else ckpt.identity.n_paths,
+        chunk_paths=config.simulation.chunk_paths,
+        input_sha256={k: _sha256(p) for k, p in _input_files(config).items()},
+    )
+    problems = ckpt.mismatches(wanted)
+    if problems:
+        raise ConfigError(problems, title=f"cannot resume {ckpt.run_dir}")
+    return _complete(ckpt, config, book, t0=t0, threads=threads, workers=workers,
+                     scheduler=scheduler, keep_chunks=keep_chunks, progress=progress)
+
+
+def _complete(
+    ckpt: Checkpoint,
+    config: RunConfig,
+    book: Book,
+    *,
+    t0: float,
+    threads: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    keep_chunks: bool,
+    progress: Callable[[int, int], None] | None,
+) -> RunResult:
+    """Simulate the chunks the checkpoint lacks and write the result files into its folder."""
+    target = ckpt.run_dir
+    reused = len(ckpt.done())
+    ds = run(config, book, paths=ckpt.identity.n_paths, seed=ckpt.identity.seed,
+             threads=threads, workers=workers, scheduler=scheduler, progress=progress,
+             store=ckpt)
     t_sim = time.perf_counter() - t0
     metrics = summarize(ds, list(config.risk.levels))
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    try:
-        resolved = config.model_dump(mode="json", by_alias=True)
-        (tmp / "config.json").write_text(json.dumps(resolved, indent=2) + "\n")
-        ds.to_netcdf(tmp / "results.nc", engine="h5netcdf")
-        summary_table(metrics).to_csv(tmp / "summary.csv", index=False)
-        (tmp / "summary.json").write_text(
-            json.dumps(_clean({"metrics": metrics, "provenance": _provenance(ds)}), indent=2)
-            + "\n"
-        )
-        inputs_hashes = {}
-        if config.book.path is not None:
-            book_path = config.resolve(config.book.path)
-            if book_path.exists():
-                inputs_hashes[str(book_path)] = _sha256(book_path)
-        run_info = {
-            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seed": int(ds.attrs["seed"]),
-            "n_paths": int(ds.attrs["n_paths"]),
-            "config_hash": config_hash(config),
-            "input_sha256": inputs_hashes,
-            "book_sha256": ds.attrs.get("book_sha256"),
-            "versions": _versions(),
-            "timings_seconds": {
-                "simulate": float(ds.attrs.get("simulate_seconds", float("nan"))),
-                "run_total": time.perf_counter() - t0,
-                "load_and_simulate": t_sim,
-            },
-            "kernel": ds.attrs.get("kernel"),
-        }
-        (tmp / "run.json").write_text(json.dumps(_clean(run_info), indent=2) + "\n")
-        if target.exists():
-            target.rmdir()  # empty, checked above
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    write_atomic(target / "results.nc", lambda p: ds.to_netcdf(p, engine="h5netcdf"))
+    write_atomic(target / "summary.csv",
+                  lambda p: summary_table(metrics).to_csv(p, index=False))
+    write_text_atomic(
+        target / "summary.json",
+        json.dumps(_clean({"metrics": metrics, "provenance": _provenance(ds)}), indent=2) + "\n",
+    )
+    if workers is not None:
+        execution: dict[str, Any] = {"backend": "dask-local", "workers": workers}
+    elif scheduler is not None:
+        execution = {"backend": "dask", "scheduler": scheduler}
+    else:
+        execution = {"backend": "in-process",
+                     "threads": threads if threads is not None else config.simulation.threads}
+    run_info = {
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seed": int(ds.attrs["seed"]),
+        "n_paths": int(ds.attrs["n_paths"]),
+        "config_hash": config_hash(config),
+        "input_sha256": {str(p): _sha256(p) for p in _input_files(config).values()},
+        "book_sha256": ds.attrs.get("book_sha256"),
+        "versions": _versions(),
+        "execution": execution,
+        "chunks_reused": reused,
+        "timings_seconds": {
+            "simulate": float(ds.attrs.get("simulate_seconds", float("nan"))),
+            "run_total": time.perf_counter() - t0,
+            "load_and_simulate": t_sim,
+        },
+        "kernel": ds.attrs.get("kernel"),
+    }
+    write_text_atomic(target / "run.json", json.dumps(_clean(run_info), indent=2) + "\n")
+    ckpt.finish(keep_chunks=keep_chunks)
     return RunResult(path=target, dataset=ds, metrics=metrics)
 
 

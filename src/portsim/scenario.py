@@ -18,10 +18,12 @@ from scipy import special, stats
 from portsim.book import Book
 from portsim.config import CorrelationConfig, RunConfig
 from portsim.errors import ConfigError, Problem
+from portsim.policy import PolicyInputs, build_policies
 from portsim.timeline import TimelineInputs, build_timeline, horizon_years
 
 __all__ = [
     "ModelInputs",
+    "auto_kernel",
     "basel_asset_correlation",
     "build_inputs",
     "factor_correlation",
@@ -62,8 +64,13 @@ class ModelInputs(NamedTuple):
     factor_names: tuple[str, ...]
     sector_names: tuple[str, ...]
     customer_ids: tuple[str, ...]
-    kernel: str  # "grouped" or "per_customer"
+    kernel: str  # "grouped", "per_customer" or "skip"
     timeline: TimelineInputs | None = None  # set when the config has a [timeline]
+    z_shift: np.ndarray | None = None  # (K,) importance-sampling shift θ (None: 0)
+    y_shift: np.ndarray | None = None  # (K,) factor shift (None: 0)
+    insurance: PolicyInputs | None = None  # set when the config has an [insurance] section
+    group_start: np.ndarray | None = None  # (G + 1,) int64: bounds of each group in group_perm
+    group_perm: np.ndarray | None = None  # (n,) int64 customers ordered by group (skip kernel)
 
     @property
     def n_customers(self) -> int:
@@ -252,10 +259,12 @@ def build_inputs(
     g_loading = uniq[:, 2].copy()
     g_idio = np.sqrt(1.0 - g_loading**2)
 
-    kernel = config.simulation.kernel
-    if kernel == "auto":
-        kernel = "grouped" if len(uniq) * 8 <= n else "per_customer"
+    kernel = _choose_kernel(config, group, len(uniq), p_h)
+    group_perm = np.argsort(group, kind="stable")
+    group_start = np.searchsorted(group[group_perm], np.arange(len(uniq) + 1))
 
+    timeline = (build_timeline(book, config, open_invoices)
+                if config.timeline is not None else None)
     c = np.ascontiguousarray
     return ModelInputs(
         exposure=c(book.exposure, dtype=float),
@@ -285,6 +294,72 @@ def build_inputs(
         sector_names=tuple(str(x) for x in sector_names),
         customer_ids=tuple(str(x) for x in book.customer_id),
         kernel=kernel,
-        timeline=(build_timeline(book, config, open_invoices)
-                  if config.timeline is not None else None),
+        timeline=timeline,
+        insurance=build_policies(book, config, timeline),
+        group_start=c(group_start, dtype=np.int64),
+        group_perm=c(group_perm, dtype=np.int64),
     )
+
+
+# Costs behind kernel = "auto", in nanoseconds, measured with benchmarks/bench_tails.py
+# --kernel-costs (10,000 customers, 1 to 1000 groups, one thread): the grouped kernel spends
+# about 34 per group (one Φ), 2.3 per customer (one uniform) and 18 more per default; the skip
+# sampler about 70 per group (Φ, a logarithm and the draw that steps past the group) and 40
+# per default (a uniform and a logarithm), or the grouped kernel's costs for a group drawn
+# customer by customer (conditional PD above kernels.SKIP_DENSE_PD).
+_NS_GROUP_GROUPED, _NS_CUSTOMER, _NS_DEFAULT = 34.0, 2.3, 18.0
+_NS_GROUP_SKIP, _NS_DEFAULT_SKIP = 70.0, 40.0
+
+
+def auto_kernel(group_size: np.ndarray, group_pd: np.ndarray, *, timeline: bool) -> str:
+    """The kernel ``kernel = "auto"`` picks: the cheapest by the measured costs above.
+
+    Parameters
+    ----------
+    group_size : ndarray, shape (G,)
+        Customers per group.
+    group_pd : ndarray, shape (G,)
+        Default probability of the group's customers within the horizon (under the sampling
+        measure for an importance-sampling run), fraction.
+    timeline : bool
+        A timeline run (the skip sampler does not draw default days).
+
+    Returns
+    -------
+    str
+        ``"per_customer"`` when groups hold fewer than 8 customers on average, else
+        ``"skip"`` when its predicted cost per path, 70·G + Σ_g min(40·n_g·p_g,
+        n_g·(2.3 + 18·p_g)), is below the grouped kernel's, 34·G + Σ_g n_g·(2.3 + 18·p_g)
+        (default-only runs), else ``"grouped"``.
+    """
+    size = np.asarray(group_size, dtype=float)
+    pd_ = np.asarray(group_pd, dtype=float)
+    n_groups, n = size.size, float(size.sum())
+    if n_groups * 8 > n:
+        return "per_customer"
+    if timeline:
+        return "grouped"
+    dense = size * (_NS_CUSTOMER + _NS_DEFAULT * pd_)
+    grouped = _NS_GROUP_GROUPED * n_groups + float(dense.sum())
+    skip = _NS_GROUP_SKIP * n_groups + float(np.minimum(_NS_DEFAULT_SKIP * size * pd_,
+                                                        dense).sum())
+    return "skip" if skip < grouped else "grouped"
+
+
+def _choose_kernel(config: RunConfig, group: np.ndarray, n_groups: int,
+                   p_horizon: np.ndarray) -> str:
+    """The config's kernel, or for ``"auto"`` :func:`auto_kernel`.
+
+    ``"skip"`` draws the default decision only, not the latent variable the timeline needs
+    for the default day, so it is refused with a ``[timeline]``.
+    """
+    kernel = config.simulation.kernel
+    if kernel == "skip" and config.timeline is not None:
+        raise ConfigError([Problem("config [simulation]", "kernel='skip'", "draws defaults "
+                                   "only, not the default day a [timeline] run needs",
+                                   'use kernel = "grouped" (or "auto")')])
+    if kernel != "auto":
+        return kernel
+    size = np.bincount(group, minlength=n_groups)
+    pd_ = np.bincount(group, weights=p_horizon, minlength=n_groups) / np.maximum(size, 1)
+    return auto_kernel(size, pd_, timeline=config.timeline is not None)

@@ -229,7 +229,8 @@ def build_timeline(
     # planned flows per period (deterministic)
     def bin_days(days: np.ndarray, amounts: np.ndarray) -> np.ndarray:
         idx = period_of_day[np.clip(days, 0, n_days + 1)]
-        return np.bincount(idx, weights=amounts, minlength=n_periods + 1)[:n_periods]
+        out = np.bincount(idx, weights=amounts, minlength=n_periods + 1)[:n_periods]
+        return out.astype(float)  # an empty bincount is int64
 
     fwd = ~is_open
     planned_issued = bin_days(issue[fwd], amount[fwd])

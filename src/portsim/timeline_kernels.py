@@ -33,7 +33,7 @@ EVENT_PROTRACTED = 1
 
 
 @nb.njit(cache=True, inline="always")
-def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount):
+def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount, lgd):
     """Append a claim event; past the buffer's capacity only count it (the caller retries)."""
     k = ev_count[0]
     if k < ev_float.shape[0]:
@@ -42,14 +42,15 @@ def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount):
         ev_int[k, 2] = day
         ev_int[k, 3] = paid_day
         ev_int[k, 4] = kind
-        ev_float[k] = amount
+        ev_float[k, 0] = amount
+        ev_float[k, 1] = lgd
     ev_count[0] = k + 1
 
 
 @nb.njit(cache=True, nogil=True)
 def timeline_paths(
     states, lgd_states, delay_states,  # (m, 2) uint64 each
-    chol, dof, grouped,  # (K, K), float, bool
+    chol, z_shift, y_shift, dof, grouped,  # (K, K), (K,), (K,), float, bool
     group, group_factor, group_loading, group_idio, group_threshold,  # grouped method
     factor, loading, idio, threshold, hazard,  # (n,)
     lgd_mean, lgd_probit, lgd_conc, lgd_link, sector,
@@ -62,7 +63,8 @@ def timeline_paths(
     out_collected, out_written_off, out_recovered, out_issued_stop, out_supplier_stop,
     out_protracted,  # (m, n_periods) each, but out_collected has n_periods + 1 columns
     out_still_open, out_recovery_pending, out_n_protracted,  # (m,)
-    ev_int, ev_float, ev_count,  # claim events: (cap, 5) int64, (cap,) float64, (1,) int64
+    ev_int, ev_float, ev_count,  # claim events: (cap, 5) int64, (cap, 2) float64, (1,) int64
+    out_logw,  # (m,) log likelihood ratio per path (0 without importance sampling)
 ):
     """Simulate the paths of one chunk; every ``out_*`` array is filled (per-path rows) or
     accumulated (per-customer sums).
@@ -77,11 +79,12 @@ def timeline_paths(
     ``protracted_days`` after its due date (and before any default) is a protracted default.
 
     Claim events (for credit insurance) are appended to ``ev_int`` rows
-    ``(path, customer, day, paid_day, kind)`` and ``ev_float`` (amount): a protracted default
-    (kind 1) on its day with the invoice's amount and the day it is paid after all (−1: never,
-    the customer defaulted); an insolvency (kind 0) on the default day with the amount unpaid
-    then that was not already claimed as protracted. Events come customer by customer within
-    each block of paths; the caller sorts them by path (stably).
+    ``(path, customer, day, paid_day, kind)`` and ``ev_float`` rows ``(amount, lgd)``: a
+    protracted default (kind 1) on its day with the invoice's amount and the day it is paid
+    after all (−1: never, the customer defaulted; lgd NaN); an insolvency (kind 0) on the
+    default day with the amount unpaid then that was not already claimed as protracted and the
+    customer's LGD on the path (for the insurer's share of recoveries). Events come customer
+    by customer within each block of paths; the caller sorts them by path (stably).
     """
     m = states.shape[0]
     n = factor.shape[0]
@@ -104,7 +107,8 @@ def timeline_paths(
         for b in range(nb_):
             p = b0 + b
             s0, s1 = states[p, 0], states[p, 1]
-            scale, s0, s1 = factors(s0, s1, chol, dof, y)
+            scale, logw, s0, s1 = factors(s0, s1, chol, z_shift, y_shift, dof, y)
+            out_logw[p] = logw
             for a in range(k):
                 ys[b, a] = y[a]
             scales[b] = scale
@@ -185,7 +189,7 @@ def timeline_paths(
                             out_protracted[p, period_of_day[prot_day]] += inv_amount[j]
                             n_prot[b] += 1
                             _event(ev_int, ev_float, ev_count, p, i, prot_day, paid, 1,
-                                   inv_amount[j])
+                                   inv_amount[j], np.nan)
                 else:
                     for j in range(ja, jb):
                         if left == 0:
@@ -212,7 +216,7 @@ def timeline_paths(
                                 out_protracted[p, period_of_day[prot_day]] += amt
                                 n_prot[b] += 1
                                 _event(ev_int, ev_float, ev_count, p, i, prot_day,
-                                       -1 if unpaid_for_good else paid, 1, amt)
+                                       -1 if unpaid_for_good else paid, 1, amt, np.nan)
                                 if unpaid_for_good:
                                     claimed += amt
                         if unpaid_for_good:
@@ -230,7 +234,7 @@ def timeline_paths(
                     rec = unpaid - li
                     out_written_off[p, period_of_day[default_day]] += unpaid
                     _event(ev_int, ev_float, ev_count, p, i, default_day, -1, 0,
-                           unpaid - claimed)
+                           unpaid - claimed, g)
                     rday = default_day + recovery_lag_days
                     if rday > n_days:
                         pending[b] += rec
