@@ -1,6 +1,6 @@
 """Dask distributed against the in-process engine: scaling and per-task overhead.
 
-Run (about 2 minutes on 2 cores)::
+Run (about 4 minutes on 2 cores)::
 
     python -m pytest benchmarks/bench_distributed.py --benchmark-only
 
@@ -100,7 +100,7 @@ def test_scaling_in_process_1_thread(
     benchmark: BenchmarkFixture, example: ModelInputs, expected: SimOutput
 ) -> None:
     out = benchmark.pedantic(
-        simulate, args=(example,), rounds=3, warmup_rounds=1,
+        simulate, args=(example,), rounds=5, warmup_rounds=1,
         kwargs={"n_paths": SCALE_PATHS, "seed": SEED, "chunk_paths": SCALE_CHUNK, "threads": 1},
     )
     _same(out, expected)
@@ -114,7 +114,7 @@ def test_scaling_dask_workers(
 ) -> None:
     client = request.getfixturevalue("one_worker" if n_workers == 1 else "two_workers")
     out = benchmark.pedantic(
-        simulate_with_client, args=(client, example), rounds=3, warmup_rounds=1,
+        simulate_with_client, args=(client, example), rounds=5, warmup_rounds=1,
         kwargs={"n_paths": SCALE_PATHS, "seed": SEED, "chunk_paths": SCALE_CHUNK},
     )
     _same(out, expected)

@@ -533,8 +533,12 @@ def _problems_from_validation(
     """One problem per bad key, located in the nearest file of the ``extends`` chain that
     sets it (``layers`` = [(path, text, raw data)], child first)."""
     merged: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for err in exc.errors():
-        merged.setdefault(_clean_loc(tuple(err["loc"])), []).append(dict(err))
+    for detail in exc.errors():
+        loc = tuple(detail["loc"])
+        keyed = (detail.get("ctx") or {}).get("error")
+        if isinstance(keyed, KeyedValueError):  # a model's check about one of its keys
+            loc = loc + keyed.keys
+        merged.setdefault(_clean_loc(loc), []).append(dict(detail))
     problems = []
     for keys, errs in merged.items():
         path, text, _ = next((lay for lay in layers if _sets_key(lay[2], keys)), layers[0])
@@ -542,6 +546,10 @@ def _problems_from_validation(
         where = f"{path} line {line}" if line else str(path)
         dotted = ".".join(keys) or "(top level)"
         err = errs[0]
+        keyed = (err.get("ctx") or {}).get("error")
+        if isinstance(keyed, KeyedValueError):
+            problems.append(Problem(where, f"{dotted}={keyed.value!r}", keyed.rule, keyed.fix))
+            continue
         value = err.get("input")
         fix = ""
         if err["type"] == "extra_forbidden":

@@ -31,6 +31,10 @@ __all__ = [
     "default_losses_per_customer",
     "default_losses_skip",
     "factors",
+    "KERNEL_GROUPED",
+    "KERNEL_PER_CUSTOMER",
+    "KERNEL_SKIP",
+    "customer_losses_of_paths",
     "lgd_draw",
 ]
 
@@ -314,3 +318,60 @@ def default_losses_skip(
                 out_cust_ndef[i] += 1
         out_loss[p] = loss
         out_ndef[p] = nd
+
+
+KERNEL_PER_CUSTOMER = 0
+KERNEL_GROUPED = 1
+KERNEL_SKIP = 2
+
+
+@nb.njit(cache=True, nogil=True)
+def customer_losses_of_paths(
+    method,  # int: KERNEL_PER_CUSTOMER, KERNEL_GROUPED or KERNEL_SKIP
+    states,  # (m, 2) uint64, default stream of the chosen paths (any paths, any order)
+    lgd_states,  # (m, 2) uint64, LGD stream
+    chol, z_shift, y_shift, dof,  # as in the kernels above
+    group, group_start, group_perm,  # (n,), (G + 1,), (n,) int64
+    group_factor, group_loading, group_idio, group_threshold,  # (G,)
+    factor, loading, idio, threshold,  # (n,)
+    exposure, lgd_mean, lgd_probit, lgd_conc, lgd_link, sector, n_sectors,
+    out_loss,  # (m,) loss of each path
+    out_cust_loss,  # (m, n) int64: loss of each customer on each path, in cents
+    out_logw,  # (m,) log likelihood ratio of each path
+):
+    """Run one of the default kernels path by path, keeping each path's per-customer losses.
+
+    For the second pass of the tail attribution (:mod:`portsim.attribution`): row j of
+    ``out_cust_loss`` receives what the kernel adds to its per-customer sums on path j alone,
+    so a path's draws and losses are those of the first pass.
+    """
+    m = states.shape[0]
+    n = exposure.shape[0]
+    ndef = np.zeros(1, dtype=np.int64)
+    sec_loss = np.zeros((1, n_sectors))
+    sec_ndef = np.zeros((1, n_sectors), dtype=np.int64)
+    cust_ndef = np.zeros(n, dtype=np.int64)
+    for j in range(m):
+        st = states[j : j + 1]
+        lst = lgd_states[j : j + 1]
+        if method == KERNEL_GROUPED:
+            default_losses_grouped(
+                st, lst, chol, z_shift, y_shift, dof, group, group_factor, group_loading,
+                group_idio, group_threshold, factor, exposure, lgd_mean, lgd_probit,
+                lgd_conc, lgd_link, sector, out_loss[j : j + 1], ndef, sec_loss, sec_ndef,
+                out_cust_loss[j], cust_ndef, out_logw[j : j + 1],
+            )
+        elif method == KERNEL_SKIP:
+            default_losses_skip(
+                st, lst, chol, z_shift, y_shift, dof, group_start, group_perm, group_factor,
+                group_loading, group_idio, group_threshold, factor, exposure, lgd_mean,
+                lgd_probit, lgd_conc, lgd_link, sector, out_loss[j : j + 1], ndef, sec_loss,
+                sec_ndef, out_cust_loss[j], cust_ndef, out_logw[j : j + 1],
+            )
+        else:
+            default_losses_per_customer(
+                st, lst, chol, z_shift, y_shift, dof, factor, loading, idio, threshold,
+                exposure, lgd_mean, lgd_probit, lgd_conc, lgd_link, sector,
+                out_loss[j : j + 1], ndef, sec_loss, sec_ndef, out_cust_loss[j], cust_ndef,
+                out_logw[j : j + 1],
+            )
