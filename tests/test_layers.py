@@ -31,6 +31,12 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"errors", "book", "results", "figures"},
     "engine": {"errors", "config", "book", "scenario", "timeline", "rng", "special", "kernels",
                "timeline_kernels", "cash", "results", "policy", "insurance"},
+    # tails: the importance-sampling shift (engine layer, no engine import needed) and the
+    # attribution's second pass, which runs the engine
+    "importance": {"errors", "config", "book", "scenario", "timeline", "policy"},
+    "attribution": {"errors", "config", "book", "scenario", "timeline", "rng", "special",
+                    "kernels", "timeline_kernels", "cash", "results", "policy", "insurance",
+                    "engine"},
 }
 TOP = {"api", "runner", "cli", "distributed", "checkpoint", "__init__"}
 

@@ -450,6 +450,19 @@ def test_names_not_shown_when_the_book_changed(tmp_path: Path, small_run: Path) 
     assert "Kellner" not in html
 
 
+def test_comparison_table_of_a_batch_folder(tmp_path: Path, small_run: Path) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(small_run, run_dir)
+    (run_dir / "comparison.csv").write_text(
+        "scenario,expected_loss,note\nbaseline,1500.5,<b>base</b>\nrecession,3001.0,x & y\n",
+        encoding="utf-8")
+    html = render_html(load_run(run_dir))
+    assert '<section id="scenarios">' in html
+    assert "&lt;b&gt;base&lt;/b&gt;" in html
+    assert "x &amp; y" in html
+    assert "3.001k" in html
+
+
 # ---------------------------------------------------------------------------- the browser
 
 _CHECK = """

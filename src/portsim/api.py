@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from portsim import __version__
+from portsim import __version__, attribution, importance
 from portsim.book import Book, read_book
 from portsim.config import RunConfig, config_hash
 from portsim.engine import ChunkStore, SimOutput, simulate
 from portsim.errors import ConfigError, Problem
 from portsim.invoices import read_invoices
 from portsim.results import build_dataset, risk_metrics
-from portsim.scenario import ModelInputs, build_inputs
+from portsim.scenario import ModelInputs, auto_kernel, build_inputs
 
 __all__ = ["load_book", "load_invoices", "prepare", "run", "summarize"]
 
@@ -68,7 +68,26 @@ def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInp
     simulating."""
     _invoices_need_timeline(config)  # before reading anything
     book = load_book(config) if book is None else book
-    return book, build_inputs(book, config, load_invoices(config, book))
+    inputs = build_inputs(book, config, load_invoices(config, book))
+    return book, _with_tail_sampling(config, inputs)
+
+
+def _with_tail_sampling(config: RunConfig, inputs: ModelInputs) -> ModelInputs:
+    """With ``tail_sampling = "importance"``: the factor shift for ``tail_level``
+    (:func:`portsim.importance.find_shift`), and for ``kernel = "auto"`` the kernel chosen
+    again with the default probabilities under the shifted measure."""
+    sim = config.simulation
+    if sim.tail_sampling != "importance":
+        return inputs
+    theta = importance.find_shift(inputs, sim.tail_level)
+    x = inputs._replace(z_shift=theta)
+    if sim.kernel == "auto":
+        n_groups = x.group_factor.shape[0]
+        size = np.bincount(x.group, minlength=n_groups)
+        p_q = importance.sampling_default_probability(x, theta)
+        group_pd = np.bincount(x.group, weights=p_q, minlength=n_groups) / np.maximum(size, 1)
+        x = x._replace(kernel=auto_kernel(size, group_pd, timeline=x.timeline is not None))
+    return x
 
 
 def _provenance(config: RunConfig, book: Book, inputs: ModelInputs, out: SimOutput) -> dict:
@@ -89,6 +108,10 @@ def _provenance(config: RunConfig, book: Book, inputs: ModelInputs, out: SimOutp
         "dof": inputs.dof,
         "horizon_years": inputs.horizon_years,
         "risk_levels": np.asarray(config.risk.levels, dtype=float),
+        "tail_sampling": config.simulation.tail_sampling,
+        "tail_level": config.simulation.tail_level,
+        "z_shift": (np.zeros(len(inputs.factor_names)) if inputs.z_shift is None
+                    else np.asarray(inputs.z_shift, dtype=float)),
     }
 
 
@@ -103,6 +126,7 @@ def run(
     scheduler: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     store: ChunkStore | None = None,
+    contributions: bool = True,
 ) -> xr.Dataset:
     """Simulate a config and return the results Dataset.
 
@@ -125,12 +149,18 @@ def run(
     store : ChunkStore, optional
         Finished chunks are loaded from it and new ones saved to it (a run folder's
         checkpoint, :class:`portsim.checkpoint.Checkpoint`).
+    contributions : bool
+        Add the Euler contributions to VaR and ES at every ``[risk] levels`` by customer,
+        sector and country (a second pass over the tail paths, in-process; see
+        :mod:`portsim.attribution`) and the concentration figures (default True).
 
     Returns
     -------
     xarray.Dataset
         Per-path ``loss`` and ``n_defaults`` (dim ``path``), by sector and by customer, with
-        ``units``/``long_name`` attrs and provenance attrs; see :func:`summarize`.
+        ``units``/``long_name`` attrs and provenance attrs; with importance sampling the
+        per-path ``log_weight``; with ``contributions`` the ``level`` dimension and its
+        contribution variables; see :func:`summarize`.
     """
     sim = config.simulation
     if threads is not None and (workers is not None or scheduler is not None):
@@ -164,6 +194,27 @@ def run(
     ds = build_dataset(out, inputs, currency=config.book.currency,
                        provenance=_provenance(config, book, inputs, out))
     ds.attrs["simulate_seconds"] = out.timings.get("simulate_seconds", float("nan"))
+    if inputs.z_shift is not None and np.any(inputs.z_shift != 0.0):
+        # the kernels' per-customer sums are under the shifted measure: exact values instead
+        p_def, el = importance.exact_customer_moments(inputs)
+        ds["customer_expected_loss"] = ("customer", el, {
+            **ds["customer_expected_loss"].attrs,
+            "long_name": "expected loss by customer (exact: importance-sampling run)"})
+        ds["customer_default_rate"] = ("customer", p_def, {
+            **ds["customer_default_rate"].attrs,
+            "long_name": "probability of default within the horizon (exact: "
+                         "importance-sampling run)"})
+    if contributions:
+        weighted = "log_weight" in ds
+        contribs = attribution.tail_contributions(
+            inputs, out.seed, out.loss, list(config.risk.levels),
+            log_weight=out.log_weight if weighted else None,
+            labels={"country": np.asarray(book.country)},
+        )
+        conc = attribution.concentration(
+            inputs.exposure, inputs.p_horizon, inputs.lgd_mean,
+            np.nan_to_num(np.asarray(book.lgd_sd, dtype=float)), inputs.asset_correlation)
+        attribution.add_to_dataset(ds, contribs, conc)
     return ds
 
 
@@ -171,4 +222,8 @@ def summarize(ds: xr.Dataset, levels: list[float] | None = None) -> dict[str, An
     """Risk metrics with Monte Carlo errors (see :func:`portsim.results.risk_metrics`)."""
     if levels is None:
         levels = [float(x) for x in np.atleast_1d(ds.attrs.get("risk_levels", [0.99]))]
-    return risk_metrics(ds, levels)
+    metrics = risk_metrics(ds, levels)
+    if "es_contribution" in ds:
+        metrics["contributions"] = attribution.contributions_summary(ds)
+        metrics["concentration"] = attribution.concentration_summary(ds)
+    return metrics

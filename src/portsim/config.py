@@ -440,6 +440,16 @@ class RunConfig(_Strict):
                     )
         return self
 
+    def resolved(self) -> dict[str, Any]:
+        """Every setting as JSON-ready data that validates back to this config.
+
+        ``model.horizon_years`` is left out when a timeline sets the horizon.
+        """
+        data = self.model_dump(mode="json", by_alias=True)
+        if self.timeline is not None:
+            data["model"].pop("horizon_years", None)
+        return data
+
     def resolve(self, path: str) -> Path:
         """A path from the config, resolved against the config file's folder."""
         p = Path(path).expanduser()

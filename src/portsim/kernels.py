@@ -27,14 +27,14 @@ from portsim.rng import next_gamma, next_normal, next_open_uniform, next_uniform
 from portsim.special import norm_cdf
 
 __all__ = [
-    "default_losses_grouped",
-    "default_losses_per_customer",
-    "default_losses_skip",
-    "factors",
     "KERNEL_GROUPED",
     "KERNEL_PER_CUSTOMER",
     "KERNEL_SKIP",
     "customer_losses_of_paths",
+    "default_losses_grouped",
+    "default_losses_per_customer",
+    "default_losses_skip",
+    "factors",
     "lgd_draw",
 ]
 

@@ -12,9 +12,10 @@ credit insurance (when the run has policy variants); scenarios (when the run com
 scenarios, or the folder has a ``comparison.csv``); concentration; provenance.
 
 Customer names are untrusted text: every string is escaped for HTML, and ``$`` is escaped for
-matplotlib's mathtext. The Dataset does not (yet) hold names; :func:`load_run` reads them from
-the run's book when its file is unchanged (same SHA-256 as in ``run.json``) — that is why this
-module imports :mod:`portsim.config` and :mod:`portsim.book` (layers to its left).
+matplotlib's mathtext. A Dataset with a ``customer_name`` variable supplies the names; a run
+folder's ``results.nc`` holds only ids, so :func:`load_run` reads the names from the run's book
+(path from ``config.json``) when the file is unchanged (same SHA-256 as in ``run.json``) —
+that is why this module imports :mod:`portsim.book`, a layer to its left.
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects, never through pyplot, so the
 report needs no display and does not touch the backend of a notebook it is called from.

@@ -1,4 +1,5 @@
-"""Run folders: resolved config, ``results.nc``, ``summary.csv``, ``summary.json``, ``run.json``.
+"""Run folders: resolved config, ``results.nc``, ``summary.csv``, ``summary.json``, ``run.json``
+and ``contributions.csv`` (Euler contributions by level, customer, sector and country).
 
 A run folder is created when the run starts, marked by an ``.incomplete`` file and holding the
 resolved config and the checkpoint of finished chunks (:mod:`portsim.checkpoint`). Each result
@@ -25,6 +26,7 @@ import xarray as xr
 
 from portsim import __version__
 from portsim.api import load_book, run, summarize
+from portsim.attribution import contributions_table
 from portsim.book import Book
 from portsim.checkpoint import Checkpoint, RunIdentity, write_atomic, write_text_atomic
 from portsim.config import RunConfig, config_hash
@@ -135,7 +137,7 @@ def run_folder(
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
     ckpt = Checkpoint.start(target, identity)
-    resolved = config.model_dump(mode="json", by_alias=True)
+    resolved = config.resolved()
     write_text_atomic(target / "config.json", json.dumps(resolved, indent=2) + "\n")
     try:
         return _complete(ckpt, config, book, t0=t0, threads=threads, workers=workers,
@@ -230,6 +232,9 @@ def _complete(
     write_atomic(target / "results.nc", lambda p: ds.to_netcdf(p, engine="h5netcdf"))
     write_atomic(target / "summary.csv",
                   lambda p: summary_table(metrics).to_csv(p, index=False))
+    if "es_contribution" in ds:
+        write_atomic(target / "contributions.csv",
+                     lambda p: contributions_table(ds).to_csv(p, index=False))
     write_text_atomic(
         target / "summary.json",
         json.dumps(_clean({"metrics": metrics, "provenance": _provenance(ds)}), indent=2) + "\n",
@@ -265,6 +270,7 @@ def _complete(
 
 def _provenance(ds: xr.Dataset) -> dict[str, Any]:
     keep = ("portsim_version", "seed", "n_paths", "config_name", "config_hash", "scenario",
-            "book_source", "book_sha256", "kernel", "copula", "horizon_years", "n_customers")
+            "book_source", "book_sha256", "kernel", "copula", "horizon_years", "n_customers",
+            "tail_sampling", "tail_level")
     return {k: (v.item() if hasattr(v, "item") else v)
             for k, v in ds.attrs.items() if k in keep}
