@@ -26,7 +26,8 @@ from portsim.cli import app
 from portsim.config import RunConfig, config_hash
 from portsim.results import value_at_risk
 
-RUN_FILES = {"config.json", "results.nc", "summary.csv", "summary.json", "run.json"}
+RUN_FILES = {"config.json", "results.nc", "summary.csv", "summary.json", "run.json",
+             "contributions.csv"}
 
 HEADER = "customer_id,sector,country,exposure,p_default,lgd"
 ROWS = [

@@ -178,7 +178,7 @@ def test_timeline_outputs_survive_checkpoint_and_dask(
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
         run_folder(cfg, out, threads=1, progress=_interrupt_after(2))
-    res = resume_folder(out, config=cfg, scheduler=_address(cluster))
+    res = resume_folder(out, scheduler=_address(cluster))  # the config from config.json
     _assert_same(res.dataset, expected)
 
 
@@ -210,7 +210,8 @@ def test_in_process_resume_computes_only_missing_chunks(
     assert sorted(computed) == [k * CHUNK for k in range(3, N_CHUNKS)]
     _assert_same(res.dataset, reference)
     assert sorted(p.name for p in out.iterdir()) == [
-        "config.json", "results.nc", "run.json", "summary.csv", "summary.json"
+        "config.json", "contributions.csv", "results.nc", "run.json", "summary.csv",
+        "summary.json",
     ]
     assert json.loads((out / "run.json").read_text())["chunks_reused"] == 3
 

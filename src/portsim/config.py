@@ -7,6 +7,7 @@ name the file, the key and its line, the rule and a fix, and list every problem 
 
 from __future__ import annotations
 
+import datetime as _dt
 import difflib
 import hashlib
 import json
@@ -14,7 +15,7 @@ import re
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -29,23 +30,32 @@ from pydantic import (
 from portsim.errors import ConfigError, Problem
 
 __all__ = [
+    "ASSET_CORRELATION_CAP",
     "BookConfig",
     "CompanyConfig",
     "CorrelationConfig",
+    "CorrelationStress",
+    "DefaultEvent",
     "DelayConfig",
     "DelayParams",
+    "DelayStress",
+    "FactorCondition",
+    "FactorShift",
     "InsuranceConfig",
     "KeyedValueError",
+    "LgdStress",
     "ModelConfig",
     "PdMultiplier",
     "PolicyConfig",
     "RiskConfig",
     "RunConfig",
+    "SalesStress",
     "ScenarioConfig",
     "SimulationConfig",
     "TimelineConfig",
     "apply_scenario",
     "config_hash",
+    "did_you_mean",
     "key_location",
     "load_config",
     "load_scenario",
@@ -379,20 +389,179 @@ class InsuranceConfig(_Strict):
 class PdMultiplier(_Strict):
     """Multipliers on the 1-year PD; the product of all that apply, capped at 1."""
 
-    global_: float = Field(default=1.0, ge=0.0, alias="global")
-    sector: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
-    country: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
-    rating: dict[str, Annotated[float, Field(ge=0.0)]] = Field(default_factory=dict)
+    global_: float = Field(default=1.0, ge=0.0, le=1000.0, alias="global")
+    sector: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
+    country: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
+    rating: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+_Sd = Annotated[float, Field(ge=-10.0, le=10.0)]
+
+
+class FactorShift(_Strict):
+    """Shift of the systematic factors' means, in standard deviations (negative: a bad year).
+
+    The most specific entry applies to a factor: ``factor`` (by factor name: the sector with
+    ``model.factors = "sector"``, ``"sector/country"`` with ``"sector_country"``, ``"all"``
+    with ``"single"``), else ``sector`` (every factor of that sector), else ``global``.
+    """
+
+    global_: float = Field(default=0.0, ge=-10.0, le=10.0, alias="global")
+    sector: dict[str, _Sd] = Field(default_factory=dict)
+    factor: dict[str, _Sd] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FactorCondition(_Strict):
+    """Factors fixed at a value (standard deviations); the others follow their conditional
+    distribution given them (mean Σ_rc·Σ_cc⁻¹·v, covariance Σ_rr − Σ_rc·Σ_cc⁻¹·Σ_cr)."""
+
+    sector: dict[str, _Sd] = Field(default_factory=dict)
+    factor: dict[str, _Sd] = Field(default_factory=dict)
+
+
+#: Asset correlations scaled by a scenario are capped here (the idiosyncratic part stays > 0).
+ASSET_CORRELATION_CAP = 0.99
+
+
+class CorrelationStress(_Strict):
+    """Scaled correlations: asset correlations R (capped at 0.99) and the off-diagonal factor
+    correlations (clipped to [−1, 1]; the matrix must stay positive semi-definite)."""
+
+    asset_multiplier: float = Field(default=1.0, ge=0.0, le=100.0,
+                                    description="R → min(R × multiplier, 0.99)")
+    factor_multiplier: float = Field(default=1.0, ge=0.0, le=100.0,
+                                     description="off-diagonal factor correlations × multiplier")
+
+
+class LgdStress(_Strict):
+    """Loss given default: ``shift`` is added to every LGD mean, clipped to [0, 1]."""
+
+    shift: float = Field(default=0.0, ge=-1.0, le=1.0)
+
+
+class DelayStress(_Strict):
+    """Payment behaviour. Combined with the config's ``[delays]``: the multipliers multiply and
+    the shifts add, so a customer's mean delay becomes
+    ``mean × delays.multiplier × multiplier + delays.shift_days + shift_days``."""
+
+    shift_days: float = Field(default=0.0, ge=-365.0, le=730.0,
+                              description="days added to every mean payment delay")
+    multiplier: float = Field(default=1.0, ge=0.0, le=10.0,
+                              description="multiplies every mean payment delay")
+    terms_days: int | None = Field(default=None, ge=0, le=720,
+                                   description="payment terms of every customer, replacing the "
+                                   "book's payment_terms_days (invoices issued from the as-of "
+                                   "date on; an invoices table keeps its due dates)")
+
+
+class SalesStress(_Strict):
+    """Forward sales: every customer's ``annual_sales`` × (1 + ``change``)."""
+
+    change: float = Field(default=0.0, ge=-1.0, le=10.0, description="-0.1 for 10 % less")
+
+
+class DefaultEvent(_Strict):
+    """A named customer defaults on a date on every path (a deterministic event)."""
+
+    customer: str = Field(description="customer_id in the book")
+    date: _dt.date | None = Field(default=None, description="day of default; needed with a "
+                              "[timeline] (after as_of, within the horizon)")
+    description: str = ""
+
+
+_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
 class ScenarioConfig(_Strict):
-    """Economic assumptions overlaid on a run."""
+    """Economic assumptions overlaid on a run (a scenario file, see ``scenarios/``).
+
+    Every part is optional; an empty scenario reproduces the config's run bit for bit. How
+    each part is applied: :mod:`portsim.scenario`.
+    """
 
     name: str = "baseline"
     description: str = ""
     pd_multiplier: PdMultiplier = Field(default_factory=PdMultiplier)
+    factor_shift: FactorShift = Field(default_factory=FactorShift)
+    factor_condition: FactorCondition = Field(default_factory=FactorCondition)
+    correlation: CorrelationStress = Field(default_factory=CorrelationStress)
+    lgd: LgdStress = Field(default_factory=LgdStress)
+    delays: DelayStress = Field(default_factory=DelayStress)
+    sales: SalesStress = Field(default_factory=SalesStress)
+    default_events: list[DefaultEvent] = Field(default_factory=list)
+    policies: list[str] | None = Field(
+        default=None, description="credit-insurance variants to evaluate (of the config's "
+        "[insurance.policies]; 'none' is always evaluated)")
+    insurance: Literal["as_configured", "withdrawn"] = Field(
+        default="as_configured", description="'withdrawn': no policy variant (no cover)")
+    _layers: list[tuple[str, dict[str, Any]]] = PrivateAttr(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _SCENARIO_NAME.match(v):
+            raise ValueError("must start with a letter or digit and hold only letters, digits, "
+                             "'_', '-' and '.' (it names the scenario's folder)")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScenarioConfig:
+        if self.insurance == "withdrawn" and self.policies is not None:
+            raise KeyedValueError(("policies",), self.policies, "is given with "
+                                  "insurance = 'withdrawn'", "give one of them")
+        if self.policies is not None and len(set(self.policies)) != len(self.policies):
+            raise KeyedValueError(("policies",), self.policies, "names a policy twice")
+        seen: set[str] = set()
+        for ev in self.default_events:
+            if ev.customer in seen:
+                raise KeyedValueError(("default_events",), ev.customer,
+                                      "has two default events", "keep one")
+            seen.add(ev.customer)
+        for table in ("sector", "factor"):
+            both = set(getattr(self.factor_shift, table)) & set(
+                getattr(self.factor_condition, table))
+            if both:
+                name = sorted(both)[0]
+                raise KeyedValueError(
+                    ("factor_shift", table, name), getattr(self.factor_shift, table)[name],
+                    f"shifts a factor that factor_condition.{table} fixes",
+                    "a conditioned factor has no distribution left to shift: keep one of them")
+        return self
+
+    @property
+    def is_identity(self) -> bool:
+        """Nothing is changed: the run equals the config's own run bit for bit."""
+        return self.model_dump(exclude={"name", "description"}) == ScenarioConfig().model_dump(
+            exclude={"name", "description"})
+
+    @property
+    def source(self) -> str | None:
+        """The scenario file (the last of its ``extends`` chain) it was read from, if any."""
+        return self._layers[0][0] if self._layers else None
+
+    def locate(self, keys: tuple[str | int, ...]) -> str:
+        """``"FILE line N"`` of the key at ``keys`` (list positions as ints) in the nearest
+        file of the ``extends`` chain that sets it; ``scenario 'NAME'`` when unknown."""
+        fallback = f"scenario '{self.name}'"
+        clean = tuple(str(k) for k in keys if not isinstance(k, int))
+        for path, raw in self._layers:
+            if not _sets_key(raw, clean):
+                continue
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except OSError:
+                return path
+            line = None
+            if len(keys) >= 2 and isinstance(keys[1], int):  # an entry of an array of tables
+                line = _array_table_line(text, str(keys[0]), keys[1],
+                                         str(keys[2]) if len(keys) > 2 else None)
+            line = line or _key_line(text, clean)
+            return f"{path} line {line}" if line else path
+        return fallback
 
 
 class RunConfig(_Strict):
@@ -535,6 +704,30 @@ def _sets_key(data: dict[str, Any], keys: tuple[str, ...]) -> bool:
     return True
 
 
+def _array_table_line(text: str, name: str, index: int, key: str | None) -> int | None:
+    """1-based line of ``key`` in the ``index``-th ``[[name]]`` table of ``text`` (or of that
+    table's header when the key is not in it); None when there is no such table."""
+    header = re.compile(r"^\s*\[\[\s*" + re.escape(name) + r"\s*\]\]")
+    other = re.compile(r"^\s*\[")
+    keyre = re.compile(r"^\s*" + re.escape(key) + r"\s*=") if key else None
+    count = -1
+    found: int | None = None
+    for no, line in enumerate(text.splitlines(), start=1):
+        if header.match(line):
+            count += 1
+            if count == index:
+                found = no
+                continue
+            if found is not None:
+                break
+        elif found is not None:
+            if other.match(line):
+                break
+            if keyre is not None and keyre.match(line):
+                return no
+    return found
+
+
 def _problems_from_validation(
     exc: ValidationError,
     layers: list[tuple[Path, str, dict[str, Any]]],
@@ -548,11 +741,17 @@ def _problems_from_validation(
         keyed = (detail.get("ctx") or {}).get("error")
         if isinstance(keyed, KeyedValueError):  # a model's check about one of its keys
             loc = loc + keyed.keys
-        merged.setdefault(_clean_loc(loc), []).append(dict(detail))
+        merged.setdefault(_clean_loc(loc), []).append({**detail, "loc": loc})
     problems = []
     for keys, errs in merged.items():
         path, text, _ = next((lay for lay in layers if _sets_key(lay[2], keys)), layers[0])
-        line = _key_line(text, keys) if text and keys else None
+        raw = errs[0]["loc"]
+        line = None
+        if text and len(raw) >= 2 and isinstance(raw[1], int):  # in an array of tables
+            line = _array_table_line(text, str(raw[0]), raw[1],
+                                     str(raw[2]) if len(raw) > 2 else None)
+        if line is None:
+            line = _key_line(text, keys) if text and keys else None
         where = f"{path} line {line}" if line else str(path)
         dotted = ".".join(keys) or "(top level)"
         err = errs[0]
@@ -566,12 +765,26 @@ def _problems_from_validation(
             known = _known_keys(model, list(keys[:-1]))
             close = difflib.get_close_matches(keys[-1], known, n=1)
             fix = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(known)}"
+            if len(keys) > 1 and keys[-1] in _known_keys(model, []):
+                fix = (f"'{keys[-1]}' is a top-level key: move it above the first [table] "
+                       "header (in TOML a key below a header belongs to that table)")
             problems.append(Problem(where, f"'{dotted}'", "is not a known key", fix))
             continue
         shown = "" if isinstance(value, dict) else f"={value!r}"
         msgs = list(dict.fromkeys(e["msg"].removeprefix("Value error, ") for e in errs))
         problems.append(Problem(where, f"{dotted}{shown}", "; or ".join(msgs), fix))
     return problems
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model a field holds, looking inside ``list[...]`` and ``X | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _known_keys(model: type[BaseModel], keys: list[str]) -> list[str]:
@@ -582,49 +795,80 @@ def _known_keys(model: type[BaseModel], keys: list[str]) -> list[str]:
         )
         if field is None:
             return []
-        ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            m = ann
-        else:
+        m = _model_of(field.annotation)
+        if m is None:
             return []
     return sorted(f.alias or n for n, f in m.model_fields.items() if n != "base_dir")
 
 
+def did_you_mean(name: str, choices: list[str] | tuple[str, ...], what: str) -> str:
+    """A fix for an unknown ``name``: the closest of ``choices``, else the choices
+    (``what`` names them, e.g. ``"sectors"``)."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    shown = ", ".join(list(choices)[:12]) + (", …" if len(choices) > 12 else "")
+    return f"{what}: {shown}" if choices else f"the config has no {what}"
+
+
 def load_scenario(path: str | Path, sectors: list[str] | None = None) -> ScenarioConfig:
-    """Read a scenario file (TOML), following ``extends`` to its parent in the same folder."""
+    """Read a scenario file (TOML), following ``extends`` to its parent.
+
+    ``extends = "baseline"`` names a scenario file in the same folder (``.toml`` may be
+    omitted); the child's keys replace the parent's, tables merge key by key, and the chain
+    may be of any depth. A scenario without a ``name`` anywhere in its chain is named after its
+    file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The scenario file, e.g. ``scenarios/severe_recession.toml``.
+    sectors : list of str, optional
+        The config's ``[book] sectors``: sector names in the scenario are checked against it
+        (else they are checked against the book when the inputs are built).
+
+    Raises
+    ------
+    ConfigError
+        Every problem, with file, key, line and a fix (in the file of the chain that sets
+        the key).
+    """
     path = Path(path)
     data, text = _read_toml(path, "scenario")
+    layers = [(path, text, dict(data))]
     seen = {path.resolve()}
-    while "extends" in data:
-        parent_name = str(data.pop("extends"))
-        parent = (path.parent / parent_name).with_suffix(".toml")
+    while "extends" in layers[-1][2]:
+        child = layers[-1][0]
+        parent_name = str(layers[-1][2]["extends"])
+        parent = child.parent / (parent_name if parent_name.endswith(".toml")
+                                 else parent_name + ".toml")
         if parent.resolve() in seen:
-            raise ConfigError([Problem(str(path), f"extends={parent_name!r}", "is circular")])
+            raise ConfigError([Problem(str(child), f"extends={parent_name!r}", "is circular")])
+        if not parent.exists():
+            line = _key_line(layers[-1][1], ("extends",))
+            others = sorted(p.stem for p in child.parent.glob("*.toml") if p != child)
+            raise ConfigError([Problem(f"{child} line {line}" if line else str(child),
+                                       f"extends={parent_name!r}",
+                                       f"names no scenario file in {child.parent}",
+                                       did_you_mean(parent_name, others, "scenarios there"))])
         seen.add(parent.resolve())
-        pdata, _ = _read_toml(parent, "scenario")
-        data = _deep_merge(pdata, data)  # the parent's own 'extends' continues the chain
+        pdata, ptext = _read_toml(parent, "scenario")
+        layers.append((parent, ptext, pdata))
+    data = {}
+    for _, _, layer in reversed(layers):
+        data = _deep_merge(data, {k: v for k, v in layer.items() if k != "extends"})
+    data.setdefault("name", path.stem)
     try:
         scen = ScenarioConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(
-            _problems_from_validation(exc, [(path, text, data)], ScenarioConfig)
-        ) from None
+        raise ConfigError(_problems_from_validation(exc, layers, ScenarioConfig)) from None
+    scen._layers = [(str(p), raw) for p, _, raw in layers]
     if sectors is not None:
-        bad = [s for s in scen.pd_multiplier.sector if s not in sectors]
-        if bad:
-            probs = []
-            for s in bad:
-                close = difflib.get_close_matches(s, sectors, n=1)
-                line = _key_line(text, ("pd_multiplier", "sector", s))
-                probs.append(
-                    Problem(
-                        f"{path} line {line}" if line else str(path),
-                        f"pd_multiplier.sector.{s}",
-                        "is not a sector of the book",
-                        f"did you mean '{close[0]}'?" if close
-                        else f"sectors: {', '.join(sectors)}",
-                    )
-                )
+        probs = [Problem(scen.locate((table, "sector", s)), f"{table}.sector.{s}",
+                         "is not a sector of the book", did_you_mean(s, sectors, "sectors"))
+                 for table in ("pd_multiplier", "factor_shift", "factor_condition")
+                 for s in getattr(scen, table).sector if s not in sectors]
+        if probs:
             raise ConfigError(probs)
     return scen
 
@@ -689,5 +933,35 @@ def key_location(source: str | None, loc: tuple[str, ...], fallback: str) -> str
 
 
 def apply_scenario(config: RunConfig, scenario: ScenarioConfig) -> RunConfig:
-    """The config with its scenario replaced."""
+    """The config with its scenario replaced, after the checks that need only the config.
+
+    The scenario's policy names must be the config's ``[insurance.policies]`` (or ``none``)
+    and its sectors in ``[book] sectors`` when that list is given; the checks against the
+    book (sectors, countries, ratings, factors, customers, event dates) are made when the
+    inputs are built (:func:`portsim.scenario.build_inputs`). The stress itself is applied
+    there too, so applying another scenario to the result replaces this one.
+
+    Raises
+    ------
+    ConfigError
+        Every problem, located in the scenario file.
+    """
+    problems = []
+    if scenario.policies is not None:
+        names = [] if config.insurance is None else list(config.insurance.policies)
+        for k, pol in enumerate(scenario.policies):
+            if pol != "none" and pol not in names:
+                rule = ("is not a policy of the config" if names else
+                        "is a policy, but the config has no [insurance] section")
+                problems.append(Problem(scenario.locate(("policies",)),
+                                        f"policies[{k}]={pol!r}", rule,
+                                        did_you_mean(pol, ["none", *names], "policies")))
+    sectors = config.book.sectors
+    if sectors is not None:
+        problems += [Problem(scenario.locate((table, "sector", s)), f"{table}.sector.{s}",
+                             "is not a sector of the book", did_you_mean(s, sectors, "sectors"))
+                     for table in ("pd_multiplier", "factor_shift", "factor_condition")
+                     for s in getattr(scenario, table).sector if s not in sectors]
+    if problems:
+        raise ConfigError(problems)
     return config.model_copy(update={"scenario": scenario})

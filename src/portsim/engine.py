@@ -212,6 +212,8 @@ def _run_timeline(
             states, lgd_states, delay_states, x.chol, zs, ys, x.dof, x.kernel == "grouped",
             x.group, x.group_factor, x.group_loading, x.group_idio, x.group_threshold,
             x.factor, x.loading, x.idio, x.threshold, x.hazard,
+            (np.zeros(x.n_customers, dtype=np.int64) if x.default_day is None
+             else x.default_day),
             x.lgd_mean, x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector,
             tl.n_days, tl.period_of_day, tl.inv_start, tl.inv_amount, tl.inv_issue, tl.inv_due,
             tl.delay_mean, tl.delay_sd, tl.delay_noise, tl.delay_factor_days, tl.noise_table,

@@ -214,9 +214,10 @@ def exact_customer_moments(x: ModelInputs, n_nodes: int = 96) -> tuple[np.ndarra
     t, w = np.polynomial.hermite_e.hermegauss(n_nodes)  # weight exp(−t²/2)
     w = w / w.sum()
     y = ys[:, None] + t[None, :]
-    inner = np.where(np.isfinite(x.threshold)[:, None],
-                     special.ndtr((np.nan_to_num(x.threshold)[:, None] - x.loading[:, None] * y)
-                                  / x.idio[:, None]),
+    finite = np.isfinite(x.threshold)
+    c = np.where(finite, x.threshold, 0.0)
+    inner = np.where(finite[:, None],
+                     special.ndtr((c[:, None] - x.loading[:, None] * y) / x.idio[:, None]),
                      (x.threshold > 0)[:, None].astype(float))
     linked = (m > 0.0) & (m < 1.0)
     my = np.where(linked[:, None],

@@ -53,6 +53,7 @@ def timeline_paths(
     chol, z_shift, y_shift, dof, grouped,  # (K, K), (K,), (K,), float, bool
     group, group_factor, group_loading, group_idio, group_threshold,  # grouped method
     factor, loading, idio, threshold, hazard,  # (n,)
+    event_day,  # (n,) int64: day of a scenario default event (threshold +inf), 0: none
     lgd_mean, lgd_probit, lgd_conc, lgd_link, sector,
     n_days, period_of_day,  # int, (n_days + 2,) int64
     inv_start, inv_amount, inv_issue, inv_due,  # CSR by customer: (n+1,), (J,) ...
@@ -71,7 +72,8 @@ def timeline_paths(
 
     Per customer and path: the default decision (one draw, as in the default kernels) and, for
     a default, its day from the copula's latent variable through the constant hazard,
-    τ = −ln(1 − F(X))/λ; the delay propensity D = mean + sd·η − sensitivity·Y (η ~ N(0, 1));
+    τ = −ln(1 − F(X))/λ (a customer with ``event_day`` > 0, a scenario's default event, has
+    PD 1 and defaults on that day instead, after the same draws); the delay propensity D = mean + sd·η − sensitivity·Y (η ~ N(0, 1));
     per invoice, noise from one byte of a 64-bit draw through ``noise_table`` (256 quantiles of
     a unit-variance normal) times the customer's noise sd. An invoice issued on or after the
     default day is never issued (sales stop); one unpaid on the default day is written off,
@@ -164,6 +166,9 @@ def timeline_paths(
                     else:
                         tau_days = -math.log1p(-v) / hazard[i] * _DAYS_PER_YEAR
                     default_day = min(int(tau_days) + 1, n_days)
+                if event_day[i] > 0:  # a default event: on its day (the draws are as always)
+                    defaulted = True
+                    default_day = event_day[i]
                 # --- delay propensity of this customer on this path
                 eta, d0, d1 = next_normal(d0, d1)
                 prop = delay_mean[i] + delay_sd[i] * eta - delay_factor_days * yf
