@@ -51,17 +51,15 @@ def _sim(x: ModelInputs, n_paths: int, seed: int) -> SimOutput:
 
 
 @pytest.fixture(scope="module")
-def mixed_book() -> Book:
+def mixed_book(make_book: Any) -> Book:
     """300 customers, three sectors, two countries, cents exposures, Beta LGDs."""
-    from conftest import _make_book
-
     rng = np.random.default_rng(7)
     n = 300
-    return _make_book(n=n, sector=rng.choice(["a", "b", "c"], size=n),
-                      country=rng.choice(["DE", "FR"], size=n),
-                      p_default=rng.choice([0.005, 0.02, 0.06], size=n),
-                      exposure=np.round(rng.lognormal(8, 1.2, n), 2), lgd=0.45, lgd_sd=0.15,
-                      asset_correlation=0.2)
+    return make_book(n=n, sector=rng.choice(["a", "b", "c"], size=n),
+                     country=rng.choice(["DE", "FR"], size=n),
+                     p_default=rng.choice([0.005, 0.02, 0.06], size=n),
+                     exposure=np.round(rng.lognormal(8, 1.2, n), 2), lgd=0.45, lgd_sd=0.15,
+                     asset_correlation=0.2)
 
 
 # ------------------------------------------------------------------------- second pass

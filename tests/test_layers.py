@@ -38,7 +38,7 @@ ALLOWED: dict[str, set[str]] = {
                     "kernels", "timeline_kernels", "cash", "results", "policy", "insurance",
                     "engine"},
 }
-TOP = {"api", "runner", "cli", "distributed", "checkpoint", "__init__"}
+TOP = {"api", "runner", "cli", "distributed", "checkpoint", "batch", "__init__"}
 
 
 def _portsim_imports(path: Path) -> set[str]:

@@ -215,6 +215,8 @@ def run(
             inputs.exposure, inputs.p_horizon, inputs.lgd_mean,
             np.nan_to_num(np.asarray(book.lgd_sd, dtype=float)), inputs.asset_correlation)
         attribution.add_to_dataset(ds, contribs, conc)
+        ds["customer_country"] = ("customer", np.asarray(book.country).astype(str),
+                                  {"units": "", "long_name": "country of the customer"})
     return ds
 
 

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import special
+from scipy import sparse, special
 
 from portsim import kernels
 from portsim.engine import run_chunk, shifts
@@ -250,22 +250,20 @@ def _tail_weights(loss: np.ndarray, r: np.ndarray, level: float,
 
 
 class _Acc:
-    """Per-member sums over the selected paths for one level and one dimension."""
+    """Per-member sums over the selected paths, for every level, of one dimension."""
 
-    def __init__(self, size: int) -> None:
-        self.e1, self.e2, self.e2x = np.zeros(size), np.zeros(size), np.zeros(size)
-        self.k1, self.k2, self.k2l = np.zeros(size), np.zeros(size), np.zeros(size)
+    def __init__(self, n_levels: int, size: int) -> None:
+        self.lin = np.zeros((4, n_levels, size))  # Σ e·x, Σ e²·x, Σ k·x, Σ k²·L̃·x
+        self.sq = np.zeros((2, n_levels, size))  # Σ e²·x², Σ k²·x²
 
-    def add(self, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, e: np.ndarray,
-            k: np.ndarray, lt: np.ndarray) -> None:
-        """Add a batch given by its non-zero entries: path ``rows``, member ``cols``, loss
-        ``vals`` in cents; e, k (B,) path weights; lt (B,) cent-rounded path losses."""
-        size = self.e1.size
-        er, kr = e[rows], k[rows]
-        for acc, w in ((self.e1, er * vals), (self.e2x, er * er * vals),
-                       (self.e2, (er * vals) ** 2), (self.k1, kr * vals),
-                       (self.k2, (kr * vals) ** 2), (self.k2l, kr * kr * lt[rows] * vals)):
-            acc += np.bincount(cols, weights=w, minlength=size)
+    def add(self, x: sparse.csr_matrix, e: np.ndarray, k: np.ndarray, lt: np.ndarray) -> None:
+        """x (B, size) losses in cents (sparse: defaults only); e, k (L, B) path weights per
+        level; lt (B,) cent-rounded path losses."""
+        n_levels = e.shape[0]
+        lin_w = np.concatenate([e, e * e, k, k * k * lt])  # (4L, B)
+        sq_w = np.concatenate([e * e, k * k])  # (2L, B)
+        self.lin += np.asarray(x.T @ lin_w.T).T.reshape(4, n_levels, -1)
+        self.sq += np.asarray(x.multiply(x).T @ sq_w.T).T.reshape(2, n_levels, -1)
 
 
 def _members(inputs: ModelInputs, labels: Mapping[str, np.ndarray] | None,
@@ -334,9 +332,12 @@ def tail_contributions(
         need |= (e > 0) | (k > 0)
     need &= loss > 0  # a zero-loss path has zero losses for every customer
     sel = np.flatnonzero(need)
-    accs = [{d: _Acc(len(names)) for d, (names, _) in dims.items()} for _ in levels]
-    kl = [np.zeros(2) for _ in levels]  # Σ k·L̃, Σ (k·L̃)²  (cents)
-    el = [0.0 for _ in levels]  # Σ e·L̃ (cents)
+    n_lev = len(levels)
+    accs = {d: _Acc(n_lev, len(names)) for d, (names, _) in dims.items()}
+    kl = np.zeros((n_lev, 2))  # Σ k·L̃, Σ (k·L̃)² per level (cents)
+    el = np.zeros(n_lev)  # Σ e·L̃ per level (cents)
+    e_lev = np.stack([w[1] for w in per_level])  # (L, n)
+    k_lev = np.stack([w[2] for w in per_level])
     step = max(1, batch_cells // max(inputs.n_customers, 1))
     for a in range(0, sel.size, step):
         idx = sel[a : a + step]
@@ -346,27 +347,18 @@ def tail_contributions(
             p = int(idx[np.argmax(bad)])
             raise RuntimeError(f"path {p} simulated again gave loss {lo[np.argmax(bad)]!r}, "
                                f"not {loss[p]!r}: the inputs or the seed differ from the run's")
-        rows, cols = np.nonzero(cents)  # the defaults: few of paths × customers
-        vals = cents[rows, cols].astype(float)
+        flat = np.flatnonzero(cents.ravel() != 0)  # the defaults: few of paths × customers
+        rows, cols = np.divmod(flat, cents.shape[1])
+        vals = cents.ravel()[flat].astype(float)
         lt = np.bincount(rows, weights=vals, minlength=idx.size)
-        by_dim = {}
+        e, k = e_lev[:, idx], k_lev[:, idx]
+        kl[:, 0] += k @ lt
+        kl[:, 1] += (k * k) @ (lt * lt)
+        el += e @ lt
         for d, (names, member) in dims.items():
-            if member is None:
-                by_dim[d] = (rows, cols, vals)
-            else:  # the member's loss on each path, then its non-zero entries
-                size = len(names)
-                flat = np.bincount(rows * size + member[cols], weights=vals,
-                                   minlength=idx.size * size)
-                nz = np.flatnonzero(flat)
-                by_dim[d] = (nz // size, nz % size, flat[nz])
-        for li, (_, e_all, k_all, _) in enumerate(per_level):
-            e, k = e_all[idx], k_all[idx]
-            if not (np.any(e > 0) or np.any(k > 0)):
-                continue
-            kl[li] += ((k * lt).sum(), ((k * lt) ** 2).sum())
-            el[li] += float((e * lt).sum())
-            for d, (rr, cc, vv) in by_dim.items():
-                accs[li][d].add(rr, cc, vv, e, k, lt)
+            col = cols if member is None else member[cols]  # duplicates are summed
+            x = sparse.csr_matrix((vals, (rows, col)), shape=(idx.size, len(names)))
+            accs[d].add(x, e, k, lt)
     out = []
     for li, q in enumerate(levels):
         var, e, k, h = per_level[li]
@@ -383,18 +375,19 @@ def tail_contributions(
             n_resimulated=int(np.count_nonzero(need & ((e > 0) | (k > 0)))),
         )
         for d, (names, _) in dims.items():
-            acc = accs[li][d]
-            rho = acc.k1 / s_kl if s_kl > 0 else np.zeros(len(names))
+            e1, e2x, k1, k2l = accs[d].lin[:, li]
+            e2, k2 = accs[d].sq[:, li]
+            rho = k1 / s_kl if s_kl > 0 else np.zeros(len(names))
             var_j = var * rho
             v_cents = 100.0 * var_j
-            phi2 = acc.e2 - 2.0 * v_cents * acc.e2x + v_cents**2 * s_e2
-            phi1 = acc.e1 - v_cents * s_e
+            phi2 = e2 - 2.0 * v_cents * e2x + v_cents**2 * s_e2
+            phi1 = e1 - v_cents * s_e
             es_var = (phi2 / n - (phi1 / n) ** 2) / n / tail**2
-            k_res = acc.k2 - 2.0 * rho * acc.k2l + rho**2 * s_kl2
+            k_res = k2 - 2.0 * rho * k2l + rho**2 * s_kl2
             var_se = (var * np.sqrt(np.maximum(k_res, 0.0)) / s_kl if s_kl > 0
                       else np.zeros(len(names)))
             res.by[d] = ContributionTable(
-                names=names, es=acc.e1 / (n * tail) / 100.0,
+                names=names, es=e1 / (n * tail) / 100.0,
                 es_se=np.sqrt(np.maximum(es_var, 0.0)) / 100.0, var=var_j, var_se=var_se,
             )
         out.append(res)
@@ -550,8 +543,8 @@ def _rows(ds: xr.Dataset, d: str, li: int) -> pd.DataFrame:
     })
     if d == "customer":
         frame.insert(1, "exposure", ds["exposure"].values)
-    elif d == "sector" and "customer_sector" in ds:
-        ex = pd.Series(ds["exposure"].values).groupby(ds["customer_sector"].values).sum()
+    elif f"customer_{d}" in ds:  # customer_sector, customer_country
+        ex = pd.Series(ds["exposure"].values).groupby(ds[f"customer_{d}"].values).sum()
         frame.insert(1, "exposure", ex.reindex(frame["key"]).to_numpy())
     return frame
 

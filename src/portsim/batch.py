@@ -26,7 +26,7 @@ from __future__ import annotations
 import glob
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -75,7 +75,7 @@ BASELINE = "baseline"
 
 # ------------------------------------------------------------------------------ batches
 
-def expand_scenario_files(patterns: list[str | Path] | tuple[str | Path, ...]) -> list[Path]:
+def expand_scenario_files(patterns: Sequence[str | Path]) -> list[Path]:
     """Scenario files from paths and glob patterns (``scenarios/*.toml``), in the order given
     (a pattern's matches sorted), each file once.
 
@@ -161,7 +161,7 @@ def batch_kernel(config: RunConfig, book: Book) -> str:
             "is not supported for scenario batches and stress tests yet (each scenario would "
             "get its own importance-sampling shift, so the paths would not be common)",
             'use tail_sampling = "plain"')])
-    kernel = config.simulation.kernel
+    kernel: str = config.simulation.kernel
     if kernel == "auto":
         kernel = prepare(config, book)[1].kernel
     return "grouped" if kernel == "skip" else kernel
@@ -388,7 +388,6 @@ def _metric(ds: xr.Dataset, t: Target) -> tuple[float, float, np.ndarray | None]
                                    "add a [timeline] table to the config, or use "
                                    "expected_loss, es_LEVEL or var_LEVEL")])
     loss = ds["loss"].values
-    n = loss.size
     if t.metric in ("expected_loss", "expected_defaults", "p_line_breach", "p_buffer_breach",
                     "dso"):
         var = {"expected_loss": "loss", "expected_defaults": "n_defaults",
@@ -407,7 +406,6 @@ def _metric(ds: xr.Dataset, t: Target) -> tuple[float, float, np.ndarray | None]
     x = loss if t.metric == "var" else (ds["net_cash_flow"].values.mean()
                                         - ds["net_cash_flow"].values)
     v, lo, hi = value_at_risk(x, q)
-    del n
     return v, (hi - lo) / (2 * Z95), None
 
 
@@ -656,6 +654,7 @@ def reverse_stress(
     seed_ = seed if seed is not None else sim.seed
     rows: list[dict[str, Any]] = []
     cache: dict[float, tuple[float, float, np.ndarray | None]] = {}
+    base_metric: dict[str, float] = {}
 
     def evaluate(s: float, purpose: str) -> tuple[float, float, np.ndarray | None]:
         s = float(s)
@@ -686,28 +685,31 @@ def reverse_stress(
 
     nan = math.nan
     v0, se0, _ = evaluate(0.0, "baseline")
-    base_metric = {"value": v0, "se": se0}
+    base_metric.update(value=v0, se=se0)
     if tgt.hit(v0):
         return result(True, dirn.start, 0.0, (dirn.start, dirn.start), base_metric, nan,
                       f"{tgt.label} = {v0:.6g} already meets the target without stress")
     limit = dirn.at(dirn.limit)
     lo, f_lo = 0.0, v0
-    hi = dirn.step
+    hi = min(dirn.step, limit)
     try:
         while True:  # bracket: double the step until the target is hit
-            hi = min(hi, limit)
-            v_hi = evaluate(hi, "bracket")[0]
-            if tgt.hit(v_hi):
+            f_hi = evaluate(hi, "bracket")[0]
+            if tgt.hit(f_hi):
                 break
             if hi >= limit:
-                return result(False, nan, nan, (dirn.x(lo), dirn.x(hi)), {"value": v_hi,
-                              "se": cache[hi][1]}, nan,
-                              f"{tgt.label} reaches {v_hi:.6g} at {dirn.label} = "
-                              f"{dirn.x(hi):.6g}, the end of the range, without meeting "
-                              f"the target")
-            lo, f_lo = hi, v_hi
-            hi *= 2.0
-        f_hi = v_hi
+                return result(False, nan, nan, (dirn.x(lo), dirn.x(hi)),
+                              {"value": f_hi, "se": cache[hi][1]}, nan,
+                              f"{tgt.label} reaches {f_hi:.6g} at {dirn.label} = "
+                              f"{dirn.x(hi):.6g}, the end of the range, without meeting the "
+                              "target")
+            lo, f_lo = hi, f_hi
+            hi = min(2.0 * hi, limit)
+    except _Budget:
+        return result(False, nan, nan, (dirn.x(lo), dirn.x(hi)), {"value": f_lo,
+                      "se": cache[lo][1]}, nan, f"no bracket within {max_evaluations} "
+                      "simulations: raise max_evaluations")
+    try:
         while True:  # bisection on the common-random-numbers estimate
             width = hi - lo
             se_now = _root_se(cache[hi][1], cache[lo][1], f_hi - f_lo, width)
@@ -722,16 +724,15 @@ def reverse_stress(
                 lo, f_lo = mid, v_mid
     except _Budget:
         pass
-    # the crossing, by linear interpolation within the bracket
+    # the crossing, by linear interpolation of the estimate within the bracket
     frac = (tgt.threshold - f_lo) / (f_hi - f_lo) if f_hi != f_lo else 1.0
     root = lo + min(max(frac, 0.0), 1.0) * (hi - lo)
     slope, se_root = _slope(evaluate, root, cache, hi, dirn, limit)
     x_root = dirn.x(root)
-    metric = {"value": cache[hi][0], "se": cache[hi][1]}
-    return result(True, x_root, se_root, (dirn.x(lo), dirn.x(hi)), metric,
-                  slope * dirn.sign,
+    return result(True, x_root, se_root, (dirn.x(lo), dirn.x(hi)),
+                  {"value": cache[hi][0], "se": cache[hi][1]}, slope * dirn.sign,
                   f"{tgt.label} {'≥' if tgt.inclusive else '>'} {tgt.threshold:.6g} from "
-                  f"{dirn.label} = {x_root:.6g} ± {se_root:.2g} (se)")
+                  f"{dirn.label} = {x_root:.6g} ± {se_root:.2g} (s.e.)")
 
 
 class _Budget(Exception):

@@ -22,7 +22,10 @@ app = typer.Typer(
 
 ConfigArg = Annotated[Path, typer.Argument(help="run config (TOML), e.g. configs/example.toml")]
 ScenarioOpt = Annotated[
-    Path | None, typer.Option("--scenario", "-s", help="scenario file overlaid on the config")
+    list[str] | None, typer.Option(
+        "--scenario", "-s", help="scenario file overlaid on the config; repeat it, or give a "
+        "quoted pattern like 'scenarios/*.toml', to run a batch compared on common random "
+        "numbers")
 ]
 
 
@@ -96,6 +99,15 @@ def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
         f"{s['sector']} {s['share_of_expected_loss']:.0%}" for s in top))
     if path is not None:
         con.print(f"run folder: {path}")
+
+
+def _short(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits with k / m / bn (for narrow tables)."""
+    ax = abs(x)
+    for div, suffix in ((1e9, "bn"), (1e6, "m"), (1e3, "k")):
+        if ax >= div:
+            return f"{float(f'{x / div:.{digits}g}'):g}{suffix}"
+    return f"{float(f'{x:.{digits}g}'):g}"
 
 
 def _insurance_table(ins: dict[str, Any]) -> Any:
@@ -200,7 +212,7 @@ def run_cmd(
 
     if config is None and resume is None:
         raise typer.BadParameter("give a CONFIG to run, or --resume RUN_DIR", param_hint="CONFIG")
-    if config is None and scenario is not None:
+    if config is None and scenario:
         raise typer.BadParameter("a scenario needs the CONFIG it overlays", param_hint="--scenario")
     if resume is not None and out is not None:
         raise typer.BadParameter("--resume finishes the folder it names", param_hint="--out")
@@ -210,7 +222,14 @@ def run_cmd(
         raise typer.BadParameter("a Dask worker runs one thread", param_hint="--threads")
     target = resume
     try:
-        cfg = load_config(config, scenario) if config is not None else None
+        files = _scenario_files(scenario)
+        if len(files) > 1 or (resume is not None and _is_batch(resume)):
+            _run_batch(config, files, paths=paths, seed=seed, out=out, threads=threads,
+                       workers=workers, scheduler=scheduler, resume=resume,
+                       keep_chunks=keep_chunks, quiet=quiet, report=report)
+            return
+        cfg = (load_config(config, files[0] if files else None) if config is not None
+               else None)
         if resume is None:
             assert cfg is not None
             target = out if out is not None else default_run_dir(cfg)
@@ -289,14 +308,19 @@ def report_cmd(
 
 @app.command("validate")
 def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
-    """Check a config and its book without simulating."""
+    """Check a config and its book (and each scenario) without simulating."""
     from portsim.api import prepare
     from portsim.config import load_config
     from portsim.errors import InputError
 
     try:
-        cfg = load_config(config, scenario)
+        files = _scenario_files(scenario)
+        cfg = load_config(config, files[0] if len(files) == 1 else None)
         book, inputs = prepare(cfg)
+        if len(files) > 1:
+            from portsim.batch import load_scenarios, plan_batch
+
+            plan = plan_batch(cfg, load_scenarios(files, cfg.book.sectors), book)
     except InputError as exc:
         _fail(exc)
         return
@@ -305,6 +329,236 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
         f"{len(inputs.factor_names)} factors, total exposure {book.exposure.sum():,.2f} "
         f"{cfg.book.currency}, kernel {inputs.kernel}"
     )
+    if len(files) > 1:
+        typer.echo(f"ok: {len(plan.configs)} scenarios ({', '.join(plan.configs)}), baseline "
+                   f"{plan.baseline}, kernel {plan.kernel} for all")
+
+
+def _scenario_files(patterns: list[str] | None) -> list[Path]:
+    """The scenario files of ``--scenario`` values (globs expanded; each file once)."""
+    if not patterns:
+        return []
+    from portsim.batch import expand_scenario_files
+
+    return expand_scenario_files(patterns)
+
+
+def _is_batch(run_dir: Path) -> bool:
+    from portsim.runner import is_batch_folder
+
+    return is_batch_folder(run_dir)
+
+
+def _run_batch(
+    config: Path | None, files: list[Path], *, paths: int | None, seed: int | None,
+    out: Path | None, threads: int | None, workers: int | None, scheduler: str | None,
+    resume: Path | None, keep_chunks: bool, quiet: bool, report: bool,
+) -> None:
+    """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder."""
+    from portsim.batch import load_scenarios
+    from portsim.config import load_config
+    from portsim.runner import default_batch_dir, resume_batch_folder, run_batch_folder
+
+    if resume is not None and (config is not None or files):
+        raise typer.BadParameter("--resume of a batch folder takes neither CONFIG nor "
+                                 "--scenario (the folder's batch.json has them)",
+                                 param_hint="--resume")
+    target = resume
+    if resume is None:
+        assert config is not None
+        cfg = load_config(config)
+        scens = load_scenarios(files, cfg.book.sectors)
+        target = out if out is not None else default_batch_dir(cfg)
+    try:
+        def go(progress: Any) -> Any:
+            kw = {"threads": threads, "workers": workers, "scheduler": scheduler,
+                  "keep_chunks": keep_chunks, "progress": progress}
+            if resume is not None:
+                return resume_batch_folder(resume, **kw)
+            return run_batch_folder(cfg, scens, target, paths=paths, seed=seed, **kw)
+
+        if quiet:
+            res = go(None)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            with Progress("[progress.description]{task.description}", BarColumn(),
+                          MofNCompleteColumn(), TimeElapsedColumn(), transient=True) as bar:
+                task = bar.add_task("scenarios", total=None)
+
+                def tick(name: str, done: int, total: int) -> None:
+                    bar.update(task, description=f"scenario {name}", completed=done,
+                               total=total)
+
+                res = go(tick)
+    except KeyboardInterrupt:
+        if target is not None and (target / ".incomplete").exists():
+            typer.echo(f"interrupted; finish the batch with: portsim run --resume {target}",
+                       err=True)
+        raise typer.Exit(code=130) from None
+    if quiet:
+        typer.echo(str(res.path))
+    else:
+        _print_comparison(res.comparison, res.baseline, res.metrics[res.baseline])
+        typer.echo(f"batch folder: {res.path} (one run folder per scenario in scenarios/, "
+                   "comparison.csv)")
+    if report:
+        written = _write_report(res.path, ReportFormat.html, None)
+        if not quiet:
+            typer.echo(f"report: {written}")
+
+
+def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -> None:
+    """The comparison table: per scenario the headline metrics and, below each, the
+    difference to the baseline ± its paired standard error."""
+    from rich.console import Console
+    from rich.table import Table
+
+    levels = sorted({str(x) for x in table["level"] if str(x) not in ("", "nan")}, key=float)
+    key = "0.99" if "0.99" in levels else (levels[-1] if levels else "")
+    cur = base_metrics.get("currency", "")
+    n = base_metrics.get("n_paths", 0)
+
+    def cell(rows: Any, metric: str, level: str, policy: str, kind: str) -> str:
+        r = rows[(rows["metric"] == metric) & (rows["level"].astype(str).replace("nan", "")
+                                               == level) & (rows["policy"].fillna("") == policy)]
+        if r.empty:
+            return ""
+        r = r.iloc[0]
+        if kind == "p":
+            top, diff, se = (f"{r['value']:.1%}", f"{r['diff']:+.1%}",
+                             _short(100 * r["diff_se"], 2) + "%")
+        elif kind == "days":
+            top, diff, se = f"{r['value']:.1f}", f"{r['diff']:+.1f}", _short(r['diff_se'], 1)
+        else:
+            top = _short(r["value"])
+            diff = ("+" if r["diff"] >= 0 else "-") + _short(abs(r["diff"]))
+            se = _short(r["diff_se"], 2)
+        if r["scenario"] == baseline:
+            return top
+        return f"{top}\n[dim]{diff}\n±{se}[/dim]"
+
+    lv = f"{100 * float(key):g}%" if key else ""
+    cols = [("EL", "expected_loss", "", "m"), (f"VaR {lv}", "var", key, "m"),
+            (f"ES {lv}", "es", key, "m")]
+    if (table["metric"] == "p_line_breach").any():
+        cols += [("P(line)", "p_line_breach", "", "p"),
+                 (f"CFaR {lv}", "cash_flow_at_risk", key, "m"),
+                 ("DSO", "dso_avg", "", "days")]
+    t = Table(title=f"Scenarios on common random numbers ({n:,} paths, {cur}): expected "
+                    f"loss, VaR, ES, P(line cannot keep the buffer), cash-flow-at-risk, "
+                    f"average DSO (days); below each value its difference to {baseline} "
+                    f"and the paired s.e.")
+    t.add_column("scenario", no_wrap=True)
+    for label, *_ in cols:
+        t.add_column(label, justify="right")
+    rows = table.fillna({"policy": ""})
+    for s in dict.fromkeys(rows["scenario"]):
+        sub = rows[rows["scenario"] == s]
+        t.add_row(str(s), *(cell(sub, m, lv, "", k) for _, m, lv, k in cols))
+    con = Console()
+    con.print(t)
+    pols = [p for p in dict.fromkeys(rows["policy"]) if p]
+    if pols:
+        c = Table(title=f"With credit insurance: ES {lv} of the retained loss and P(line) "
+                        f"with premiums and indemnities, by policy (a scenario without the "
+                        f"policy has no cover)")
+        c.add_column("scenario", no_wrap=True)
+        for p in pols:
+            c.add_column(f"{p} ES", justify="right")
+            c.add_column(f"{p} P(line)", justify="right")
+        for s in dict.fromkeys(rows["scenario"]):
+            sub = rows[rows["scenario"] == s]
+            c.add_row(str(s), *(x for p in pols for x in (
+                cell(sub, "retained_es", key, p, "m"),
+                cell(sub, "policy_p_line_breach", "", p, "p"))))
+        con.print(c)
+
+
+@app.command("stress")
+def stress_cmd(
+    config: ConfigArg,
+    target: Annotated[str, typer.Option(
+        help="the target, METRIC>VALUE: p_line_breach>0.05, p_buffer_breach>0.5, "
+        "es_0.99>5m, var_0.99>3m, expected_loss>1m, cfar_0.99>10m, dso>90, "
+        "expected_defaults>80")],
+    direction: Annotated[str, typer.Option(
+        help="what is made worse: pd_multiplier, factor_shift, factor_shift:SECTOR, "
+        "lgd_shift, delay_shift (days) or sales_change")] = "pd_multiplier",
+    scenario: Annotated[str | None, typer.Option(
+        "--scenario", "-s", help="scenario file to start from (default: the config's)")
+    ] = None,
+    paths: Annotated[int | None, typer.Option(min=1, help="paths per evaluation")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="random seed (all evaluations)")
+                    ] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="threads (default: all)")] = None,
+    rtol: Annotated[float, typer.Option(min=1e-9, help="relative width at which bisection "
+                                        "stops")] = 1e-3,
+    max_evaluations: Annotated[int, typer.Option(min=3, help="cap on simulations")] = 40,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="write the result (and every evaluation) to this JSON file")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the result line")] = False,
+) -> None:
+    """Reverse stress test: the mildest scenario along a direction that hits a target."""
+    import json
+    import math
+
+    from portsim.api import load_book
+    from portsim.batch import parse_direction, parse_target, reverse_stress
+    from portsim.config import load_config
+    from portsim.errors import InputError
+
+    try:
+        cfg = load_config(config, scenario)
+        tgt = parse_target(target)
+        book = load_book(cfg)
+        dirn = parse_direction(direction, cfg, book)
+    except InputError as exc:
+        _fail(exc)
+        return
+
+    def fmt(v: float, se: bool = False) -> str:
+        if tgt.metric.startswith("p_"):
+            return f"{v:.2%}"
+        if tgt.metric in ("dso", "expected_defaults"):
+            return f"{v:.2f}"
+        return _short(v, 2 if se else 4)
+
+    def show(x: float, value: float, se: float, hit: bool) -> None:
+        if not quiet:
+            typer.echo(f"  {dirn.label} = {x:<10.6g} {tgt.label} = {fmt(value)} ± "
+                       f"{fmt(se, True)}{'  (target hit)' if hit else ''}")
+
+    if not quiet:
+        typer.echo(f"searching {dirn.label} for {tgt.text} ...")
+    try:
+        res = reverse_stress(cfg, tgt, dirn, book=book, paths=paths, seed=seed,
+                             threads=threads, rtol=rtol, max_evaluations=max_evaluations,
+                             on_evaluation=show)
+    except InputError as exc:
+        _fail(exc)
+        return
+    if json_out is not None:
+        from portsim.checkpoint import write_text_atomic
+        from portsim.runner import _clean
+
+        write_text_atomic(json_out, json.dumps(_clean(res.to_dict()), indent=2) + "\n")
+    if res.found:
+        unit = f" {dirn.unit}" if dirn.unit not in ("", "x") else ""
+        line = (f"{dirn.label} = {res.value:.4g}{unit} ± {res.se:.2g} (s.e.): the mildest "
+                f"value with {tgt.text}" if res.value != dirn.start else res.message)
+        typer.echo(line)
+        if not quiet and res.value != dirn.start:
+            typer.echo(f"  bracket [{res.bracket[0]:.6g}, {res.bracket[1]:.6g}]; {tgt.label} "
+                       f"{fmt(res.metric['value'])} ± {fmt(res.metric['se'], True)} at its "
+                       f"upper end, {fmt(res.baseline_metric['value'])} without stress; slope "
+                       f"{res.slope:.4g} per unit; {len(res.evaluations)} runs of "
+                       f"{res.n_paths:,} paths, seed {res.seed}")
+    else:
+        at_end = math.isclose(res.bracket[1], dirn.limit)
+        typer.echo(f"not found: {tgt.label} reaches {fmt(res.metric['value'])} at "
+                   f"{dirn.label} = {res.bracket[1]:.6g}, the end of the searched range, "
+                   f"without {tgt.text}" if at_end else f"not found: {res.message}")
 
 
 @app.command("calibrate")

@@ -548,16 +548,17 @@ class ScenarioConfig(_Strict):
         file of the ``extends`` chain that sets it; ``scenario 'NAME'`` when unknown."""
         fallback = f"scenario '{self.name}'"
         clean = tuple(str(k) for k in keys if not isinstance(k, int))
+        array_entry = len(keys) >= 2 and isinstance(keys[1], int)
         for path, raw in self._layers:
-            if not _sets_key(raw, clean):
+            if not _sets_key(raw, clean[:1] if array_entry else clean):
                 continue
             try:
                 text = Path(path).read_text(encoding="utf-8")
             except OSError:
                 return path
             line = None
-            if len(keys) >= 2 and isinstance(keys[1], int):  # an entry of an array of tables
-                line = _array_table_line(text, str(keys[0]), keys[1],
+            if array_entry:  # an entry of an array of tables
+                line = _array_table_line(text, str(keys[0]), int(keys[1]),
                                          str(keys[2]) if len(keys) > 2 else None)
             line = line or _key_line(text, clean)
             return f"{path} line {line}" if line else path
@@ -804,7 +805,8 @@ def _known_keys(model: type[BaseModel], keys: list[str]) -> list[str]:
 def did_you_mean(name: str, choices: list[str] | tuple[str, ...], what: str) -> str:
     """A fix for an unknown ``name``: the closest of ``choices``, else the choices
     (``what`` names them, e.g. ``"sectors"``)."""
-    close = difflib.get_close_matches(name, list(choices), n=1)
+    same = [c for c in choices if c.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, list(choices), n=1)
     if close:
         return f"did you mean '{close[0]}'?"
     shown = ", ".join(list(choices)[:12]) + (", …" if len(choices) > 12 else "")

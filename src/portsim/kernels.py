@@ -42,9 +42,9 @@ __all__ = [
 SKIP_DENSE_PD = 0.1
 """Conditional PD above which :func:`default_losses_skip` draws a group customer by customer.
 
-Measured (benchmarks/bench_tails.py, 10,000 customers): a skipped default costs about 40 ns
-(a logarithm dominates), a customer of the uniform-per-customer loop about 2.3 ns plus 18 ns
-per default, so skipping pays for p below about 2.3 / (40 − 18) ≈ 0.1.
+Measured (``benchmarks/bench_tails.py --kernel-costs``): a skipped default costs about 40 ns
+(a logarithm dominates), a customer of the uniform-per-customer loop about 2.5 ns plus 19 ns
+per default, so skipping pays for p below about 2.5 / (40 − 19) ≈ 0.12.
 """
 
 

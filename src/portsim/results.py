@@ -835,6 +835,13 @@ def scenario_paths(ds: xr.Dataset, policies: list[str] | tuple[str, ...] = ()) -
     return out
 
 
+def _paired_quantile_diff(a: np.ndarray, b: np.ndarray, level: float) -> dict[str, float]:
+    """:func:`_paired_var_diff`, exactly 0 ± 0 for identical samples."""
+    if np.array_equal(a, b):
+        return {"value": 0.0, "se": 0.0}
+    return _paired_var_diff(a, b, level)
+
+
 def _paired_mean(a: np.ndarray, b: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
     """Mean of ``a`` and of the paired difference ``a − b`` (paths where both are finite)."""
     ok = np.isfinite(a) & np.isfinite(b)
@@ -899,7 +906,7 @@ def scenario_comparison(
             v, lo, hi = value_at_risk(x, q)
             vb = value_at_risk(xb, q)[0]
             add(s, f"{metric}var", key, policy, {"value": v, "se": (hi - lo) / (2 * Z95)},
-                _paired_var_diff(x, xb, q), vb, cur)
+                _paired_quantile_diff(x, xb, q), vb, cur)
             es, es_se = expected_shortfall(x, q)
             add(s, f"{metric}es", key, policy, {"value": es, "se": es_se},
                 _paired_es_diff(x, xb, q), expected_shortfall(xb, q)[0], cur)
@@ -912,7 +919,8 @@ def scenario_comparison(
         for q in levels:
             v, lo, hi = value_at_risk(short, q)
             add(s, f"{prefix}cash_flow_at_risk", f"{q:g}", policy,
-                {"value": v, "se": (hi - lo) / (2 * Z95)}, _paired_var_diff(short, short_b, q),
+                {"value": v, "se": (hi - lo) / (2 * Z95)},
+                _paired_quantile_diff(short, short_b, q),
                 value_at_risk(short_b, q)[0], cur)
 
     pols = [str(p) for p in paths["policy"].values] if "policy" in paths.dims else []

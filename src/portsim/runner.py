@@ -28,12 +28,28 @@ from portsim import __version__
 from portsim.api import load_book, run, summarize
 from portsim.attribution import contributions_table
 from portsim.book import Book
-from portsim.checkpoint import Checkpoint, RunIdentity, write_atomic, write_text_atomic
+from portsim.checkpoint import (
+    MARKER,
+    Checkpoint,
+    RunIdentity,
+    write_atomic,
+    write_text_atomic,
+)
 from portsim.config import RunConfig, config_hash
 from portsim.errors import ConfigError, Problem
 from portsim.results import summary_table
 
-__all__ = ["RunResult", "default_run_dir", "resume_folder", "run_folder"]
+__all__ = [
+    "BatchRunResult",
+    "RunResult",
+    "default_batch_dir",
+    "default_run_dir",
+    "is_batch_folder",
+    "resume_batch_folder",
+    "resume_folder",
+    "run_batch_folder",
+    "run_folder",
+]
 
 
 @dataclass
@@ -274,3 +290,231 @@ def _provenance(ds: xr.Dataset) -> dict[str, Any]:
             "tail_sampling", "tail_level")
     return {k: (v.item() if hasattr(v, "item") else v)
             for k, v in ds.attrs.items() if k in keep}
+
+
+# ------------------------------------------------------------------------ scenario batches
+
+#: Files of a batch run folder (see :func:`run_batch_folder`).
+BATCH_FILE = "batch.json"
+COMPARISON_FILE = "comparison.csv"
+SCENARIOS_DIR = "scenarios"
+
+
+@dataclass
+class BatchRunResult:
+    """What :func:`run_batch_folder` made."""
+
+    path: Path
+    comparison: Any  # pandas.DataFrame
+    metrics: dict[str, dict[str, Any]]
+    baseline: str
+    scenario_dirs: dict[str, Path]
+
+
+def default_batch_dir(config: RunConfig) -> Path:
+    """``<output.dir>/<name>-batch-<UTC time>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Path(config.output.dir) / f"{config.name}-batch-{stamp}"
+
+
+def run_batch_folder(
+    config: RunConfig,
+    scenarios: list[Any],
+    out: str | Path | None = None,
+    *,
+    book: Book | None = None,
+    paths: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    keep_chunks: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BatchRunResult:
+    """Run a scenario batch on common random numbers and write a batch run folder.
+
+    The folder holds::
+
+        batch.json           the scenarios (name, file, resolved run config), baseline,
+                             kernel, seed and paths: what a resume needs
+        scenarios/NAME/      a complete run folder per scenario (see :func:`run_folder`),
+                             each checkpointed, so an interrupted batch resumes
+        comparison.csv       :func:`portsim.results.scenario_comparison` (one row per
+                             scenario, metric, level and policy; differences to the baseline
+                             with paired standard errors)
+        results.nc           the baseline's Dataset, whose per-path headline variables
+                             (:data:`portsim.results.SCENARIO_PATH_VARS` and the policy
+                             ones) have a ``scenario`` dimension: every scenario's values
+        summary.json, summary.csv, config.json, run.json
+                             the baseline's summary and config, the batch's provenance
+
+    so ``portsim report BATCH`` reports the baseline with a scenario section, and
+    ``portsim report BATCH/scenarios/NAME`` one scenario. ``.incomplete`` marks the folder
+    until the end; :func:`resume_batch_folder` finishes it.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The base config.
+    scenarios : list of ScenarioConfig
+        The scenarios (:func:`portsim.batch.load_scenarios`); the baseline is the one named
+        ``baseline``, else the config's own scenario (see :func:`portsim.batch.plan_batch`).
+    out : path, optional
+        The folder (must not exist or be empty); default :func:`default_batch_dir`.
+    book, paths, seed, threads, workers, scheduler, keep_chunks
+        As in :func:`run_folder`, the same for every scenario.
+    progress : callable(scenario, done, total), optional
+        Called after each chunk of each scenario.
+    """
+    from portsim.batch import plan_batch
+
+    target = Path(out) if out is not None else default_batch_dir(config)
+    if target.exists() and any(target.iterdir()):
+        raise ConfigError([Problem(str(target), "--out", "already exists and is not empty",
+                                   "choose another folder or remove it")])
+    book = load_book(config) if book is None else book
+    plan = plan_batch(config, scenarios, book)  # every problem before anything is written
+    sim = config.simulation
+    info = {
+        "format": 1,
+        "baseline": plan.baseline,
+        "kernel": plan.kernel,
+        "seed": seed if seed is not None else sim.seed,
+        "n_paths": paths if paths is not None else sim.paths,
+        "policies": list(plan.policies),
+        "scenarios": [{"name": name, "source": plan.sources.get(name),
+                       "config": cfg.resolved()}
+                      for name, cfg in plan.configs.items()],
+    }
+    target.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(target / MARKER, f"scenario batch in progress; finish it with: portsim "
+                      f"run --resume {target}\n")
+    write_text_atomic(target / BATCH_FILE, json.dumps(_clean(info), indent=2) + "\n")
+    return _complete_batch(target, info, book, threads=threads, workers=workers,
+                           scheduler=scheduler, keep_chunks=keep_chunks, progress=progress)
+
+
+def resume_batch_folder(
+    run_dir: str | Path,
+    *,
+    book: Book | None = None,
+    threads: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    keep_chunks: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BatchRunResult:
+    """Finish an interrupted batch: complete scenarios are read back, interrupted ones
+    resumed from their checkpoints (:func:`resume_folder`), missing ones run."""
+    target = Path(run_dir)
+    try:
+        info = json.loads((target / BATCH_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError([Problem(str(target / BATCH_FILE), "", f"cannot be read ({exc})",
+                                   "give a batch folder made by portsim run with several "
+                                   "--scenario")], title="cannot resume") from None
+    if book is None:
+        first = RunConfig.model_validate(info["scenarios"][0]["config"])
+        book = load_book(first)
+    return _complete_batch(target, info, book, threads=threads, workers=workers,
+                           scheduler=scheduler, keep_chunks=keep_chunks, progress=progress)
+
+
+def is_batch_folder(run_dir: str | Path) -> bool:
+    """The folder is a scenario batch (holds ``batch.json``)."""
+    return (Path(run_dir) / BATCH_FILE).exists()
+
+
+def _complete_batch(
+    target: Path,
+    info: dict[str, Any],
+    book: Book,
+    *,
+    threads: int | None,
+    workers: int | None,
+    scheduler: str | None,
+    keep_chunks: bool,
+    progress: Callable[[str, int, int], None] | None,
+) -> BatchRunResult:
+    from portsim.batch import combine
+    from portsim.results import scenario_comparison, scenario_paths
+
+    t0 = time.perf_counter()
+    baseline = str(info["baseline"])
+    configs = {s["name"]: RunConfig.model_validate(s["config"]) for s in info["scenarios"]}
+    policies = tuple(info.get("policies") or ())
+    base_ds: xr.Dataset | None = None
+    parts: dict[str, xr.Dataset] = {}
+    metrics: dict[str, dict[str, Any]] = {}
+    dirs: dict[str, Path] = {}
+    for name, cfg in configs.items():
+        sub = target / SCENARIOS_DIR / name
+        dirs[name] = sub
+        tick = None if progress is None else (lambda d, t, n=name: progress(n, d, t))
+        kw: dict[str, Any] = {"book": book, "threads": threads, "workers": workers,
+                              "scheduler": scheduler, "keep_chunks": keep_chunks,
+                              "progress": tick}
+        if (sub / MARKER).exists():
+            res = resume_folder(sub, config=cfg, **kw)
+            ds, m = res.dataset, res.metrics
+        elif (sub / "results.nc").exists():
+            with xr.open_dataset(sub / "results.nc", engine="h5netcdf") as f:
+                ds = f.load()
+            m = json.loads((sub / "summary.json").read_text(encoding="utf-8"))["metrics"]
+        else:
+            res = run_folder(cfg, sub, paths=int(info["n_paths"]), seed=int(info["seed"]),
+                             **kw)
+            ds, m = res.dataset, res.metrics
+        metrics[name] = m
+        all_policies = (("none", *policies) if policies else ())
+        parts[name] = scenario_paths(ds, all_policies)
+        if name == baseline:
+            base_ds = ds
+        del ds
+    assert base_ds is not None
+    combined = combine(parts, tuple(("none", *policies)) if policies else ())
+    levels = list(configs[baseline].risk.levels)
+    table = scenario_comparison(combined, levels, baseline)
+    table = table[table["policy"] != "none"].reset_index(drop=True)  # "none" = gross rows
+    results = _batch_dataset(base_ds, combined)
+    write_atomic(target / "results.nc", lambda p: results.to_netcdf(p, engine="h5netcdf"))
+    write_atomic(target / COMPARISON_FILE, lambda p: table.to_csv(p, index=False))
+    base_dir = dirs[baseline]
+    for name in ("config.json", "summary.csv"):
+        text = (base_dir / name).read_text(encoding="utf-8")
+        write_text_atomic(target / name, text)
+    write_text_atomic(target / "summary.json", json.dumps(_clean({
+        "metrics": metrics[baseline], "provenance": _provenance(base_ds),
+        "batch": {"baseline": baseline, "scenarios": list(configs),
+                  "comparison": COMPARISON_FILE},
+    }), indent=2) + "\n")
+    run_info = {
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "batch": True,
+        "baseline": baseline,
+        "scenarios": {n: str(d.relative_to(target)) for n, d in dirs.items()},
+        "kernel": info["kernel"],
+        "seed": int(info["seed"]),
+        "n_paths": int(info["n_paths"]),
+        "book_sha256": book.sha256,
+        "versions": _versions(),
+        "common_random_numbers": "every scenario runs the same seed, paths and kernel",
+        "timings_seconds": {"run_total": time.perf_counter() - t0},
+    }
+    write_text_atomic(target / "run.json", json.dumps(_clean(run_info), indent=2) + "\n")
+    (target / MARKER).unlink(missing_ok=True)
+    return BatchRunResult(path=target, comparison=table, metrics=metrics, baseline=baseline,
+                          scenario_dirs=dirs)
+
+
+def _batch_dataset(base: xr.Dataset, combined: xr.Dataset) -> xr.Dataset:
+    """The baseline's Dataset with the per-path comparison variables of every scenario (dim
+    ``scenario``) in place of its own."""
+    ds = base.drop_vars([v for v in combined.data_vars if v in base])
+    same_policies = ("policy" not in combined.dims or (
+        "policy" in base.dims and list(base["policy"].values) == list(combined["policy"].values)))
+    extra = combined if same_policies else combined.drop_dims("policy")
+    out = xr.merge([ds, extra], compat="override", combine_attrs="override")
+    out.attrs = dict(base.attrs)
+    out.attrs["scenarios"] = ", ".join(str(s) for s in combined["scenario"].values)
+    return out

@@ -650,12 +650,12 @@ def _event_days(n: int, events: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
 
 # Costs behind kernel = "auto", in nanoseconds, measured with benchmarks/bench_tails.py
 # --kernel-costs (10,000 customers, 1 to 1000 groups, one thread): the grouped kernel spends
-# about 34 per group (one Φ), 2.3 per customer (one uniform) and 18 more per default; the skip
-# sampler about 70 per group (Φ, a logarithm and the draw that steps past the group) and 40
+# about 24 per group (one Φ), 2.5 per customer (one uniform) and 19 more per default; the skip
+# sampler about 67 per group (Φ, a logarithm and the draw that steps past the group) and 40
 # per default (a uniform and a logarithm), or the grouped kernel's costs for a group drawn
 # customer by customer (conditional PD above kernels.SKIP_DENSE_PD).
-_NS_GROUP_GROUPED, _NS_CUSTOMER, _NS_DEFAULT = 34.0, 2.3, 18.0
-_NS_GROUP_SKIP, _NS_DEFAULT_SKIP = 70.0, 40.0
+_NS_GROUP_GROUPED, _NS_CUSTOMER, _NS_DEFAULT = 24.0, 2.5, 19.0
+_NS_GROUP_SKIP, _NS_DEFAULT_SKIP = 67.0, 40.0
 
 
 def auto_kernel(group_size: np.ndarray, group_pd: np.ndarray, *, timeline: bool) -> str:
@@ -675,8 +675,8 @@ def auto_kernel(group_size: np.ndarray, group_pd: np.ndarray, *, timeline: bool)
     -------
     str
         ``"per_customer"`` when groups hold fewer than 8 customers on average, else
-        ``"skip"`` when its predicted cost per path, 70·G + Σ_g min(40·n_g·p_g,
-        n_g·(2.3 + 18·p_g)), is below the grouped kernel's, 34·G + Σ_g n_g·(2.3 + 18·p_g)
+        ``"skip"`` when its predicted cost per path, 67·G + Σ_g min(40·n_g·p_g,
+        n_g·(2.5 + 19·p_g)), is below the grouped kernel's, 24·G + Σ_g n_g·(2.5 + 19·p_g)
         (default-only runs), else ``"grouped"``.
     """
     size = np.asarray(group_size, dtype=float)

@@ -73,7 +73,8 @@ def timeline_paths(
     Per customer and path: the default decision (one draw, as in the default kernels) and, for
     a default, its day from the copula's latent variable through the constant hazard,
     τ = −ln(1 − F(X))/λ (a customer with ``event_day`` > 0, a scenario's default event, has
-    PD 1 and defaults on that day instead, after the same draws); the delay propensity D = mean + sd·η − sensitivity·Y (η ~ N(0, 1));
+    PD 1 and defaults on that day instead, after the same draws); the delay propensity
+    D = mean + sd·η − sensitivity·Y (η ~ N(0, 1));
     per invoice, noise from one byte of a 64-bit draw through ``noise_table`` (256 quantiles of
     a unit-variance normal) times the customer's noise sd. An invoice issued on or after the
     default day is never issued (sales stop); one unpaid on the default day is written off,
