@@ -23,8 +23,11 @@ import math
 import numba as nb
 import numpy as np
 
-from portsim.rng import next_gamma, next_normal, next_open_uniform, next_uniform
+from portsim.rng import next_gamma, next_normal, next_open_uniform, next_u64, next_uniform
 from portsim.special import norm_cdf
+
+_TWO_53 = 9007199254740992.0
+_U11 = np.uint64(11)
 
 __all__ = [
     "KERNEL_GROUPED",
@@ -96,6 +99,31 @@ def lgd_draw(m, probit, c, lgd_link, y_f, t0, t1):
     return m, t0, t1
 
 
+@nb.njit(cache=True)
+def _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean, lgd_probit, lgd_conc,
+                   lgd_link, sector, out_sector_loss, out_sector_ndef, out_cust_loss,
+                   out_cust_ndef, lgd_states):
+    """LGDs and losses of path ``p``'s defaulted customers ``defaulted[:nd]``, in customer
+    order (so the LGD stream is consumed as if drawn in the customer loop); the path's loss.
+
+    Kept out of the drawing loops, which stay small enough for the compiler to hold the
+    random state in registers.
+    """
+    t0, t1 = lgd_states[p, 0], lgd_states[p, 1]
+    loss = 0.0
+    for k in range(nd):
+        i = defaulted[k]
+        g, t0, t1 = lgd_draw(lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, y[factor[i]],
+                             t0, t1)
+        li = exposure[i] * g
+        loss += li
+        out_sector_loss[p, sector[i]] += li
+        out_sector_ndef[p, sector[i]] += 1
+        out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
+        out_cust_ndef[i] += 1
+    return loss
+
+
 @nb.njit(cache=True, nogil=True)
 def default_losses_per_customer(
     states,  # (n_paths, 2) uint64, default stream
@@ -126,28 +154,26 @@ def default_losses_per_customer(
     n_paths = states.shape[0]
     n = exposure.shape[0]
     y = np.empty(chol.shape[0])
+    cthr = np.empty(n)
+    defaulted = np.empty(n, dtype=np.int64)
     for p in range(n_paths):
         s0, s1 = states[p, 0], states[p, 1]
-        t0, t1 = lgd_states[p, 0], lgd_states[p, 1]
         scale, logw, s0, s1 = factors(s0, s1, chol, z_shift, y_shift, dof, y)
         out_logw[p] = logw
-        loss = 0.0
-        nd = 0
+        # X < c·s ⇔ ε < (c·s − √R·Y)/√(1 − R): one pass without random draws first, so the
+        # drawing loop is a normal and a comparison (the timeline kernel evaluates the same
+        # expression, so both make the same decisions)
         for i in range(n):
+            cthr[i] = (threshold[i] * scale - loading[i] * y[factor[i]]) / idio[i]
+        nd = 0
+        for i in range(n):  # lean: a draw, a comparison, rarely a store
             eps, s0, s1 = next_normal(s0, s1)
-            x = loading[i] * y[factor[i]] + idio[i] * eps
-            if x < threshold[i] * scale:
-                g, t0, t1 = lgd_draw(
-                    lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, y[factor[i]], t0, t1
-                )
-                li = exposure[i] * g
-                loss += li
+            if eps < cthr[i]:
+                defaulted[nd] = i
                 nd += 1
-                out_sector_loss[p, sector[i]] += li
-                out_sector_ndef[p, sector[i]] += 1
-                out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
-                out_cust_ndef[i] += 1
-        out_loss[p] = loss
+        out_loss[p] = _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean,
+                                     lgd_probit, lgd_conc, lgd_link, sector, out_sector_loss,
+                                     out_sector_ndef, out_cust_loss, out_cust_ndef, lgd_states)
         out_ndef[p] = nd
 
 
@@ -188,38 +214,34 @@ def default_losses_grouped(
     n = exposure.shape[0]
     n_groups = group_factor.shape[0]
     y = np.empty(chol.shape[0])
-    pg = np.empty(n_groups)
+    kthr = np.empty(n_groups, dtype=np.int64)
+    defaulted = np.empty(n, dtype=np.int64)
     for p in range(n_paths):
         s0, s1 = states[p, 0], states[p, 1]
-        t0, t1 = lgd_states[p, 0], lgd_states[p, 1]
         scale, logw, s0, s1 = factors(s0, s1, chol, z_shift, y_shift, dof, y)
         out_logw[p] = logw
         for g in range(n_groups):
             c = group_threshold[g]
             if c == -np.inf:
-                pg[g] = 0.0
+                pg = 0.0
             elif c == np.inf:
-                pg[g] = 1.0
+                pg = 1.0
             else:
-                pg[g] = norm_cdf(
+                pg = norm_cdf(
                     (c * scale - group_loading[g] * y[group_factor[g]]) / group_idio[g]
                 )
-        loss = 0.0
+            # u < pg with u = k·2⁻⁵³ (k the top 53 bits) ⇔ k < ceil(pg·2⁵³): the same decision
+            # as the float comparison, made on integers
+            kthr[g] = np.int64(math.ceil(pg * _TWO_53))
         nd = 0
-        for i in range(n):
-            u, s0, s1 = next_uniform(s0, s1)
-            if u < pg[group[i]]:
-                gl, t0, t1 = lgd_draw(
-                    lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, y[factor[i]], t0, t1
-                )
-                li = exposure[i] * gl
-                loss += li
+        for i in range(n):  # lean: a draw, a comparison, rarely a store
+            r, s0, s1 = next_u64(s0, s1)
+            if np.int64(r >> _U11) < kthr[group[i]]:
+                defaulted[nd] = i
                 nd += 1
-                out_sector_loss[p, sector[i]] += li
-                out_sector_ndef[p, sector[i]] += 1
-                out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
-                out_cust_ndef[i] += 1
-        out_loss[p] = loss
+        out_loss[p] = _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean,
+                                     lgd_probit, lgd_conc, lgd_link, sector, out_sector_loss,
+                                     out_sector_ndef, out_cust_loss, out_cust_ndef, lgd_states)
         out_ndef[p] = nd
 
 

@@ -154,7 +154,8 @@ def timeline_paths(
                 else:
                     eps, s0, s1 = next_normal(s0, s1)
                     x = loading[i] * yf + idio[i] * eps
-                    defaulted = x < threshold[i] * scale
+                    # the default kernels' decision, evaluated the same way
+                    defaulted = eps < (threshold[i] * scale - loading[i] * yf) / idio[i]
                 st[b, 0], st[b, 1] = s0, s1
                 default_day = n_days + 1
                 if defaulted:
