@@ -106,8 +106,10 @@ def expand_scenario_files(patterns: Sequence[str | Path]) -> list[Path]:
     return out
 
 
-def load_scenarios(files: list[Path], sectors: list[str] | None = None) -> list[ScenarioConfig]:
-    """Every scenario file, with the problems of all files reported at once."""
+def load_scenarios(files: Sequence[str | Path], sectors: list[str] | None = None
+                   ) -> list[ScenarioConfig]:
+    """Every scenario file (:func:`portsim.config.load_scenario`), with the problems of all
+    files reported at once; ``sectors``: the config's ``[book] sectors``, if any."""
     scens: list[ScenarioConfig] = []
     problems: list[Problem] = []
     for f in files:
