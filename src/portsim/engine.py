@@ -23,7 +23,13 @@ import numpy as np
 from portsim import insurance, kernels, timeline_kernels
 from portsim.cash import FLOWS, PATH_SCALARS, SERIES, TIMELINE_SCALARS, cash_paths
 from portsim.results import POLICY_CASH_SCALARS, POLICY_SCALARS
-from portsim.rng import BLOCK_PATHS, STREAM_DEFAULT, STREAM_DELAY, STREAM_LGD, path_states
+from portsim.rng import (
+    BLOCK_PATHS,
+    STREAM_DEFAULT,
+    STREAM_DELAY,
+    STREAM_LGD,
+    all_path_states,
+)
 from portsim.scenario import ModelInputs
 
 __all__ = [
@@ -125,8 +131,9 @@ def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkRes
     m = stop - start
     n = inputs.n_customers
     n_sec = len(inputs.sector_names)
-    states = path_states(seed, start, stop, STREAM_DEFAULT)
-    lgd_states = path_states(seed, start, stop, STREAM_LGD)
+    every = all_path_states(seed, start, stop)  # seeded once for all streams
+    states = np.ascontiguousarray(every[:, STREAM_DEFAULT, :])
+    lgd_states = np.ascontiguousarray(every[:, STREAM_LGD, :])
     res = ChunkResult(
         start=start,
         stop=stop,
@@ -142,7 +149,8 @@ def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkRes
     x = inputs
     res.log_weight = np.zeros(m)
     if x.timeline is not None:
-        _run_timeline(x, seed, start, stop, states, lgd_states, res, outs)
+        delay_states = np.ascontiguousarray(every[:, STREAM_DELAY, :])
+        _run_timeline(x, start, stop, states, lgd_states, delay_states, res, outs)
     else:
         run_default_kernel(x, states, lgd_states, outs, res.log_weight)
     res.seconds = time.perf_counter() - t0
@@ -185,14 +193,13 @@ def run_default_kernel(
 
 
 def _run_timeline(
-    x: ModelInputs, seed: int, start: int, stop: int, states: np.ndarray,
-    lgd_states: np.ndarray, res: ChunkResult, outs: tuple[np.ndarray, ...],
+    x: ModelInputs, start: int, stop: int, states: np.ndarray, lgd_states: np.ndarray,
+    delay_states: np.ndarray, res: ChunkResult, outs: tuple[np.ndarray, ...],
 ) -> None:
     tl = x.timeline
     assert tl is not None
     m = stop - start
     n_p = tl.n_periods
-    delay_states = path_states(seed, start, stop, STREAM_DELAY)
     # room for about twice the expected defaults (and protracted claims) per path
     cap = 64 + int(m * (8 + 2 * float(x.p_horizon.sum())))
     while True:

@@ -35,6 +35,7 @@ __all__ = [
     "ZIG_FN",
     "ZIG_KN",
     "ZIG_WN",
+    "all_path_states",
     "path_states",
 ]
 
@@ -69,19 +70,33 @@ def path_states(seed: int, start: int, stop: int, stream: int) -> np.ndarray:
     -------
     ndarray, shape (stop - start, 2), dtype uint64
     """
-    out = np.empty((stop - start, 2), dtype=np.uint64)
+    return all_path_states(seed, start, stop)[:, stream, :].copy()
+
+
+def all_path_states(seed: int, start: int, stop: int) -> np.ndarray:
+    """The states of every stream of paths ``start .. stop-1`` at once.
+
+    Each block's ``SeedSequence`` words are generated once for all its streams (generating
+    them is most of the cost of seeding), so a chunk needing several streams pays once.
+
+    Returns
+    -------
+    ndarray, shape (stop - start, N_STREAMS, 2), dtype uint64
+        ``[:, stream, :]`` is what :func:`path_states` gives for that stream.
+    """
+    out = np.empty((stop - start, N_STREAMS, 2), dtype=np.uint64)
     b0, b1 = start // BLOCK_PATHS, (stop - 1) // BLOCK_PATHS
     for b in range(b0, b1 + 1):
         words = np.random.SeedSequence(seed, spawn_key=(b,)).generate_state(
             2 * N_STREAMS * BLOCK_PATHS, np.uint64
         )
-        words = words.reshape(BLOCK_PATHS, N_STREAMS, 2)[:, stream, :]
+        words = words.reshape(BLOCK_PATHS, N_STREAMS, 2)
         lo, hi = max(start, b * BLOCK_PATHS), min(stop, (b + 1) * BLOCK_PATHS)
         out[lo - start : hi - start] = words[lo - b * BLOCK_PATHS : hi - b * BLOCK_PATHS]
     # an all-zero state is the one forbidden state of xoroshiro; SeedSequence words are
     # hashed, so it does not occur in practice, but guard it anyway
-    zero = (out[:, 0] == 0) & (out[:, 1] == 0)
-    out[zero, 0] = np.uint64(0x9E3779B97F4A7C15)
+    zero = (out[..., 0] == 0) & (out[..., 1] == 0)
+    out[..., 0][zero] = np.uint64(0x9E3779B97F4A7C15)
     return out
 
 
