@@ -304,7 +304,7 @@ def _names(rng: np.random.Generator, sector: np.ndarray, country: np.ndarray) ->
         ]
     return (
         pd.Series(root, dtype=object) + " " + pd.Series(word, dtype=object) + " " + form
-    ).to_numpy(dtype=object)
+    ).to_numpy(dtype=object, copy=True)
 
 
 def summarize(frame: pd.DataFrame) -> dict[str, object]:
