@@ -33,6 +33,7 @@ __all__ = [
     "KERNEL_GROUPED",
     "KERNEL_PER_CUSTOMER",
     "KERNEL_SKIP",
+    "conditional_pd",
     "customer_losses_of_paths",
     "default_losses_grouped",
     "default_losses_per_customer",
@@ -78,6 +79,16 @@ def factors(s0, s1, chol, z_shift, y_shift, dof, y):
         w, s0, s1 = next_gamma(0.5 * dof, s0, s1)
         scale = math.sqrt(2.0 * w / dof)
     return scale, logw, s0, s1
+
+
+@nb.njit(cache=True, inline="always")
+def conditional_pd(threshold, scale, loading, y_f, idio):
+    """P(default | factors) = Φ((c·s − √R·Y)/√(1 − R)); exactly 0 / 1 at c = ∓inf."""
+    if threshold == -np.inf:
+        return 0.0
+    if threshold == np.inf:
+        return 1.0
+    return norm_cdf((threshold * scale - loading * y_f) / idio)
 
 
 @nb.njit(cache=True)
@@ -221,15 +232,8 @@ def default_losses_grouped(
         scale, logw, s0, s1 = factors(s0, s1, chol, z_shift, y_shift, dof, y)
         out_logw[p] = logw
         for g in range(n_groups):
-            c = group_threshold[g]
-            if c == -np.inf:
-                pg = 0.0
-            elif c == np.inf:
-                pg = 1.0
-            else:
-                pg = norm_cdf(
-                    (c * scale - group_loading[g] * y[group_factor[g]]) / group_idio[g]
-                )
+            pg = conditional_pd(group_threshold[g], scale, group_loading[g],
+                                y[group_factor[g]], group_idio[g])
             # u < pg with u = k·2⁻⁵³ (k the top 53 bits) ⇔ k < ceil(pg·2⁵³): the same decision
             # as the float comparison, made on integers
             kthr[g] = np.int64(math.ceil(pg * _TWO_53))
@@ -303,9 +307,7 @@ def default_losses_skip(
             c = group_threshold[g]
             if a == b or c == -np.inf:
                 continue
-            pg = 1.0
-            if c != np.inf:
-                pg = norm_cdf((c * scale - group_loading[g] * y[group_factor[g]]) / group_idio[g])
+            pg = conditional_pd(c, scale, group_loading[g], y[group_factor[g]], group_idio[g])
             if pg <= 0.0:
                 continue
             dense = pg > SKIP_DENSE_PD

@@ -17,7 +17,7 @@ import math
 import numba as nb
 import numpy as np
 
-from portsim.kernels import factors, lgd_draw
+from portsim.kernels import conditional_pd, factors, lgd_draw
 from portsim.rng import next_normal, next_u64, next_uniform
 from portsim.special import ndtri, norm_cdf, student_t_cdf
 
@@ -117,15 +117,8 @@ def timeline_paths(
             scales[b] = scale
             if grouped:
                 for g in range(n_groups):
-                    c = group_threshold[g]
-                    if c == -np.inf:
-                        pgs[b, g] = 0.0
-                    elif c == np.inf:
-                        pgs[b, g] = 1.0
-                    else:
-                        pgs[b, g] = norm_cdf(
-                            (c * scale - group_loading[g] * y[group_factor[g]]) / group_idio[g]
-                        )
+                    pgs[b, g] = conditional_pd(group_threshold[g], scale, group_loading[g],
+                                               y[group_factor[g]], group_idio[g])
             st[b, 0], st[b, 1] = s0, s1
             st[b, 2], st[b, 3] = lgd_states[p, 0], lgd_states[p, 1]
             st[b, 4], st[b, 5] = delay_states[p, 0], delay_states[p, 1]
