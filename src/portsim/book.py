@@ -1039,24 +1039,33 @@ def _check_text(
         problems.cells(unknown, "sector", describe)
 
 
-def _check_duplicates(problems: _Problems, ids: ObjectArray) -> None:
+_CUSTOMER_ID_FIX = (
+    "ids must be unique: merge the rows into one (add the exposures) or give each customer "
+    "its own id"
+)
+
+
+def _check_duplicates(
+    problems: _Problems, ids: ObjectArray, column: str = "customer_id",
+    fix: str = _CUSTOMER_ID_FIX,
+) -> None:
+    """One problem per repeated id in ``column``, naming every row it stands in."""
     series = pd.Series(ids, dtype=object)
     dup = (series != "") & series.duplicated(keep=False)
     if not dup.any():
         return
     groups = pd.Series(problems.rows[dup.to_numpy()]).groupby(series[dup].to_numpy(), sort=False)
     listed = sorted(((int(r.min()), str(k), r.tolist()) for k, r in groups), key=lambda t: t[0])
-    for first, cid, group_rows in listed[:MAX_LISTED_PROBLEMS]:
+    for first, key, group_rows in listed[:MAX_LISTED_PROBLEMS]:
         shown = ", ".join(str(r) for r in group_rows[:10]) + (", …" if len(group_rows) > 10 else "")
         problems.at(
             first,
-            "customer_id",
+            column,
             Problem(
-                f"{problems.name} rows {shown} ({_show(cid)})",
-                f"customer_id={_show(cid)}",
+                f"{problems.name} rows {shown} ({_show(key)})",
+                f"{column}={_show(key)}",
                 f"appears {len(group_rows)} times",
-                "ids must be unique: merge the rows into one (add the exposures) or give each "
-                "customer its own id",
+                fix,
             ),
         )
     problems.unlisted += max(0, len(listed) - MAX_LISTED_PROBLEMS)

@@ -44,11 +44,11 @@ import pandas as pd
 from portsim.book import (
     _EXTRAS,
     _READERS,
-    MAX_LISTED_PROBLEMS,
     Book,
     BookWarning,
     _as_text,
     _blank_mask,
+    _check_duplicates,
     _close,
     _column_letter,
     _missing_file_problem,
@@ -332,7 +332,8 @@ def _build(
     if "invoice_id" in cells:
         problems.cells(ids == "", "invoice_id", lambda i: (
             "invoice_id", "is blank", "give every invoice its id, e.g. the ERP document number"))
-        _check_duplicates(problems, ids)
+        _check_duplicates(problems, ids, "invoice_id",
+                          "list each invoice once (one row per invoice), or give each its own id")
 
     customer = np.full(n, -1, dtype=np.int64)
     cids = np.full(n, "", dtype=object)
@@ -406,24 +407,6 @@ def _header_checks(
         else:
             fix = f"add it: {_DESCRIPTION[column]} (columns found: {found})"
         problems.header(column, f"column {column}", "is required but missing", fix)
-
-
-def _check_duplicates(problems: _Problems, ids: ObjectArray) -> None:
-    series = pd.Series(ids, dtype=object)
-    dup = (series != "") & series.duplicated(keep=False)
-    if not dup.any():
-        return
-    groups = pd.Series(problems.rows[dup.to_numpy()]).groupby(series[dup].to_numpy(), sort=False)
-    listed = sorted(((int(r.min()), str(k), r.tolist()) for k, r in groups), key=lambda t: t[0])
-    for first, iid, group_rows in listed[:MAX_LISTED_PROBLEMS]:
-        shown = ", ".join(str(r) for r in group_rows[:10]) + (", …" if len(group_rows) > 10 else "")
-        problems.at(first, "invoice_id", Problem(
-            f"{problems.name} rows {shown} ({_show(iid)})",
-            f"invoice_id={_show(iid)}",
-            f"appears {len(group_rows)} times",
-            "list each invoice once (one row per invoice), or give each its own id",
-        ))
-    problems.unlisted += max(0, len(listed) - MAX_LISTED_PROBLEMS)
 
 
 def _customer_index(problems: _Problems, cids: ObjectArray, book: Book) -> npt.NDArray[np.int64]:
