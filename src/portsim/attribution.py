@@ -61,7 +61,7 @@ from scipy import sparse, special
 from portsim import kernels
 from portsim.engine import run_chunk, shifts
 from portsim.results import weighted_value_at_risk
-from portsim.rng import BLOCK_PATHS, N_STREAMS, STREAM_DEFAULT, STREAM_LGD
+from portsim.rng import BLOCK_PATHS, STREAM_DEFAULT, STREAM_LGD, block_words
 from portsim.scenario import ModelInputs
 
 __all__ = [
@@ -117,14 +117,10 @@ def states_for_paths(
     out = np.empty((len(streams), paths.size, 2), dtype=np.uint64)
     blocks = paths // BLOCK_PATHS
     for b in np.unique(blocks):
-        words = np.random.SeedSequence(seed, spawn_key=(int(b),)).generate_state(
-            2 * N_STREAMS * BLOCK_PATHS, np.uint64
-        ).reshape(BLOCK_PATHS, N_STREAMS, 2)
+        words = block_words(seed, int(b))
         sel = np.flatnonzero(blocks == b)
         for k, stream in enumerate(streams):
             out[k, sel] = words[paths[sel] - b * BLOCK_PATHS, stream]
-    zero = (out[..., 0] == 0) & (out[..., 1] == 0)  # as in path_states
-    out[..., 0][zero] = np.uint64(0x9E3779B97F4A7C15)
     return out
 
 

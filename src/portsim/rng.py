@@ -36,6 +36,7 @@ __all__ = [
     "ZIG_KN",
     "ZIG_WN",
     "all_path_states",
+    "block_words",
     "path_states",
 ]
 
@@ -73,11 +74,29 @@ def path_states(seed: int, start: int, stop: int, stream: int) -> np.ndarray:
     return all_path_states(seed, start, stop)[:, stream, :].copy()
 
 
+def block_words(seed: int, block: int) -> np.ndarray:
+    """xoroshiro128++ states of every path and stream of one 256-path seeding block.
+
+    Returns
+    -------
+    ndarray, shape (BLOCK_PATHS, N_STREAMS, 2), dtype uint64
+        From ``SeedSequence(seed, spawn_key=(block,))``; the all-zero state, the one that
+        xoroshiro forbids, is replaced (SeedSequence words are hashed, so it does not occur in
+        practice, but the guard costs nothing).
+    """
+    words = np.random.SeedSequence(seed, spawn_key=(int(block),)).generate_state(
+        2 * N_STREAMS * BLOCK_PATHS, np.uint64
+    ).reshape(BLOCK_PATHS, N_STREAMS, 2)
+    zero = (words[..., 0] == 0) & (words[..., 1] == 0)
+    words[..., 0][zero] = np.uint64(0x9E3779B97F4A7C15)
+    return words
+
+
 def all_path_states(seed: int, start: int, stop: int) -> np.ndarray:
     """The states of every stream of paths ``start .. stop-1`` at once.
 
-    Each block's ``SeedSequence`` words are generated once for all its streams (generating
-    them is most of the cost of seeding), so a chunk needing several streams pays once.
+    Each block's words are generated once for all its streams (generating them is most of the
+    cost of seeding), so a chunk needing several streams pays once.
 
     Returns
     -------
@@ -87,16 +106,9 @@ def all_path_states(seed: int, start: int, stop: int) -> np.ndarray:
     out = np.empty((stop - start, N_STREAMS, 2), dtype=np.uint64)
     b0, b1 = start // BLOCK_PATHS, (stop - 1) // BLOCK_PATHS
     for b in range(b0, b1 + 1):
-        words = np.random.SeedSequence(seed, spawn_key=(b,)).generate_state(
-            2 * N_STREAMS * BLOCK_PATHS, np.uint64
-        )
-        words = words.reshape(BLOCK_PATHS, N_STREAMS, 2)
+        words = block_words(seed, b)
         lo, hi = max(start, b * BLOCK_PATHS), min(stop, (b + 1) * BLOCK_PATHS)
         out[lo - start : hi - start] = words[lo - b * BLOCK_PATHS : hi - b * BLOCK_PATHS]
-    # an all-zero state is the one forbidden state of xoroshiro; SeedSequence words are
-    # hashed, so it does not occur in practice, but guard it anyway
-    zero = (out[..., 0] == 0) & (out[..., 1] == 0)
-    out[..., 0][zero] = np.uint64(0x9E3779B97F4A7C15)
     return out
 
 
