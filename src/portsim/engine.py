@@ -202,6 +202,7 @@ def _run_timeline(
     n_p = tl.n_periods
     # room for about twice the expected defaults (and protracted claims) per path
     cap = 64 + int(m * (8 + 2 * float(x.p_horizon.sum())))
+    zs, ys = shifts(x)
     while True:
         for a in outs:
             a[...] = 0
@@ -214,7 +215,6 @@ def _run_timeline(
         ev_int = np.zeros((cap, 5), dtype=np.int64)
         ev_float = np.zeros((cap, 2))  # amount, LGD
         ev_count = np.zeros(1, dtype=np.int64)
-        zs, ys = shifts(x)
         timeline_kernels.timeline_paths(
             states, lgd_states, delay_states, x.chol, zs, ys, x.dof, x.kernel == "grouped",
             x.group, x.group_factor, x.group_loading, x.group_idio, x.group_threshold,

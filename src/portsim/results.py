@@ -109,13 +109,15 @@ def value_at_risk(losses: np.ndarray, level: float) -> tuple[float, float, float
     -------
     (var, ci_low, ci_high)
     """
-    x = np.sort(np.asarray(losses, dtype=float))
+    x = np.asarray(losses, dtype=float)
     n = x.size
     k = max(math.ceil(n * level - 1e-9), 1)  # 1-based rank of the lower quantile
     half = Z95 * math.sqrt(n * level * (1.0 - level))
     lo = min(max(math.floor(n * level - half), 1), n)
     hi = min(max(math.ceil(n * level + half), 1), n)
-    return float(x[k - 1]), float(x[lo - 1]), float(x[hi - 1])
+    # only three order statistics are needed: a partition, not a sort
+    part = np.partition(x, sorted({k - 1, lo - 1, hi - 1}))
+    return float(part[k - 1]), float(part[lo - 1]), float(part[hi - 1])
 
 
 def expected_shortfall(losses: np.ndarray, level: float) -> tuple[float, float]:
