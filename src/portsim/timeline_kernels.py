@@ -47,6 +47,16 @@ def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount, lgd):
     ev_count[0] = k + 1
 
 
+@nb.njit(cache=True, inline="always")
+def _next_byte(bits, left, d0, d1):
+    """The next of the eight bytes of a 64-bit delay-stream draw (a new draw every eighth
+    call): ``(byte, bits, left, d0, d1)``."""
+    if left == 0:
+        bits, d0, d1 = next_u64(d0, d1)
+        left = 8
+    return np.int64(bits & _U8), bits >> np.uint64(8), left - 1, d0, d1
+
+
 @nb.njit(cache=True, nogil=True)
 def timeline_paths(
     states, lgd_states, delay_states,  # (m, 2) uint64 each
@@ -175,12 +185,8 @@ def timeline_paths(
                 if not defaulted:
                     # the common case, kept lean: every invoice is issued and paid
                     for j in range(ja, jb):
-                        if left == 0:
-                            bits, d0, d1 = next_u64(d0, d1)
-                            left = 8
-                        noise = noise_table[np.int64(bits & _U8)]
-                        bits = bits >> np.uint64(8)
-                        left -= 1
+                        byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
+                        noise = noise_table[byte]
                         due = inv_due[j]
                         paid = max(due + math.floor(prop + nsd * noise + 0.5), inv_issue[j], 1)
                         coll[period_of_day[min(paid, n_days + 1)]] += inv_amount[j]
@@ -192,12 +198,8 @@ def timeline_paths(
                                    inv_amount[j], np.nan)
                 else:
                     for j in range(ja, jb):
-                        if left == 0:
-                            bits, d0, d1 = next_u64(d0, d1)
-                            left = 8
-                        noise = noise_table[np.int64(bits & _U8)]
-                        bits = bits >> np.uint64(8)
-                        left -= 1
+                        byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
+                        noise = noise_table[byte]
                         amt = inv_amount[j]
                         issue = inv_issue[j]
                         if issue >= default_day:
