@@ -29,11 +29,11 @@ import pytest
 from distributed import Client
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from portsim.api import prepare
-from portsim.config import BookConfig, RunConfig, load_config
-from portsim.distributed import open_client, simulate_with_client
-from portsim.engine import SimOutput, chunk_ranges, simulate, warmup
-from portsim.scenario import ModelInputs
+from portsim.config.models import BookConfig, RunConfig, load_config
+from portsim.engine.core import SimOutput, chunk_ranges, simulate, warmup
+from portsim.engine.distributed import open_client, simulate_with_client
+from portsim.inputs.model import ModelInputs
+from portsim.workflow.api import prepare
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261128

@@ -29,11 +29,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baselines
-from portsim.book import book_from_frame
-from portsim.config import RunConfig
-from portsim.engine import chunk_ranges, simulate
-from portsim.rng import STREAM_DEFAULT, next_normal, path_states
-from portsim.scenario import ModelInputs, build_inputs
+from portsim.config.models import RunConfig
+from portsim.data.book import book_from_frame
+from portsim.engine.core import chunk_ranges, simulate
+from portsim.inputs.model import ModelInputs, build_inputs
+from portsim.kernels.rng import STREAM_DEFAULT, next_normal, path_states
 
 N_CUSTOMERS = 10_000
 THREADS = len(os.sched_getaffinity(0))

@@ -38,13 +38,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baselines
-from portsim.book import book_from_frame
-from portsim.config import RunConfig
-from portsim.engine import default_threads, run_default_kernel, simulate
-from portsim.importance import find_shift
-from portsim.results import expected_shortfall, weighted_expected_shortfall
-from portsim.rng import STREAM_DEFAULT, STREAM_LGD, path_states
-from portsim.scenario import ModelInputs, build_inputs
+from portsim.config.models import RunConfig
+from portsim.data.book import book_from_frame
+from portsim.engine.core import default_threads, run_default_kernel, simulate
+from portsim.inputs.importance import find_shift
+from portsim.inputs.model import ModelInputs, build_inputs
+from portsim.kernels.rng import STREAM_DEFAULT, STREAM_LGD, path_states
+from portsim.results.metrics import expected_shortfall, weighted_expected_shortfall
 
 LEVEL = 0.999
 TARGET = 0.01

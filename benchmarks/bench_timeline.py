@@ -25,10 +25,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from numpy_timeline import numpy_timeline
-from portsim.book import book_from_frame
-from portsim.config import RunConfig
-from portsim.engine import simulate
-from portsim.scenario import ModelInputs, build_inputs
+from portsim.config.models import RunConfig
+from portsim.data.book import book_from_frame
+from portsim.engine.core import simulate
+from portsim.inputs.model import ModelInputs, build_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 N_CUSTOMERS = 10_000

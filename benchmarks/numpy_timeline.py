@@ -1,6 +1,6 @@
 """A vectorised NumPy implementation of portsim's payment timeline, as a benchmark baseline.
 
-Same model as :func:`portsim.timeline_kernels.timeline_paths` (Gaussian copula, per-customer
+Same model as :func:`portsim.kernels.timeline.timeline_paths` (Gaussian copula, per-customer
 normal draws): per path the factors; per customer the latent variable, the default day from
 the constant hazard, the delay propensity; per invoice a normal noise; then paid days binned
 into periods, invoices of defaulted customers issued after the default day stopped, those
@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from portsim.scenario import ModelInputs
+from portsim.inputs.model import ModelInputs
 
 
 def numpy_timeline(x: ModelInputs, n_paths: int, seed: int, chunk: int = 32) -> dict:

@@ -1,7 +1,7 @@
 """Generate a seeded synthetic payment history and open-invoices table for a customers book.
 
 The payment history draws known delay parameters and pays invoices as the simulation does
-(:mod:`portsim.timeline_kernels`): customer i of sector s has the propensity
+(:mod:`portsim.kernels.timeline`): customer i of sector s has the propensity
 ``m_i = mean_s + sd_s · u_i`` (u_i ~ N(0, 1)) and per-invoice noise ``noise_i``
 (uniform 3 .. 12 days); invoice j is paid on ``due + round(m_i + noise_i · e_j)``, never
 before its issue date. Invoices are monthly over ``months`` months up to the as-of date; one

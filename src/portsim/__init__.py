@@ -23,12 +23,12 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load_config": "portsim.config",
-    "load_book": "portsim.api",
-    "prepare": "portsim.api",
-    "run": "portsim.api",
-    "summarize": "portsim.api",
-    "run_folder": "portsim.runner",
+    "load_config": "portsim.config.models",
+    "load_book": "portsim.workflow.api",
+    "prepare": "portsim.workflow.api",
+    "run": "portsim.workflow.api",
+    "summarize": "portsim.workflow.api",
+    "run_folder": "portsim.workflow.folders",
     "InputError": "portsim.errors",
     "ConfigError": "portsim.errors",
     "BookError": "portsim.errors",

@@ -170,8 +170,8 @@ def _write_report(run_dir: Path, fmt: ReportFormat, out: Path | None) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")  # the report draws on Figure objects; no display, ever
-    from portsim.checkpoint import write_atomic, write_text_atomic
-    from portsim.report import load_run, render_html, render_pdf
+    from portsim.report.html import load_run, render_html, render_pdf
+    from portsim.workflow.checkpoint import write_atomic, write_text_atomic
 
     run = load_run(run_dir)
     target = out if out is not None else run_dir / f"report.{fmt.value}"
@@ -206,9 +206,9 @@ def run_cmd(
         "--report", help="write report.html into the run folder when the run is complete")] = False,
 ) -> None:
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
-    from portsim.config import load_config
+    from portsim.config.models import load_config
     from portsim.errors import InputError
-    from portsim.runner import RunResult, default_run_dir, resume_folder, run_folder
+    from portsim.workflow.folders import RunResult, default_run_dir, resume_folder, run_folder
 
     if config is None and resume is None:
         raise typer.BadParameter("give a CONFIG to run, or --resume RUN_DIR", param_hint="CONFIG")
@@ -309,16 +309,16 @@ def report_cmd(
 @app.command("validate")
 def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
     """Check a config and its book (and each scenario) without simulating."""
-    from portsim.api import prepare
-    from portsim.config import load_config
+    from portsim.config.models import load_config
     from portsim.errors import InputError
+    from portsim.workflow.api import prepare
 
     try:
         files = _scenario_files(scenario)
         cfg = load_config(config, files[0] if len(files) == 1 else None)
         book, inputs = prepare(cfg)
         if len(files) > 1:
-            from portsim.batch import load_scenarios, plan_batch
+            from portsim.workflow.batch import load_scenarios, plan_batch
 
             plan = plan_batch(cfg, load_scenarios(files, cfg.book.sectors), book)
     except InputError as exc:
@@ -338,13 +338,13 @@ def _scenario_files(patterns: list[str] | None) -> list[Path]:
     """The scenario files of ``--scenario`` values (globs expanded; each file once)."""
     if not patterns:
         return []
-    from portsim.batch import expand_scenario_files
+    from portsim.workflow.batch import expand_scenario_files
 
     return expand_scenario_files(patterns)
 
 
 def _is_batch(run_dir: Path) -> bool:
-    from portsim.runner import is_batch_folder
+    from portsim.workflow.folders import is_batch_folder
 
     return is_batch_folder(run_dir)
 
@@ -355,9 +355,9 @@ def _run_batch(
     resume: Path | None, keep_chunks: bool, quiet: bool, report: bool,
 ) -> None:
     """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder."""
-    from portsim.batch import load_scenarios
-    from portsim.config import load_config
-    from portsim.runner import default_batch_dir, resume_batch_folder, run_batch_folder
+    from portsim.config.models import load_config
+    from portsim.workflow.batch import load_scenarios
+    from portsim.workflow.folders import default_batch_dir, resume_batch_folder, run_batch_folder
 
     if resume is not None and (config is not None or files):
         raise typer.BadParameter("--resume of a batch folder takes neither CONFIG nor "
@@ -503,10 +503,10 @@ def stress_cmd(
     import json
     import math
 
-    from portsim.api import load_book
-    from portsim.batch import parse_direction, parse_target, reverse_stress
-    from portsim.config import load_config
+    from portsim.config.models import load_config
     from portsim.errors import InputError
+    from portsim.workflow.api import load_book
+    from portsim.workflow.batch import parse_direction, parse_target, reverse_stress
 
     try:
         cfg = load_config(config, scenario)
@@ -539,8 +539,8 @@ def stress_cmd(
         _fail(exc)
         return
     if json_out is not None:
-        from portsim.checkpoint import write_text_atomic
-        from portsim.runner import _clean
+        from portsim.workflow.checkpoint import write_text_atomic
+        from portsim.workflow.folders import _clean
 
         write_text_atomic(json_out, json.dumps(_clean(res.to_dict()), indent=2) + "\n")
     if res.found:
@@ -583,9 +583,9 @@ def calibrate_cmd(
     book with them."""
     from datetime import date
 
-    from portsim.book import read_book
-    from portsim.calibrate import estimate_delays, read_history, write_calibrated_book
-    from portsim.config import load_config
+    from portsim.config.models import load_config
+    from portsim.data.book import read_book
+    from portsim.data.calibrate import estimate_delays, read_history, write_calibrated_book
     from portsim.errors import InputError
 
     cutoff = None
@@ -651,7 +651,7 @@ def _print_calibration(est: Any, path: Path) -> None:
 @app.command("warmup")
 def warmup_cmd() -> None:
     """Compile the kernels into numba's cache, so later runs (and workers) start at once."""
-    from portsim.engine import warmup
+    from portsim.engine.core import warmup
 
     typer.echo(f"kernels ready in {warmup():.1f} s")
 

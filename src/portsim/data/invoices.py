@@ -1,0 +1,678 @@
+"""The open-invoices table: reader, validation, and the check against the book's exposures.
+
+An invoices table lists the receivables open at the as-of date, one row per invoice::
+
+    invoice_id,customer_id,amount,issue_date,due_date
+    INV-0001,C00001,4793.84,2026-11-30,2027-01-29
+
+``customer_id`` must be a customer of the book; ``amount`` is the amount still open, in book
+currency, ≥ 0 (net credit notes against the customer's invoices); dates are ISO
+``YYYY-MM-DD`` text, or native date cells of an ``.xlsx`` or ``.parquet`` file. Text such as
+``01/02/2026`` is rejected as ambiguous (1 February or 2 January?), and so is every other
+non-ISO text, with the ISO spelling to use in the message. An invoice issued after the as-of
+date is not open yet and is an error (forward sales come from the book's ``annual_sales``).
+
+With an invoices table (``[book] invoices = "invoices.csv"``, needs a ``[timeline]``) the
+timeline starts from exactly these invoices: a customer without a row has nothing open, and the
+book's ``exposure`` column is not used by the timeline. Where a customer's open invoices differ
+from its exposure by more than 1 % (or it has an exposure but no invoices) a single
+:class:`~portsim.data.book.BookWarning` names the customers; see :func:`exposure_differences`.
+
+Problems are collected and reported together, as for the book (:mod:`portsim.data.book`)::
+
+    invoices.csv row 5 (INV-0004): due_date=2026-11-01 is before issue_date=2026-12-01; …
+
+with rows counted as a spreadsheet shows them (header = row 1). The same reader, with a
+``paid_date`` column, reads payment histories for :mod:`portsim.data.calibrate`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from portsim.data.book import (
+    _EXTRAS,
+    _READERS,
+    Book,
+    BookWarning,
+    _as_text,
+    _blank_mask,
+    _check_duplicates,
+    _close,
+    _column_letter,
+    _missing_file_problem,
+    _normalise_label,
+    _number_hint,
+    _Numbers,
+    _parse_numbers,
+    _Problems,
+    _show,
+)
+from portsim.errors import BookError, Problem
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "INVOICE_COLUMNS",
+    "exposure_differences",
+    "invoice_table_from_frame",
+    "invoices_from_frame",
+    "read_invoice_table",
+    "read_invoices",
+]
+
+#: Columns of an open-invoices table, all required.
+INVOICE_COLUMNS: Final = ("invoice_id", "customer_id", "amount", "issue_date", "due_date")
+#: Columns of a payment history (:mod:`portsim.data.calibrate`); a blank ``paid_date`` is unpaid.
+HISTORY_COLUMNS: Final = (*INVOICE_COLUMNS, "paid_date")
+#: Relative tolerance of the exposure check.
+EXPOSURE_TOLERANCE: Final = 0.01
+
+_DATE_COLUMNS: Final = ("issue_date", "due_date", "paid_date")
+_ORDER: Final = {c: i for i, c in enumerate(HISTORY_COLUMNS)}
+_ALIASES: Final = {
+    "invoice_id": ("invoice", "invoice_no", "invoice_number", "invoice_nr", "document",
+                   "document_no", "document_number", "doc_no", "id", "reference"),
+    "customer_id": ("customer", "customer_no", "customer_number", "debtor", "debtor_id",
+                    "debtor_no", "account", "account_no", "client", "client_id"),
+    "amount": ("open_amount", "amount_open", "balance", "outstanding", "open", "value",
+               "invoice_amount", "gross_amount", "total"),
+    "issue_date": ("invoice_date", "date", "document_date", "doc_date", "issued", "issue",
+                   "issued_on", "posting_date"),
+    "due_date": ("due", "due_on", "maturity", "maturity_date", "net_due_date", "payment_due"),
+    "paid_date": ("payment_date", "paid", "paid_on", "cleared", "clearing_date", "cleared_date",
+                  "settlement_date", "date_paid"),
+}
+_DESCRIPTION: Final = {
+    "invoice_id": "a unique invoice id, e.g. the ERP document number INV-0001",
+    "customer_id": "the customer's id as in the book, e.g. C00001",
+    "amount": "the open amount in book currency, e.g. 4793.84",
+    "issue_date": "the invoice date as YYYY-MM-DD, e.g. 2026-11-30",
+    "due_date": "the due date as YYYY-MM-DD, e.g. 2027-01-29",
+    "paid_date": "the payment date as YYYY-MM-DD, blank while unpaid",
+}
+_KIND: Final = {"invoices": "invoices", "history": "payment history"}
+
+BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]
+DateArray = npt.NDArray[np.datetime64]
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+
+def read_invoices(
+    path: str | os.PathLike[str], book: Book, *, as_of: date | str
+) -> pd.DataFrame:
+    """Read and validate the invoices open at the as-of date (``.csv``, ``.parquet``, ``.xlsx``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The invoices table with columns :data:`INVOICE_COLUMNS` (others are ignored).
+        ``.parquet`` needs the ``parquet`` extra (pyarrow), ``.xlsx`` the ``excel`` extra
+        (openpyxl); CSV files are read as for the book (UTF-8, comma, decimal point).
+    book : Book
+        The customers; every ``customer_id`` must be one of its ids.
+    as_of : date or ISO str
+        The as-of date (``[timeline] as_of``); an invoice issued after it is an error.
+
+    Returns
+    -------
+    DataFrame, shape (n_invoices, 6)
+        ``invoice_id``, ``customer_id`` (str), ``customer`` (int64 row index into the book),
+        ``amount`` (float), ``issue_date``, ``due_date`` (datetime64[ns]), in file order —
+        the ``open_invoices`` of :func:`portsim.inputs.timeline.build_timeline`.
+
+    Raises
+    ------
+    BookError
+        Listing every problem (at most :data:`~portsim.data.book.MAX_LISTED_PROBLEMS`), each as
+        ``file row N (invoice_id): column=value rule; fix``.
+
+    Warns
+    -----
+    BookWarning
+        When customers' open invoices differ from their book exposure by more than 1 %
+        (see :func:`exposure_differences`); the timeline uses the invoices.
+    """
+    table = read_invoice_table(path, book, as_of=as_of, kind="invoices")
+    _warn_exposure(table, book, Path(path).name)
+    return table
+
+
+def invoices_from_frame(
+    df: pd.DataFrame, book: Book, *, as_of: date | str, source: str = "<frame>"
+) -> pd.DataFrame:
+    """Validate a DataFrame of open invoices; as :func:`read_invoices` (cells may be text,
+    numbers or dates; row N in a message is positional index N − 2)."""
+    table = invoice_table_from_frame(df, book, as_of=as_of, kind="invoices", source=source)
+    _warn_exposure(table, book, source)
+    return table
+
+
+def read_invoice_table(
+    path: str | os.PathLike[str],
+    book: Book,
+    *,
+    as_of: date | str | None,
+    kind: str = "invoices",
+) -> pd.DataFrame:
+    """Read and validate an invoices table (``kind="invoices"``) or a payment history
+    (``kind="history"``: with ``paid_date``, blank while unpaid); no exposure check.
+
+    ``as_of`` may be None for a history (no dates are then checked against it). Returns the
+    frame of :func:`read_invoices`, with ``paid_date`` (NaT where unpaid) for a history.
+    """
+    file = Path(path)
+    name = file.name
+    title = f"invalid {_KIND[kind]} {os.fspath(path)}"
+    if not file.exists():
+        raise BookError([_missing_file_problem(file)], title=title)
+    if file.is_dir():
+        raise BookError([Problem(name, "path", "is a directory", "give the path of the file")],
+                        title=title)
+    suffix = file.suffix.lower()
+    reader = _READERS.get(suffix)
+    if reader is None:
+        kind_text = f"'{suffix}'" if suffix else "(no extension)"
+        raise BookError([Problem(name, "file type", f"{kind_text} is not supported",
+                                 "save the table as .csv, .parquet or .xlsx")], title=title)
+    check = _EXTRAS.get(suffix)
+    if check is not None:
+        check(name)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise BookError([Problem(name, "file", f"cannot be read ({exc})")], title=title) from exc
+    if not data.strip():
+        raise BookError([_empty_problem(name, kind)], title=title)
+    frame = reader(data, name, title)
+    return _build(frame, book, name=name, title=title, as_of=as_of, kind=kind)
+
+
+def invoice_table_from_frame(
+    df: pd.DataFrame,
+    book: Book,
+    *,
+    as_of: date | str | None,
+    kind: str = "invoices",
+    source: str = "<frame>",
+) -> pd.DataFrame:
+    """Validate a DataFrame as :func:`read_invoice_table` does a file."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    return _build(df, book, name=source, title=f"invalid {_KIND[kind]} {source}", as_of=as_of,
+                  kind=kind)
+
+
+def exposure_differences(
+    invoices: pd.DataFrame, book: Book, *, tolerance: float = EXPOSURE_TOLERANCE
+) -> pd.DataFrame:
+    """Customers whose open invoices differ from their book exposure by more than ``tolerance``.
+
+    A customer differs when ``|invoices − exposure| > tolerance · max(invoices, exposure)``
+    and by more than half a cent; a customer with an exposure but no invoices differs.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``exposure``, ``invoices`` (sum of open amounts), ``difference``
+        (invoices − exposure), one row per differing customer, in book order.
+    """
+    n = book.n_customers
+    sums = np.bincount(invoices["customer"].to_numpy(np.int64),
+                       weights=invoices["amount"].to_numpy(float), minlength=n)
+    exposure = np.asarray(book.exposure, dtype=float)
+    diff = sums - exposure
+    scale = np.maximum(np.abs(sums), np.abs(exposure))
+    bad = (np.abs(diff) > tolerance * scale) & (np.abs(diff) > 0.005)
+    return pd.DataFrame({
+        "customer_id": book.customer_id[bad].astype(str),
+        "exposure": exposure[bad],
+        "invoices": sums[bad],
+        "difference": diff[bad],
+    })
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+class _TableProblems(_Problems):
+    """Problems sorted by row, then by the column's place in the table."""
+
+    def _add(self, row: int, column: str, problem: Problem) -> None:
+        self._items.append((row, _ORDER.get(column, -1), len(self._items), problem))
+
+
+def _empty_problem(name: str, kind: str) -> Problem:
+    columns = ", ".join(HISTORY_COLUMNS if kind == "history" else INVOICE_COLUMNS)
+    return Problem(name, "file", "is empty", f"write a header row with {columns}, then one row "
+                   "per invoice")
+
+
+def _warn_exposure(table: pd.DataFrame, book: Book, name: str) -> None:
+    diffs = exposure_differences(table, book)
+    if diffs.empty:
+        return
+    shown = "; ".join(
+        f"{cid}: invoices {inv:,.2f}, exposure {exp:,.2f}"
+        for cid, inv, exp in diffs[["customer_id", "invoices", "exposure"]].head(5).itertuples(
+            index=False)
+    )
+    more = ", …" if len(diffs) > 5 else ""
+    warnings.warn(
+        f"{name}: the open invoices of {len(diffs)} customer(s) differ from their book exposure "
+        f"by more than {EXPOSURE_TOLERANCE * 100:g} % ({shown}{more}); the timeline uses the "
+        "invoices (a customer without invoices has nothing open)",
+        BookWarning,
+        stacklevel=3,
+    )
+
+
+def _as_of_date(as_of: date | str | None) -> np.datetime64 | None:
+    if as_of is None:
+        return None
+    if isinstance(as_of, str):
+        as_of = date.fromisoformat(as_of)
+    return np.datetime64(as_of, "D")
+
+
+def _build(
+    df: pd.DataFrame, book: Book, *, name: str, title: str, as_of: date | str | None, kind: str
+) -> pd.DataFrame:
+    columns = HISTORY_COLUMNS if kind == "history" else INVOICE_COLUMNS
+    cutoff = _as_of_date(as_of)
+    problems = _TableProblems(name, title)
+    labels = [str(c).strip() for c in df.columns]
+    if not labels:
+        problems.file(*_split(_empty_problem(name, kind)))
+        problems.raise_if_any()
+    if len(labels) == 1:
+        for sep, sep_name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in labels[0]:
+                problems.header("", "columns", f"are separated by {sep_name}",
+                                "save as 'CSV UTF-8 (comma delimited)' with a decimal point, "
+                                "or use .xlsx")
+                problems.raise_if_any()
+    has: dict[str, int] = {}
+    for pos, label in enumerate(labels):
+        has.setdefault(label, pos)
+    _header_checks(problems, labels, has, columns)
+
+    used = [c for c in columns if c in has]
+    blank_rows = np.ones(len(df), dtype=bool)
+    for pos in range(len(labels)):
+        blank_rows &= _blank_mask(df.iloc[:, pos])
+    keep = np.flatnonzero(~blank_rows)
+    n = keep.size
+    if n == 0:
+        problems.file("data rows", "are missing (only a header)" if len(df) == 0
+                      else "are all blank", "add one row per invoice below the header")
+        problems.raise_if_any()
+    rows = (keep + 2).astype(np.int64)
+    cells = {c: df.iloc[keep, has[c]].reset_index(drop=True) for c in used}
+
+    ids = _as_text(cells["invoice_id"]) if "invoice_id" in cells else np.full(n, "", object)
+    problems.rows, problems.ids = rows, ids
+    if "invoice_id" in cells:
+        problems.cells(ids == "", "invoice_id", lambda i: (
+            "invoice_id", "is blank", "give every invoice its id, e.g. the ERP document number"))
+        _check_duplicates(problems, ids, "invoice_id",
+                          "list each invoice once (one row per invoice), or give each its own id")
+
+    customer = np.full(n, -1, dtype=np.int64)
+    cids = np.full(n, "", dtype=object)
+    if "customer_id" in cells:
+        cids = _as_text(cells["customer_id"])
+        customer = _customer_index(problems, cids, book)
+
+    amount = np.full(n, np.nan)
+    if "amount" in cells:
+        amount = _check_amount(problems, _parse_numbers(cells["amount"]))
+
+    dates: dict[str, _Dates] = {}
+    for column in _DATE_COLUMNS:
+        if column in cells:
+            dates[column] = _parse_dates(cells[column])
+            optional = column == "paid_date"
+            _report_dates(problems, column, dates[column], blank_ok=optional)
+    _check_order(problems, dates, cutoff, kind)
+
+    problems.raise_if_any()
+    out = pd.DataFrame({
+        "invoice_id": ids.astype(str),
+        "customer_id": cids.astype(str),
+        "customer": customer,
+        "amount": amount,
+    })
+    for column in _DATE_COLUMNS:
+        if column in dates:
+            out[column] = pd.Series(dates[column].values).astype("datetime64[ns]")
+    return out
+
+
+def _split(problem: Problem) -> tuple[str, str, str]:
+    return problem.what, problem.rule, problem.fix
+
+
+def _header_checks(
+    problems: _Problems, labels: list[str], has: dict[str, int], columns: tuple[str, ...]
+) -> None:
+    seen: dict[str, list[int]] = {}
+    for pos, label in enumerate(labels):
+        base = re.sub(r"\.\d+$", "", label)  # pandas renames a repeated "x" to "x.1"
+        key = base if (base != label and base in has and base in columns) else label
+        seen.setdefault(key, []).append(pos)
+    for label, positions in seen.items():
+        if len(positions) > 1 and label in columns:
+            cols = " and ".join(_column_letter(p) for p in positions)
+            problems.header(label, f"column {label}",
+                            f"appears {len(positions)} times (columns {cols})",
+                            "keep one of them; the first is used")
+    extras = [lab for lab in labels if lab and lab not in columns
+              and re.sub(r"\.\d+$", "", lab) not in columns]
+    normalised = {_normalise_label(e): e for e in reversed(extras)}
+    found = ", ".join(labels[:15]) + (", …" if len(labels) > 15 else "")
+    claimed: set[str] = set()
+    for column in columns:
+        if column in has:
+            continue
+        candidate = None
+        pool = {k: v for k, v in normalised.items() if v not in claimed}
+        for alias in (column, *_ALIASES[column]):
+            if alias in pool:
+                candidate = pool[alias]
+                break
+        if candidate is None:
+            close = difflib.get_close_matches(column, list(pool), n=1, cutoff=0.7)
+            candidate = pool[close[0]] if close else None
+        if candidate is not None:
+            claimed.add(candidate)
+            fix = f"did you mean {candidate!r}? rename it to {column}"
+        else:
+            fix = f"add it: {_DESCRIPTION[column]} (columns found: {found})"
+        problems.header(column, f"column {column}", "is required but missing", fix)
+
+
+def _customer_index(problems: _Problems, cids: ObjectArray, book: Book) -> npt.NDArray[np.int64]:
+    known = pd.Index(np.asarray(book.customer_id, dtype=object))
+    index = known.get_indexer(pd.Index(cids)).astype(np.int64)
+    problems.cells(cids == "", "customer_id", lambda i: (
+        "customer_id", "is blank", "give the customer's id as in the book, e.g. C00001"))
+    book_ids = [str(c) for c in book.customer_id]
+    unpadded: dict[str, str] = {}
+    for cid in book_ids:
+        unpadded.setdefault(_strip_zeros(cid), cid)
+
+    def unknown(i: int) -> tuple[str, str, str]:
+        value = str(cids[i])
+        # a spreadsheet drops leading zeros: 123 for 00123, C1 for C001
+        hint = unpadded.get(_strip_zeros(value)) or _close(value, book_ids)
+        fix = "add the customer to the book, or remove its invoices"
+        if hint is not None:
+            fix = f"did you mean {hint}? otherwise {fix}"
+        return f"customer_id={_show(value)}", "is not in the book", fix
+
+    problems.cells((cids != "") & (index < 0), "customer_id", unknown)
+    return index
+
+
+def _strip_zeros(text: str) -> str:
+    return re.sub(r"(?<!\d)0+(?=\d)", "", text.strip().lower())
+
+
+def _check_amount(problems: _Problems, parsed: _Numbers) -> npt.NDArray[np.float64]:
+    v = parsed.values
+
+    def not_number(i: int) -> tuple[str, str, str]:
+        raw = str(parsed.text[i]) if parsed.text is not None else ""
+        return f"amount={parsed.show(i)}", "is not a number", _number_hint(raw)
+
+    problems.cells(parsed.bad, "amount", not_number)
+    def blank(i: int) -> tuple[str, str, str]:
+        raw = str(parsed.text[i]).strip() if parsed.text is not None else ""
+        what = f"amount={_show(raw)}" if raw else "amount"
+        return what, "is blank" if not raw else "is missing (not a number)", (
+            "give the open amount in book currency (a number ≥ 0)")
+
+    problems.cells(parsed.blank, "amount", blank)
+    with np.errstate(invalid="ignore"):
+        problems.cells(np.isinf(v), "amount", lambda i: (
+            f"amount={parsed.show(i)}", "is not finite", "give the open amount in book currency"))
+        problems.cells(np.isfinite(v) & (v < 0), "amount", lambda i: (
+            f"amount={parsed.show(i)}", "is negative",
+            "a credit note: net it against the customer's invoices (open amounts are ≥ 0)"))
+    return v
+
+
+# --------------------------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------------------------
+
+_ISO: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?")
+_DAY_MONTH: Final = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})")
+_YEAR_FIRST: Final = re.compile(r"(\d{4})([./])(\d{1,2})\2(\d{1,2})")
+_COMPACT: Final = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_NUMBER: Final = re.compile(r"\d+(?:\.\d*)?")
+_WORD_FORMATS: Final = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y",
+                        "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%d. %B %Y", "%d %b, %Y")
+_EXCEL_EPOCH: Final = date(1899, 12, 30)
+
+
+@dataclass(frozen=True)
+class _Dates:
+    """A parsed date column: day values (NaT where blank or bad), masks, texts for messages."""
+
+    values: DateArray  # datetime64[D]
+    blank: BoolArray
+    bad: BoolArray
+    shown: ObjectArray  # the cell as written (for messages)
+    why: dict[int, tuple[str, str]]  # bad cell -> (rule, fix)
+
+
+def _make_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _year(text: str) -> int:
+    y = int(text)
+    return y + 2000 if len(text) == 2 else y
+
+
+def _parse_dates(column: pd.Series) -> _Dates:
+    n = len(column)
+    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    blank = np.zeros(n, dtype=bool)
+    bad = np.zeros(n, dtype=bool)
+    why: dict[int, tuple[str, str]] = {}
+    if pd.api.types.is_datetime64_any_dtype(column):
+        col = column
+        if getattr(col.dt, "tz", None) is not None:
+            col = col.dt.tz_localize(None)
+        values = col.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        shown = np.array([str(v) for v in values], dtype=object)
+        return _Dates(values, np.isnat(values), bad, shown, why)
+    cells = column.to_numpy(dtype=object)
+    shown = np.empty(n, dtype=object)
+    # day/month-order evidence from unambiguous d/m/y texts: (order, text)
+    orders: list[tuple[str, str]] = []
+    ambiguous: dict[int, tuple[int, int, int]] = {}
+    # fast path: ISO text, parsed at once; the rest cell by cell
+    is_text = np.fromiter((type(v) is str for v in cells), dtype=bool, count=n)
+    done = np.zeros(n, dtype=bool)
+    if is_text.any():
+        text = pd.Series(cells[is_text], dtype=object).str.strip()
+        iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
+        parsed = pd.to_datetime(text[iso], format="%Y-%m-%d", errors="coerce")
+        good = parsed.notna().to_numpy(dtype=bool)
+        where = np.flatnonzero(is_text)[iso][good]
+        values[where] = parsed[good].to_numpy(dtype="datetime64[D]")
+        shown[where] = text[iso][good].to_numpy(dtype=object)
+        done[where] = True
+    for i in np.flatnonzero(~done).tolist():
+        cell = cells[i]
+        if cell is None or cell is pd.NaT or cell is pd.NA or (
+            isinstance(cell, float) and np.isnan(cell)
+        ):
+            blank[i] = True
+            shown[i] = ""
+            continue
+        if isinstance(cell, datetime | date | np.datetime64) and not isinstance(cell, str):
+            ts = pd.Timestamp(cell)
+            if ts is pd.NaT:
+                blank[i] = True
+                shown[i] = ""
+                continue
+            if ts.tzinfo is not None:
+                ts = ts.tz_localize(None)
+            values[i] = np.datetime64(ts.date(), "D")
+            shown[i] = ts.date().isoformat()
+            continue
+        if isinstance(cell, bool | np.bool_):
+            shown[i] = str(cell)
+            bad[i] = True
+            why[i] = ("is not a date", "write the date as YYYY-MM-DD, e.g. 2026-02-01")
+            continue
+        if isinstance(cell, int | float | np.integer | np.floating):
+            text = repr(float(cell)).removesuffix(".0")
+        else:
+            text = str(cell).strip()
+        shown[i] = text
+        if text.lower() in ("", "nan", "na", "n/a", "null", "none", "nat"):
+            blank[i] = True
+            continue
+        if m := _ISO.fullmatch(text):
+            d = _make_date(int(m[1]), int(m[2]), int(m[3]))
+            if d is not None:
+                values[i] = np.datetime64(d, "D")
+            else:
+                bad[i] = True
+                why[i] = ("is not a valid date", "check the month and day (YYYY-MM-DD)")
+            continue
+        bad[i] = True
+        if m := _DAY_MONTH.fullmatch(text):
+            a, b, y = int(m[1]), int(m[3]), _year(m[4])
+            dmy, mdy = _make_date(y, b, a), _make_date(y, a, b)
+            if dmy is not None and mdy is not None and dmy != mdy:
+                ambiguous[i] = (a, b, y)
+                continue
+            d = dmy or mdy
+            if d is None:
+                why[i] = ("is not a valid date", "write the date as YYYY-MM-DD, e.g. 2026-02-01")
+            else:
+                if dmy is not None and mdy is None:
+                    orders.append(("day-first", text))
+                elif mdy is not None and dmy is None:
+                    orders.append(("month-first", text))
+                why[i] = ("is not an ISO date (YYYY-MM-DD)", f"write {d.isoformat()}")
+            continue
+        d = None
+        if m := (_YEAR_FIRST.fullmatch(text) or _COMPACT.fullmatch(text)):
+            groups = [g for g in m.groups() if g not in ("/", ".")]
+            d = _make_date(int(groups[0]), int(groups[1]), int(groups[2]))
+        elif any(c.isalpha() for c in text):
+            for fmt in _WORD_FORMATS:
+                try:
+                    d = datetime.strptime(text, fmt).date()
+                    break
+                except ValueError:
+                    continue
+        if d is not None:
+            why[i] = ("is not an ISO date (YYYY-MM-DD)", f"write {d.isoformat()}")
+        elif _NUMBER.fullmatch(text):
+            serial = float(text)
+            fix = "write the date as YYYY-MM-DD, e.g. 2026-02-01"
+            if 20_000 <= serial <= 80_000:
+                as_date = _EXCEL_EPOCH + timedelta(days=int(serial))
+                fix = (f"if it is an Excel date serial it is {as_date.isoformat()}: format the "
+                       "column as dates, or write YYYY-MM-DD")
+            why[i] = ("is a number, not a date", fix)
+        else:
+            why[i] = ("is not a date", "write the date as YYYY-MM-DD, e.g. 2026-02-01")
+    for i, (a, b, y) in ambiguous.items():
+        first, second = date(y, b, a), date(y, a, b)  # day-first, month-first reading
+        fix = f"write ISO {first.isoformat()} or {second.isoformat()}"
+        kinds = {o for o, _ in orders}
+        if len(kinds) == 1:
+            order, example = orders[0]
+            guess = first if order == "day-first" else second
+            fix += (f"; other dates in this column are {order} (e.g. {example}), so probably "
+                    f"{guess.isoformat()}")
+        why[i] = ("is ambiguous (day and month could be either way round)", fix)
+    return _Dates(values, blank, bad, shown, why)
+
+
+def _report_dates(problems: _Problems, column: str, dates: _Dates, *, blank_ok: bool) -> None:
+    def bad(i: int) -> tuple[str, str, str]:
+        rule, fix = dates.why[i]
+        return f"{column}={_show(str(dates.shown[i]))}", rule, fix
+
+    problems.cells(dates.bad, column, bad)
+    if not blank_ok:
+        problems.cells(dates.blank, column, lambda i: (
+            column, "is blank", f"give {_DESCRIPTION[column]}"))
+
+
+def _check_order(
+    problems: _Problems, dates: dict[str, _Dates], cutoff: np.datetime64 | None, kind: str
+) -> None:
+    def iso(d: _Dates, i: int) -> str:
+        return str(d.values[i])
+
+    def before(later: str, earlier: str, fix: str) -> None:
+        if later not in dates or earlier not in dates:
+            return
+        a, b = dates[later], dates[earlier]
+        ok = ~np.isnat(a.values) & ~np.isnat(b.values)
+        mask = np.zeros(ok.size, dtype=bool)
+        mask[ok] = a.values[ok] < b.values[ok]
+        problems.cells(mask, later, lambda i: (
+            f"{later}={iso(a, i)}", f"is before {earlier}={iso(b, i)}", fix))
+
+    before("due_date", "issue_date", "swap them, or fix the date")
+    before("paid_date", "issue_date",
+           "fix the date (a payment in advance counts as paid on the issue date)")
+    if cutoff is None:
+        return
+    what = "open yet" if kind == "invoices" else "issued by then"
+    after_fix = {
+        "issue_date": ("remove it (forward sales come from the book's annual_sales), or fix the "
+                       "date" if kind == "invoices" else "remove it, or give a later as-of date"),
+        "paid_date": "blank it (the invoice was unpaid at the as-of date), or give a later "
+                     "as-of date",
+    }
+    for column, fix in after_fix.items():
+        if column not in dates:
+            continue
+        d = dates[column]
+        late = np.zeros(d.values.size, dtype=bool)
+        ok = ~np.isnat(d.values)
+        late[ok] = d.values[ok] > cutoff
+        rule = f"is after the as-of date {cutoff}"
+        if column == "issue_date":
+            rule += f": the invoice is not {what}"
+
+        def describe(i: int, d: _Dates = d, column: str = column, rule: str = rule,
+                     fix: str = fix) -> tuple[str, str, str]:
+            return f"{column}={iso(d, i)}", rule, fix
+
+        problems.cells(late, column, describe)
+

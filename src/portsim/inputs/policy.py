@@ -1,0 +1,314 @@
+"""Credit-insurance policy terms as arrays: cover per buyer, premiums, policy years.
+
+:func:`build_policies` turns the config's ``[insurance.policies.NAME]`` tables, the book and
+the timeline into :class:`PolicyInputs`, which :mod:`portsim.kernels.claims` applies to the claim
+events of every path. The variant ``none`` (no cover, no premium) is always first, so every
+variant is compared with it on the same paths.
+
+Cover of a buyer (one policy; the first rule that applies)
+----------------------------------------------------------
+1. listed in ``excluded`` (e.g. affiliates): no cover;
+2. an insurer credit limit (``buyer_limits`` in the config, else the book's
+   ``insured_limit``) above 0: covered up to it at ``insured_percentage`` ("named");
+3. ``discretionary_ceiling`` > 0 and the buyer's internal ``credit_limit`` in
+   (0, ceiling]: covered up to that self-assessed credit limit at ``insured_percentage``
+   ("discretionary");
+4. ``unnamed_threshold`` > 0 and the buyer's exposure (or annual sales, ``unnamed_basis``)
+   below it: covered up to the threshold at ``unnamed_percentage`` ("unnamed");
+5. otherwise no cover.
+
+A blank or zero ``insured_limit`` means "no insurer limit", so rules 3 and 4 may apply; a
+buyer the insurer declined is listed in ``excluded``. Limits do not change over the horizon.
+
+Premium
+-------
+Insured turnover is the planned annual sales (the book's ``annual_sales``, which the timeline
+invoices over each 12 months) to buyers with cover. The annual premium is
+``max(premium_rate × insured turnover, minimum_premium)``, the same for every policy year;
+it is paid in advance in 1, 4 or 12 equal instalments per policy year
+(``premium_schedule``), on the first day of cover of each year, quarter or month (day 1, the
+day after the as-of date, for the first). Instalments due after the horizon are not paid
+within it. The premium *earned* over
+the horizon (the annual premium times the share of each policy year inside the horizon) is
+what the value-of-cover metrics charge; for a horizon of whole policy years it equals the
+premium paid.
+
+Policy years are 12-month steps from the as-of date; a claim on day ``d`` falls in the year
+``k`` with ``D_k < d ≤ D_{k+1}`` (``D_k`` the day ``k`` years after the as-of date). The
+maximum liability (an amount, or a multiple of the annual premium) and the aggregate first
+loss apply per policy year.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from portsim.config.models import PolicyConfig, RunConfig, key_location
+from portsim.data.book import Book
+from portsim.errors import ConfigError, Problem
+from portsim.inputs.timeline import TimelineInputs
+
+__all__ = [
+    "COVER_DISCRETIONARY",
+    "COVER_EXCLUDED",
+    "COVER_NAMED",
+    "COVER_NONE",
+    "COVER_TYPES",
+    "COVER_UNNAMED",
+    "PolicyInputs",
+    "build_policies",
+]
+
+COVER_NONE = 0
+COVER_NAMED = 1
+COVER_DISCRETIONARY = 2
+COVER_UNNAMED = 3
+COVER_EXCLUDED = 4
+#: Names of the cover types, indexed by the ``COVER_*`` codes.
+COVER_TYPES = ("none", "named", "discretionary", "unnamed", "excluded")
+
+_MONTHS_PER_INSTALMENT = {"annual": 12, "quarterly": 3, "monthly": 1}
+
+
+class PolicyInputs(NamedTuple):
+    """Policy terms as arrays; ``V`` variants (``none`` first), ``n`` customers, ``P`` periods.
+
+    Money in book currency, fractions, days from the as-of date.
+    """
+
+    names: tuple[str, ...]  # (V,) "none" first
+    cover_limit: np.ndarray  # (V, n) limit per buyer, 0 = no cover
+    insured_pct: np.ndarray  # (V, n) insured percentage per buyer (0 without cover)
+    cover_type: np.ndarray  # (V, n) int8, COVER_* codes
+    non_qualifying_loss: np.ndarray  # (V,)
+    first_loss: np.ndarray  # (V,) per policy year
+    before_cover: np.ndarray  # (V,) bool: first loss taken before the insured percentage
+    max_liability: np.ndarray  # (V,) per policy year, inf = unlimited
+    settlement_lag: np.ndarray  # (V,) int64 days
+    insured_turnover: np.ndarray  # (V,) planned annual sales to covered buyers
+    annual_premium: np.ndarray  # (V,)
+    premium_cash: np.ndarray  # (V, P) premium paid per period
+    premium_paid: np.ndarray  # (V,) paid within the horizon
+    premium_earned: np.ndarray  # (V,) earned over the horizon
+    year_of_day: np.ndarray  # (n_days + 2,) int64 policy year of each day
+    n_years: int
+    cover_types: tuple[str, ...] = COVER_TYPES  # names of the cover_type codes
+
+    @property
+    def n_policies(self) -> int:
+        return len(self.names)
+
+
+def _year_starts(as_of: object, n_days: int) -> np.ndarray:
+    """Days of the policy-year starts from the as-of date, up to the first at or after the
+    horizon: ``D_0 = 0 < D_1 < … `` (int64)."""
+    start = pd.Timestamp(as_of)
+    out = [0]
+    k = 1
+    while out[-1] < n_days:
+        out.append(int((start + pd.DateOffset(months=12 * k) - start).days))
+        k += 1
+    return np.asarray(out, dtype=np.int64)
+
+
+def _instalment_days(as_of: object, n_days: int, months: int) -> np.ndarray:
+    """Days of the premium instalments within the horizon: the first day of cover of every
+    ``months``-month step from the as-of date (the day after the step's start)."""
+    start = pd.Timestamp(as_of)
+    out = []
+    k = 0
+    while True:
+        d = int((start + pd.DateOffset(months=months * k) - start).days) + 1
+        if d > n_days:
+            break
+        out.append(d)
+        k += 1
+    return np.asarray(out, dtype=np.int64)
+
+
+def _cover(
+    pol: PolicyConfig, book: Book, index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = book.n_customers
+    insurer = np.nan_to_num(np.asarray(book.insured_limit, dtype=float), nan=0.0)
+    for cid, lim in pol.buyer_limits.items():
+        if cid in index:
+            insurer[index[cid]] = lim
+    credit = np.nan_to_num(np.asarray(book.credit_limit, dtype=float), nan=0.0)
+    basis = np.asarray(book.exposure if pol.unnamed_basis == "exposure" else book.annual_sales,
+                       dtype=float)
+    basis = np.nan_to_num(basis, nan=0.0)
+    excluded = np.zeros(n, dtype=bool)
+    for cid in pol.excluded:
+        if cid in index:
+            excluded[index[cid]] = True
+    pct_unnamed = (pol.insured_percentage if pol.unnamed_percentage is None
+                   else pol.unnamed_percentage)
+
+    kind = np.full(n, COVER_NONE, dtype=np.int8)
+    limit = np.zeros(n)
+    pct = np.zeros(n)
+    named = ~excluded & (insurer > 0)
+    discretionary = (~excluded & ~named & (pol.discretionary_ceiling > 0) & (credit > 0)
+                     & (credit <= pol.discretionary_ceiling))
+    unnamed = (~excluded & ~named & ~discretionary & (pol.unnamed_threshold > 0)
+               & (basis < pol.unnamed_threshold))
+    kind[excluded] = COVER_EXCLUDED
+    kind[named] = COVER_NAMED
+    kind[discretionary] = COVER_DISCRETIONARY
+    kind[unnamed] = COVER_UNNAMED
+    limit[named] = insurer[named]
+    limit[discretionary] = credit[discretionary]
+    limit[unnamed] = pol.unnamed_threshold
+    pct[named | discretionary] = pol.insured_percentage
+    pct[unnamed] = pct_unnamed
+    pct[limit <= 0] = 0.0
+    return limit, pct, kind
+
+
+def _unknown_ids(
+    name: str, pol: PolicyConfig, index: dict[str, int], source: str | None, book: Book
+) -> list[Problem]:
+    problems = []
+    ids = list(index)
+    fallback = f"config [insurance.policies.{name}]"
+    for key, listed in (("excluded", list(pol.excluded)),
+                        ("buyer_limits", list(pol.buyer_limits))):
+        for cid in listed:
+            if cid in index:
+                continue
+            loc: tuple[str, ...] = ("insurance", "policies", name, key)
+            if key == "buyer_limits":
+                loc = (*loc, cid)
+            close = difflib.get_close_matches(cid, ids, n=1, cutoff=0.6)
+            problems.append(Problem(
+                key_location(source, loc, fallback), f"insurance.policies.{name}.{key}: {cid!r}",
+                f"is not a customer_id of the book ({book.source})",
+                f"did you mean {close[0]!r}?" if close else "list customer ids from the book",
+            ))
+    return problems
+
+
+def build_policies(
+    book: Book, config: RunConfig, timeline: TimelineInputs | None
+) -> PolicyInputs | None:
+    """The policy arrays for a config with an ``[insurance]`` section, else ``None``.
+
+    Parameters
+    ----------
+    book : Book
+        Gives the insurer limits (``insured_limit``), internal ``credit_limit``, ``exposure``
+        and ``annual_sales`` per customer.
+    config : RunConfig
+        ``config.insurance`` holds the variants; needs ``config.timeline``.
+    timeline : TimelineInputs
+        The horizon's days and periods (premium instalments, policy years).
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem: customer ids in ``excluded`` / ``buyer_limits`` that are not
+        in the book (with the closest id), a first loss above the maximum liability once the
+        premium is known, a maximum liability of 0 (a multiple of a zero premium).
+    """
+    ins = config.insurance
+    if ins is None:
+        return None
+    if timeline is None or config.timeline is None:
+        raise ConfigError([Problem("config", "[insurance]", "needs a [timeline]",
+                                   "add a [timeline] table with as_of = 2026-12-31")])
+    tl = timeline
+    n = book.n_customers
+    n_p = tl.n_periods
+    index = {str(c): i for i, c in enumerate(book.customer_id)}
+    source = ins.source
+
+    starts = _year_starts(config.timeline.as_of, tl.n_days)  # D_0 .. D_Y (D_Y >= n_days)
+    n_years = starts.size - 1
+    days = np.arange(tl.n_days + 2)
+    year_of_day = np.clip(np.searchsorted(starts[1:], days, side="left"), 0, n_years - 1)
+    year_len = np.diff(starts).astype(float)
+    inside = np.minimum(starts[1:], tl.n_days) - starts[:-1]
+    earned_share = float((inside / year_len).sum())
+    sales = np.nan_to_num(np.asarray(book.annual_sales, dtype=float), nan=0.0)
+
+    names = ["none"]
+    limits = [np.zeros(n)]
+    pcts = [np.zeros(n)]
+    kinds = [np.full(n, COVER_NONE, dtype=np.int8)]
+    nql, fl, before, ml, lag = [0.0], [0.0], [False], [np.inf], [0]
+    turnover, annual, paid, earned = [0.0], [0.0], [0.0], [0.0]
+    premium_cash = [np.zeros(n_p)]
+    problems: list[Problem] = []
+    for name, pol in ins.policies.items():
+        problems += _unknown_ids(name, pol, index, source, book)
+        limit, pct, kind = _cover(pol, book, index)
+        insured_turnover = float(sales[limit > 0].sum())
+        premium = max(pol.premium_rate * insured_turnover, pol.minimum_premium)
+        if pol.max_liability is not None:
+            max_liab = float(pol.max_liability)
+        elif pol.max_liability_multiple is not None:
+            max_liab = pol.max_liability_multiple * premium
+        else:
+            max_liab = np.inf
+        where = key_location(source, ("insurance", "policies", name, "first_loss"),
+                             f"config [insurance.policies.{name}]")
+        if max_liab <= 0:
+            problems.append(Problem(
+                key_location(source, ("insurance", "policies", name, "max_liability_multiple"),
+                             where),
+                f"insurance.policies.{name}.max_liability_multiple",
+                "gives a maximum liability of 0 (the premium is 0)",
+                "set premium_rate or minimum_premium, or give max_liability as an amount"))
+        elif pol.first_loss > max_liab:
+            problems.append(Problem(
+                where, f"insurance.policies.{name}.first_loss={pol.first_loss!r}",
+                f"is above the maximum liability {max_liab:,.2f} "
+                f"(max_liability_multiple={pol.max_liability_multiple!r} × annual premium "
+                f"{premium:,.2f})",
+                "lower first_loss or raise the maximum liability"))
+        months = _MONTHS_PER_INSTALMENT[pol.premium_schedule]
+        inst_days = _instalment_days(config.timeline.as_of, tl.n_days, months)
+        inst = premium * months / 12.0
+        cash = np.bincount(tl.period_of_day[inst_days], minlength=n_p + 1)[:n_p] * inst
+
+        names.append(name)
+        limits.append(limit)
+        pcts.append(pct)
+        kinds.append(kind)
+        nql.append(pol.non_qualifying_loss)
+        fl.append(pol.first_loss)
+        before.append(pol.first_loss_applies == "before_cover")
+        ml.append(max_liab)
+        lag.append(pol.settlement_lag_days)
+        turnover.append(insured_turnover)
+        annual.append(premium)
+        paid.append(float(cash.sum()))
+        earned.append(premium * earned_share)
+        premium_cash.append(cash.astype(float))
+    if problems:
+        raise ConfigError(problems)
+
+    c = np.ascontiguousarray
+    return PolicyInputs(
+        names=tuple(names),
+        cover_limit=c(np.stack(limits)),
+        insured_pct=c(np.stack(pcts)),
+        cover_type=c(np.stack(kinds)),
+        non_qualifying_loss=c(nql, dtype=float),
+        first_loss=c(fl, dtype=float),
+        before_cover=c(before, dtype=bool),
+        max_liability=c(ml, dtype=float),
+        settlement_lag=c(lag, dtype=np.int64),
+        insured_turnover=c(turnover, dtype=float),
+        annual_premium=c(annual, dtype=float),
+        premium_cash=c(np.stack(premium_cash)),
+        premium_paid=c(paid, dtype=float),
+        premium_earned=c(earned, dtype=float),
+        year_of_day=c(year_of_day, dtype=np.int64),
+        n_years=int(n_years),
+    )

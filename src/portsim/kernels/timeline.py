@@ -1,0 +1,257 @@
+"""numba kernel of the invoice-by-invoice timeline: defaults with their dates, payment delays,
+collections, write-offs, recoveries and protracted defaults, summed into reporting periods.
+
+The default draws are those of :mod:`portsim.kernels.defaults` (same stream, same order, same
+grouped or per-customer method), so a timeline run defaults the same customers on the same
+paths as a default-only run with the same seed. Delays come from their own stream.
+
+Days are integers: day 0 is the as-of date, the horizon is days 1 .. ``n_days``; an event on
+day ``d`` falls in period ``period_of_day[min(d, n_days + 1)]``, where index ``n_periods``
+means "after the horizon".
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from portsim.kernels.defaults import conditional_pd, factors, lgd_draw
+from portsim.kernels.rng import next_normal, next_u64, next_uniform
+from portsim.kernels.special import ndtri, norm_cdf, student_t_cdf
+
+__all__ = ["EVENT_INSOLVENCY", "EVENT_PROTRACTED", "timeline_paths"]
+
+_DAYS_PER_YEAR = 365.25
+_BLOCK = 32
+_U8 = np.uint64(255)
+
+
+EVENT_INSOLVENCY = 0
+EVENT_PROTRACTED = 1
+
+
+@nb.njit(cache=True, inline="always")
+def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount, lgd):
+    """Append a claim event; past the buffer's capacity only count it (the caller retries)."""
+    k = ev_count[0]
+    if k < ev_float.shape[0]:
+        ev_int[k, 0] = p
+        ev_int[k, 1] = i
+        ev_int[k, 2] = day
+        ev_int[k, 3] = paid_day
+        ev_int[k, 4] = kind
+        ev_float[k, 0] = amount
+        ev_float[k, 1] = lgd
+    ev_count[0] = k + 1
+
+
+@nb.njit(cache=True, inline="always")
+def _next_byte(bits, left, d0, d1):
+    """The next of the eight bytes of a 64-bit delay-stream draw (a new draw every eighth
+    call): ``(byte, bits, left, d0, d1)``."""
+    if left == 0:
+        bits, d0, d1 = next_u64(d0, d1)
+        left = 8
+    return np.int64(bits & _U8), bits >> np.uint64(8), left - 1, d0, d1
+
+
+@nb.njit(cache=True, nogil=True)
+def timeline_paths(
+    states, lgd_states, delay_states,  # (m, 2) uint64 each
+    chol, z_shift, y_shift, dof, grouped,  # (K, K), (K,), (K,), float, bool
+    group, group_factor, group_loading, group_idio, group_threshold,  # grouped method
+    factor, loading, idio, threshold, hazard,  # (n,)
+    event_day,  # (n,) int64: day of a scenario default event (threshold +inf), 0: none
+    lgd_mean, lgd_probit, lgd_conc, lgd_link, sector,
+    n_days, period_of_day,  # int, (n_days + 2,) int64
+    inv_start, inv_amount, inv_issue, inv_due,  # CSR by customer: (n+1,), (J,) ...
+    delay_mean, delay_sd, delay_noise, delay_factor_days, noise_table,  # (n,)… (256,)
+    protracted_days, recovery_lag_days, dpo_days, cogs_share,
+    # outputs
+    out_loss, out_ndef, out_sector_loss, out_sector_ndef, out_cust_loss, out_cust_ndef,
+    out_collected, out_written_off, out_recovered, out_issued_stop, out_supplier_stop,
+    out_protracted,  # (m, n_periods) each, but out_collected has n_periods + 1 columns
+    out_still_open, out_recovery_pending, out_n_protracted,  # (m,)
+    ev_int, ev_float, ev_count,  # claim events: (cap, 5) int64, (cap, 2) float64, (1,) int64
+    out_logw,  # (m,) log likelihood ratio per path (0 without importance sampling)
+):
+    """Simulate the paths of one chunk; every ``out_*`` array is filled (per-path rows) or
+    accumulated (per-customer sums).
+
+    Per customer and path: the default decision (one draw, as in the default kernels) and, for
+    a default, its day from the copula's latent variable through the constant hazard,
+    τ = −ln(1 − F(X))/λ (a customer with ``event_day`` > 0, a scenario's default event, has
+    PD 1 and defaults on that day instead, after the same draws); the delay propensity
+    D = mean + sd·η − sensitivity·Y (η ~ N(0, 1));
+    per invoice, noise from one byte of a 64-bit draw through ``noise_table`` (256 quantiles of
+    a unit-variance normal) times the customer's noise sd. An invoice issued on or after the
+    default day is never issued (sales stop); one unpaid on the default day is written off,
+    its recovery (1 − LGD) arriving ``recovery_lag_days`` later; one unpaid
+    ``protracted_days`` after its due date (and before any default) is a protracted default.
+
+    Claim events (for credit insurance) are appended to ``ev_int`` rows
+    ``(path, customer, day, paid_day, kind)`` and ``ev_float`` rows ``(amount, lgd)``: a
+    protracted default (kind 1) on its day with the invoice's amount and the day it is paid
+    after all (−1: never, the customer defaulted; lgd NaN); an insolvency (kind 0) on the
+    default day with the amount unpaid then that was not already claimed as protracted and the
+    customer's LGD on the path (for the insurer's share of recoveries). Events come customer
+    by customer within each block of paths; the caller sorts them by path (stably).
+    """
+    m = states.shape[0]
+    n = factor.shape[0]
+    k = chol.shape[0]
+    n_groups = group_factor.shape[0]
+    y = np.empty(k)
+    # Paths are simulated in blocks of _BLOCK, customer by customer across the block, so a
+    # customer's invoices are read from cache once per block rather than once per path. Each
+    # path still draws from its own streams in customer order: results do not depend on it.
+    ys = np.empty((_BLOCK, k))
+    scales = np.empty(_BLOCK)
+    pgs = np.empty((_BLOCK, n_groups))
+    st = np.empty((_BLOCK, 6), dtype=np.uint64)  # default, LGD and delay stream states
+    loss = np.empty(_BLOCK)
+    pending = np.empty(_BLOCK)
+    nd = np.empty(_BLOCK, dtype=np.int64)
+    n_prot = np.empty(_BLOCK, dtype=np.int64)
+    for b0 in range(0, m, _BLOCK):
+        nb_ = min(_BLOCK, m - b0)
+        for b in range(nb_):
+            p = b0 + b
+            s0, s1 = states[p, 0], states[p, 1]
+            scale, logw, s0, s1 = factors(s0, s1, chol, z_shift, y_shift, dof, y)
+            out_logw[p] = logw
+            for a in range(k):
+                ys[b, a] = y[a]
+            scales[b] = scale
+            if grouped:
+                for g in range(n_groups):
+                    pgs[b, g] = conditional_pd(group_threshold[g], scale, group_loading[g],
+                                               y[group_factor[g]], group_idio[g])
+            st[b, 0], st[b, 1] = s0, s1
+            st[b, 2], st[b, 3] = lgd_states[p, 0], lgd_states[p, 1]
+            st[b, 4], st[b, 5] = delay_states[p, 0], delay_states[p, 1]
+            loss[b] = 0.0
+            pending[b] = 0.0
+            nd[b] = 0
+            n_prot[b] = 0
+        for i in range(n):
+            ja, jb = inv_start[i], inv_start[i + 1]
+            fi = factor[i]
+            for b in range(nb_):
+                p = b0 + b
+                s0, s1 = st[b, 0], st[b, 1]
+                d0, d1 = st[b, 4], st[b, 5]
+                yf = ys[b, fi]
+                scale = scales[b]
+                coll = out_collected[p]  # n_periods + 1 columns: the last is after the horizon
+                # --- default decision and day (same draws as the default-only kernels)
+                defaulted = False
+                x = 0.0
+                if grouped:
+                    u, s0, s1 = next_uniform(s0, s1)
+                    if u < pgs[b, group[i]]:
+                        defaulted = True
+                        x = loading[i] * yf + idio[i] * ndtri(u)
+                else:
+                    eps, s0, s1 = next_normal(s0, s1)
+                    x = loading[i] * yf + idio[i] * eps
+                    # the default kernels' decision, evaluated the same way
+                    defaulted = eps < (threshold[i] * scale - loading[i] * yf) / idio[i]
+                st[b, 0], st[b, 1] = s0, s1
+                default_day = n_days + 1
+                if defaulted:
+                    if dof > 0.0:
+                        v = student_t_cdf(x / scale, dof)
+                    else:
+                        v = norm_cdf(x)
+                    if hazard[i] == np.inf or v >= 1.0:
+                        tau_days = 0.0
+                    else:
+                        tau_days = -math.log1p(-v) / hazard[i] * _DAYS_PER_YEAR
+                    default_day = min(int(tau_days) + 1, n_days)
+                if event_day[i] > 0:  # a default event: on its day (the draws are as always)
+                    defaulted = True
+                    default_day = event_day[i]
+                # --- delay propensity of this customer on this path
+                eta, d0, d1 = next_normal(d0, d1)
+                prop = delay_mean[i] + delay_sd[i] * eta - delay_factor_days * yf
+                nsd = delay_noise[i]
+                unpaid = 0.0
+                claimed = 0.0  # unpaid at default but already claimed as protracted
+                bits = np.uint64(0)
+                left = 0
+                if not defaulted:
+                    # the common case, kept lean: every invoice is issued and paid
+                    for j in range(ja, jb):
+                        byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
+                        noise = noise_table[byte]
+                        due = inv_due[j]
+                        paid = max(due + math.floor(prop + nsd * noise + 0.5), inv_issue[j], 1)
+                        coll[period_of_day[min(paid, n_days + 1)]] += inv_amount[j]
+                        prot_day = due + protracted_days
+                        if paid > prot_day and prot_day >= 1 and prot_day <= n_days:
+                            out_protracted[p, period_of_day[prot_day]] += inv_amount[j]
+                            n_prot[b] += 1
+                            _event(ev_int, ev_float, ev_count, p, i, prot_day, paid, 1,
+                                   inv_amount[j], np.nan)
+                else:
+                    for j in range(ja, jb):
+                        byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
+                        noise = noise_table[byte]
+                        amt = inv_amount[j]
+                        issue = inv_issue[j]
+                        if issue >= default_day:
+                            # sales stop: the planned invoice is never issued nor bought for
+                            out_issued_stop[p, period_of_day[issue]] += amt
+                            sday = issue + dpo_days
+                            if sday <= n_days:
+                                out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
+                            continue
+                        due = inv_due[j]
+                        paid = max(due + math.floor(prop + nsd * noise + 0.5), issue, 1)
+                        unpaid_for_good = paid >= default_day
+                        prot_day = due + protracted_days
+                        if prot_day >= 1 and prot_day <= n_days and prot_day < default_day:
+                            if unpaid_for_good or paid > prot_day:
+                                out_protracted[p, period_of_day[prot_day]] += amt
+                                n_prot[b] += 1
+                                _event(ev_int, ev_float, ev_count, p, i, prot_day,
+                                       -1 if unpaid_for_good else paid, 1, amt, np.nan)
+                                if unpaid_for_good:
+                                    claimed += amt
+                        if unpaid_for_good:
+                            unpaid += amt
+                        else:
+                            coll[period_of_day[min(paid, n_days + 1)]] += amt
+                st[b, 4], st[b, 5] = d0, d1
+                if defaulted:
+                    # the LGD is drawn on every default, as in the default-only kernels
+                    t0, t1 = st[b, 2], st[b, 3]
+                    g, t0, t1 = lgd_draw(lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, yf,
+                                         t0, t1)
+                    st[b, 2], st[b, 3] = t0, t1
+                    li = g * unpaid
+                    rec = unpaid - li
+                    out_written_off[p, period_of_day[default_day]] += unpaid
+                    _event(ev_int, ev_float, ev_count, p, i, default_day, -1, 0,
+                           unpaid - claimed, g)
+                    rday = default_day + recovery_lag_days
+                    if rday > n_days:
+                        pending[b] += rec
+                    else:
+                        out_recovered[p, period_of_day[rday]] += rec
+                    loss[b] += li
+                    out_sector_loss[p, sector[i]] += li
+                    out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
+                    nd[b] += 1
+                    out_sector_ndef[p, sector[i]] += 1
+                    out_cust_ndef[i] += 1
+        for b in range(nb_):
+            p = b0 + b
+            out_loss[p] = loss[b]
+            out_ndef[p] = nd[b]
+            out_still_open[p] = out_collected[p, -1]
+            out_recovery_pending[p] = pending[b]
+            out_n_protracted[p] = n_prot[b]

@@ -1,0 +1,233 @@
+"""The Python API: load a config and its book, simulate, summarise.
+
+>>> import portsim
+>>> cfg = portsim.load_config("configs/example.toml")
+>>> ds = portsim.run(cfg, paths=20_000)
+>>> portsim.summarize(ds)["es"]["0.99"]            # doctest: +SKIP
+{'value': ..., 'se': ...}
+
+Nothing here prints or writes files; :mod:`portsim.workflow.folders` and the CLI do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from portsim import __version__
+from portsim.config.models import RunConfig, config_hash
+from portsim.data.book import Book, read_book
+from portsim.data.invoices import read_invoices
+from portsim.engine import attribution
+from portsim.engine.core import ChunkStore, SimOutput, simulate
+from portsim.errors import ConfigError, Problem
+from portsim.inputs import importance
+from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
+from portsim.results.metrics import build_dataset, risk_metrics
+
+__all__ = ["load_book", "load_invoices", "prepare", "run", "summarize"]
+
+
+def load_book(config: RunConfig) -> Book:
+    """Read and validate the book named in ``config.book.path``."""
+    if config.book.path is None:
+        raise ConfigError([Problem("config [book]", "path", "is missing",
+                                   'name the customers table, e.g. path = "book.csv"')])
+    return read_book(config.resolve(config.book.path), ratings=config.book.ratings,
+                     sectors=config.book.sectors)
+
+
+def load_invoices(config: RunConfig, book: Book) -> pd.DataFrame | None:
+    """Read and validate the open invoices named in ``config.book.invoices`` (None if unset).
+
+    Raises :class:`~portsim.errors.ConfigError` when invoices are named without a
+    ``[timeline]`` (they feed the payment timeline), :class:`~portsim.errors.BookError` for
+    an invalid invoices table (see :func:`portsim.data.invoices.read_invoices`).
+    """
+    _invoices_need_timeline(config)
+    if config.book.invoices is None or config.timeline is None:
+        return None
+    return read_invoices(config.resolve(config.book.invoices), book,
+                         as_of=config.timeline.as_of)
+
+
+def _invoices_need_timeline(config: RunConfig) -> None:
+    if config.book.invoices is not None and config.timeline is None:
+        raise ConfigError([Problem(
+            "config [book]", f"invoices={config.book.invoices!r}",
+            "needs a [timeline] table (open invoices feed the payment timeline)",
+            "add [timeline] with as_of = 2026-12-31 (the date the invoices are open at), "
+            "or remove invoices",
+        )])
+
+
+def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInputs]:
+    """Validate the book (and open invoices, if named) and build the kernel inputs, without
+    simulating."""
+    _invoices_need_timeline(config)  # before reading anything
+    book = load_book(config) if book is None else book
+    inputs = build_inputs(book, config, load_invoices(config, book))
+    return book, _with_tail_sampling(config, inputs)
+
+
+def _with_tail_sampling(config: RunConfig, inputs: ModelInputs) -> ModelInputs:
+    """With ``tail_sampling = "importance"``: the factor shift for ``tail_level``
+    (:func:`portsim.inputs.importance.find_shift`), and for ``kernel = "auto"`` the kernel chosen
+    again with the default probabilities under the shifted measure."""
+    sim = config.simulation
+    if sim.tail_sampling != "importance":
+        return inputs
+    theta = importance.find_shift(inputs, sim.tail_level)
+    x = inputs._replace(z_shift=theta)
+    if sim.kernel == "auto":
+        n_groups = x.group_factor.shape[0]
+        size = np.bincount(x.group, minlength=n_groups)
+        p_q = importance.sampling_default_probability(x, theta)
+        group_pd = np.bincount(x.group, weights=p_q, minlength=n_groups) / np.maximum(size, 1)
+        x = x._replace(kernel=auto_kernel(size, group_pd, timeline=x.timeline is not None))
+    return x
+
+
+def _provenance(config: RunConfig, book: Book, inputs: ModelInputs, out: SimOutput) -> dict:
+    return {
+        "portsim_version": __version__,
+        "seed": out.seed,
+        "n_paths": out.n_paths,
+        "chunk_paths": out.chunk_paths,
+        "kernel": out.kernel,
+        "config_name": config.name,
+        "config_hash": config_hash(config),
+        "scenario": config.scenario.name,
+        "book_source": book.source,
+        "book_sha256": book.sha256,
+        "n_customers": book.n_customers,
+        "n_factors": len(inputs.factor_names),
+        "copula": config.model.copula,
+        "dof": inputs.dof,
+        "horizon_years": inputs.horizon_years,
+        "risk_levels": np.asarray(config.risk.levels, dtype=float),
+        "tail_sampling": config.simulation.tail_sampling,
+        "tail_level": config.simulation.tail_level,
+        "z_shift": (np.zeros(len(inputs.factor_names)) if inputs.z_shift is None
+                    else np.asarray(inputs.z_shift, dtype=float)),
+    }
+
+
+def run(
+    config: RunConfig,
+    book: Book | None = None,
+    *,
+    paths: int | None = None,
+    seed: int | None = None,
+    threads: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    store: ChunkStore | None = None,
+    contributions: bool = True,
+) -> xr.Dataset:
+    """Simulate a config and return the results Dataset.
+
+    Parameters
+    ----------
+    config : RunConfig
+        From :func:`portsim.load_config` (or built in Python).
+    book : Book, optional
+        Use this book instead of reading ``config.book.path``.
+    paths, seed, threads : int, optional
+        Override the config's ``[simulation]`` values (``threads``: in-process runs only).
+    workers : int, optional
+        Run on a local Dask cluster of this many worker processes (needs
+        ``pip install 'portsim[distributed]'``); see :mod:`portsim.engine.distributed`.
+    scheduler : str, optional
+        Run on the Dask cluster whose scheduler is at this address, e.g. ``"tcp://host:8786"``.
+        Without ``workers`` or ``scheduler`` the run stays in-process. The result is the same.
+    progress : callable(done, total), optional
+        Called after each chunk.
+    store : ChunkStore, optional
+        Finished chunks are loaded from it and new ones saved to it (a run folder's
+        checkpoint, :class:`portsim.workflow.checkpoint.Checkpoint`).
+    contributions : bool
+        Add the Euler contributions to VaR and ES at every ``[risk] levels`` by customer,
+        sector and country (a second pass over the tail paths, in-process; see
+        :mod:`portsim.engine.attribution`) and the concentration figures (default True).
+
+    Returns
+    -------
+    xarray.Dataset
+        Per-path ``loss`` and ``n_defaults`` (dim ``path``), by sector and by customer, with
+        ``units``/``long_name`` attrs and provenance attrs; with importance sampling the
+        per-path ``log_weight``; with ``contributions`` the ``level`` dimension and its
+        contribution variables; see :func:`summarize`.
+    """
+    sim = config.simulation
+    if threads is not None and (workers is not None or scheduler is not None):
+        raise ValueError("threads is for in-process runs; a Dask worker runs one thread")
+    book, inputs = prepare(config, book)
+    if workers is not None or scheduler is not None:
+        from portsim.engine.distributed import simulate_distributed
+
+        out = simulate_distributed(
+            inputs,
+            n_paths=paths if paths is not None else sim.paths,
+            seed=seed if seed is not None else sim.seed,
+            chunk_paths=sim.chunk_paths,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            series_budget_mb=config.output.series_budget_mb,
+            store=store,
+        )
+    else:
+        out = simulate(
+            inputs,
+            n_paths=paths if paths is not None else sim.paths,
+            seed=seed if seed is not None else sim.seed,
+            chunk_paths=sim.chunk_paths,
+            threads=threads if threads is not None else sim.threads,
+            progress=progress,
+            series_budget_mb=config.output.series_budget_mb,
+            store=store,
+        )
+    ds = build_dataset(out, inputs, currency=config.book.currency,
+                       provenance=_provenance(config, book, inputs, out))
+    ds.attrs["simulate_seconds"] = out.timings.get("simulate_seconds", float("nan"))
+    if inputs.z_shift is not None and np.any(inputs.z_shift != 0.0):
+        # the kernels' per-customer sums are under the shifted measure: exact values instead
+        p_def, el = importance.exact_customer_moments(inputs)
+        ds["customer_expected_loss"] = ("customer", el, {
+            **ds["customer_expected_loss"].attrs,
+            "long_name": "expected loss by customer (exact: importance-sampling run)"})
+        ds["customer_default_rate"] = ("customer", p_def, {
+            **ds["customer_default_rate"].attrs,
+            "long_name": "probability of default within the horizon (exact: "
+                         "importance-sampling run)"})
+    if contributions:
+        weighted = "log_weight" in ds
+        contribs = attribution.tail_contributions(
+            inputs, out.seed, out.loss, list(config.risk.levels),
+            log_weight=out.log_weight if weighted else None,
+            labels={"country": np.asarray(book.country)},
+        )
+        conc = attribution.concentration(
+            inputs.exposure, inputs.p_horizon, inputs.lgd_mean,
+            np.nan_to_num(np.asarray(book.lgd_sd, dtype=float)), inputs.asset_correlation)
+        attribution.add_to_dataset(ds, contribs, conc)
+        ds["customer_country"] = ("customer", np.asarray(book.country).astype(str),
+                                  {"units": "", "long_name": "country of the customer"})
+    return ds
+
+
+def summarize(ds: xr.Dataset, levels: list[float] | None = None) -> dict[str, Any]:
+    """Risk metrics with Monte Carlo errors (see :func:`portsim.results.metrics.risk_metrics`)."""
+    if levels is None:
+        levels = [float(x) for x in np.atleast_1d(ds.attrs.get("risk_levels", [0.99]))]
+    metrics = risk_metrics(ds, levels)
+    if "es_contribution" in ds:
+        metrics["contributions"] = attribution.contributions_summary(ds)
+        metrics["concentration"] = attribution.concentration_summary(ds)
+    return metrics

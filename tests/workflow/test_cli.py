@@ -1,0 +1,327 @@
+"""The ``portsim`` command line: run folders, exit codes, messages.
+
+Commands run in-process through :class:`typer.testing.CliRunner` (exit codes and stdout/stderr
+as a user sees them); ``--help`` runs the installed console script in a subprocess, to time a
+cold start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from typer.testing import CliRunner
+
+from portsim.cli import app
+from portsim.config.models import RunConfig, config_hash
+from portsim.results.metrics import value_at_risk
+
+RUN_FILES = {"config.json", "results.nc", "summary.csv", "summary.json", "run.json",
+             "contributions.csv"}
+
+HEADER = "customer_id,sector,country,exposure,p_default,lgd"
+ROWS = [
+    "C001,construction,DE,1000,0.02,0.45",
+    "C002,retail,FR,2500.5,0.05,0.4",
+    "C003,construction,DE,800,0.01,0.5",
+    "C004,retail,DE,1200,0.03,0.6",
+]
+
+
+def write_book(folder: Path, header: str = HEADER, rows: list[str] | None = None) -> Path:
+    path = folder / "book.csv"
+    path.write_text("\n".join([header, *(ROWS if rows is None else rows)]) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A folder with book.csv and run.toml; returns run.toml."""
+    write_book(tmp_path)
+    config = tmp_path / "run.toml"
+    config.write_text(textwrap.dedent("""
+        name = "cli"
+
+        [book]
+        path = "book.csv"
+        sectors = ["construction", "retail"]
+
+        [model]
+        factors = "sector"
+
+        [simulation]
+        paths = 100000
+        seed = 4242
+        chunk_paths = 512
+
+        [risk]
+        levels = [0.95, 0.99]
+    """).lstrip(), encoding="utf-8")
+    return config
+
+
+def invoke(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def run_quiet(config: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+    return invoke("run", config, "--paths", "2000", "--out", out, "--quiet", *extra)
+
+
+# ------------------------------------------------------------------------------------------
+# A good run
+# ------------------------------------------------------------------------------------------
+
+
+def test_run_writes_a_complete_run_folder(project: Path) -> None:
+    out = project.parent / "out"
+    code, stdout, stderr = run_quiet(project, out)
+    assert code == 0, stderr
+    assert stdout.strip() == str(out)
+    assert {p.name for p in out.iterdir()} == RUN_FILES  # nothing hidden, no checkpoint left
+
+    summary = json.loads((out / "summary.json").read_text())
+    metrics, provenance = summary["metrics"], summary["provenance"]
+    assert {"expected_loss", "loss_sd", "expected_defaults", "var", "es", "by_sector",
+            "n_paths", "total_exposure"} <= set(metrics)
+    assert set(metrics["var"]) == {"0.95", "0.99"}
+    assert provenance["seed"] == 4242
+    assert provenance["n_paths"] == 2000
+    assert metrics["total_exposure"] == pytest.approx(5500.5, rel=1e-15)
+
+    with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
+        loss = ds["loss"].values
+        assert ds.sizes["path"] == 2000
+        assert ds["loss"].attrs["units"] == "EUR"
+        sectors = list(ds["sector"].values)
+    assert sectors == ["construction", "retail"]
+    assert metrics["expected_loss"]["value"] == pytest.approx(loss.mean(), rel=1e-15)
+    for q in ("0.95", "0.99"):
+        var, lo, hi = value_at_risk(loss, float(q))
+        assert metrics["var"][q]["value"] == var
+        assert (metrics["var"][q]["ci_low"], metrics["var"][q]["ci_high"]) == (lo, hi)
+
+    table = pd.read_csv(out / "summary.csv", dtype={"level": str})
+    assert {"metric", "level", "value", "se", "ci_low", "ci_high", "units"} <= set(table.columns)
+    el_row = table[table["metric"] == "expected_loss"].iloc[0]
+    assert el_row["value"] == pytest.approx(loss.mean(), rel=1e-12)
+    var_row = table[(table["metric"] == "var") & (table["level"] == "0.99")].iloc[0]
+    assert var_row["value"] == pytest.approx(metrics["var"]["0.99"]["value"], rel=1e-12)
+
+    run_info = json.loads((out / "run.json").read_text())
+    assert {"created_utc", "seed", "n_paths", "config_hash", "input_sha256", "book_sha256",
+            "versions", "timings_seconds", "kernel"} <= set(run_info)
+    assert (run_info["seed"], run_info["n_paths"]) == (4242, 2000)
+    book_bytes = (project.parent / "book.csv").read_bytes()
+    assert list(run_info["input_sha256"].values()) == [hashlib.sha256(book_bytes).hexdigest()]
+    assert run_info["book_sha256"] == hashlib.sha256(book_bytes).hexdigest()
+    resolved = RunConfig.model_validate(json.loads((out / "config.json").read_text()))
+    assert resolved.name == "cli"
+    assert config_hash(resolved) == run_info["config_hash"]
+
+
+def test_run_leaves_nothing_but_the_folder(project: Path) -> None:
+    before = {p.name for p in project.parent.iterdir()}
+    out = project.parent / "out"
+    assert run_quiet(project, out)[0] == 0
+    assert {p.name for p in project.parent.iterdir()} == before | {"out"}
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") or "tmp" in p.name]
+
+
+def test_same_seed_same_results_through_the_cli(project: Path) -> None:
+    a, b = project.parent / "a", project.parent / "b"
+    assert run_quiet(project, a, "--threads", "1")[0] == 0
+    assert run_quiet(project, b, "--threads", "2")[0] == 0
+    with (xr.open_dataset(a / "results.nc", engine="h5netcdf") as da,
+          xr.open_dataset(b / "results.nc", engine="h5netcdf") as db):
+        for name in da.data_vars:
+            assert np.array_equal(da[name].values, db[name].values), name
+
+
+def test_run_prints_a_table_without_quiet(project: Path) -> None:
+    out = project.parent / "out"
+    code, stdout, _ = invoke("run", project, "--paths", "1000", "--out", out)
+    assert code == 0
+    assert "expected loss" in stdout
+    assert "VaR 99.0%" in stdout
+    assert f"run folder: {out}" in " ".join(stdout.split())
+
+
+def test_existing_empty_out_folder_is_used(project: Path) -> None:
+    out = project.parent / "out"
+    out.mkdir()
+    assert run_quiet(project, out)[0] == 0
+    assert {p.name for p in out.iterdir()} == RUN_FILES
+
+
+# ------------------------------------------------------------------------------------------
+# Invalid input: exit code 1, every message says where and what
+# ------------------------------------------------------------------------------------------
+
+
+def test_out_folder_not_empty(project: Path) -> None:
+    out = project.parent / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, stdout, stderr = run_quiet(project, out)
+    assert code == 1
+    assert f"{out}: --out already exists and is not empty" in stderr
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert (out / "keep.txt").read_text() == "mine"
+    assert stdout == ""
+
+
+BAD_BOOKS = {
+    "missing_column": (
+        HEADER.replace("exposure", "exposre"), ROWS,
+        "book.csv row 1 (header): column exposure is required but missing; did you mean "
+        "'exposre'? rename it to exposure",
+    ),
+    "pd_percent": (
+        HEADER, [ROWS[0], "C002,retail,FR,2500.5,3.5,0.4", *ROWS[2:]],
+        "book.csv row 3 (C002): p_default=3.5 is outside [0, 1]; for 3.5 % write 0.035",
+    ),
+    "negative_exposure": (
+        HEADER, [*ROWS[:2], "C003,construction,DE,-250.5,0.01,0.5", ROWS[3]],
+        "book.csv row 4 (C003): exposure=-250.5 is negative",
+    ),
+    "nan_exposure": (
+        HEADER, [ROWS[0], "C002,retail,FR,NaN,0.05,0.4", *ROWS[2:]],
+        "book.csv row 3 (C002): exposure is blank",
+    ),
+    "duplicate_ids": (
+        HEADER, [*ROWS[:2], "C001,construction,DE,800,0.01,0.5", ROWS[3]],
+        "book.csv rows 2, 4 (C001): customer_id=C001 appears 2 times",
+    ),
+    "unknown_sector": (
+        HEADER, [*ROWS[:3], "C004,retial,DE,1200,0.03,0.6"],
+        "book.csv row 5 (C004): sector=retial is not in the configured sectors; did you mean "
+        "retail?",
+    ),
+    "decimal_comma": (
+        HEADER, [ROWS[0], 'C002,retail,FR,"2500,5",0.05,0.4', *ROWS[2:]],
+        "book.csv row 3 (C002): exposure='2500,5' is not a number; write 2500.5",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_BOOKS))
+def test_bad_book_exits_1_naming_row_and_id(project: Path, case: str) -> None:
+    header, rows, expected = BAD_BOOKS[case]
+    write_book(project.parent, header, rows)
+    out = project.parent / "out"
+    code, stdout, stderr = run_quiet(project, out)
+    assert code == 1
+    assert stderr.startswith("error: invalid book")
+    assert expected in " ".join(stderr.split()), stderr
+    assert stdout == ""
+    assert not out.exists()  # nothing written for a book that cannot be used
+    code, _, stderr = invoke("validate", project)
+    assert code == 1
+    assert expected in " ".join(stderr.split())
+
+
+def test_empty_book_file(project: Path) -> None:
+    (project.parent / "book.csv").write_bytes(b"")
+    code, _, stderr = run_quiet(project, project.parent / "out")
+    assert code == 1
+    assert "book.csv: file is empty" in stderr
+
+
+def test_missing_book_file(project: Path) -> None:
+    (project.parent / "book.csv").unlink()
+    code, _, stderr = run_quiet(project, project.parent / "out")
+    assert code == 1
+    assert "book.csv" in stderr
+    assert not (project.parent / "out").exists()
+
+
+def test_bad_config_exits_1_naming_the_line(project: Path) -> None:
+    text = project.read_text().replace('factors = "sector"', 'factors = "sector"\ncoupla = 1')
+    project.write_text(text)
+    line = text.splitlines().index("coupla = 1") + 1
+    code, _, stderr = run_quiet(project, project.parent / "out")
+    assert code == 1
+    assert (f"{project} line {line}: 'model.coupla' is not a known key; did you mean "
+            "'copula'?") in " ".join(stderr.split())
+    assert not (project.parent / "out").exists()
+
+
+def test_bad_scenario_exits_1(project: Path) -> None:
+    scen = project.parent / "stress.toml"
+    scen.write_text('name = "s"\n[pd_multiplier.sector]\nretial = 2\n')
+    code, _, stderr = invoke("run", project, "-s", scen, "--paths", "100", "--quiet",
+                             "--out", project.parent / "out")
+    assert code == 1
+    assert "did you mean 'retail'?" in stderr
+    assert f"{scen} line 3" in stderr
+
+
+# ------------------------------------------------------------------------------------------
+# Usage errors: exit code 2
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "CONFIG", "--bogus"],
+        ["run"],  # neither CONFIG nor --resume
+        ["run", "CONFIG", "--paths", "0"],
+        ["run", "CONFIG", "--paths", "many"],
+        ["frobnicate"],
+    ],
+)
+def test_usage_errors_exit_2(project: Path, args: list[str]) -> None:
+    out = project.parent / "out"
+    argv = [str(project) if a == "CONFIG" else a for a in args]
+    if argv[0] == "run":
+        argv += ["--out", str(out)]
+    code, _, stderr = invoke(*argv)
+    assert code == 2
+    assert "Usage:" in stderr
+    assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------------
+# validate, --help
+# ------------------------------------------------------------------------------------------
+
+
+def test_validate_ok(project: Path) -> None:
+    code, stdout, _ = invoke("validate", project)
+    assert code == 0
+    assert stdout.startswith("ok: 4 customers, 2 sectors, 2 factors, total exposure 5,500.50 EUR")
+    assert not any(p.name != "book.csv" and p.name != "run.toml"
+                   for p in project.parent.iterdir())
+
+
+def test_help_is_fast() -> None:
+    # The installed console script; --help must not import numba, xarray or the kernels.
+    # It takes ~0.8 s here; importing the simulation stack alone takes several seconds on a
+    # loaded 2-core machine, which the 5 s bound catches.
+    script = Path(sys.executable).parent / "portsim"
+    exe = str(script) if script.exists() else shutil.which("portsim")
+    assert exe is not None, "the portsim console script is not installed"
+    t0 = time.perf_counter()
+    proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    elapsed = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr
+    assert "run" in proc.stdout
+    assert "validate" in proc.stdout
+    assert elapsed < 5.0
