@@ -44,7 +44,7 @@ from portsim.engine.core import default_threads, run_default_kernel, simulate
 from portsim.inputs.importance import find_shift
 from portsim.inputs.model import ModelInputs, build_inputs
 from portsim.kernels.rng import STREAM_DEFAULT, STREAM_LGD, path_states
-from portsim.results.metrics import expected_shortfall, weighted_expected_shortfall
+from portsim.results.estimators import expected_shortfall, weighted_expected_shortfall
 
 LEVEL = 0.999
 TARGET = 0.01

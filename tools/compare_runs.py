@@ -12,8 +12,13 @@ Usage::
     python tools/compare_runs.py snapshot BEFORE_DIR      # on the old code
     python tools/compare_runs.py snapshot AFTER_DIR       # on the new code
     python tools/compare_runs.py compare BEFORE_DIR AFTER_DIR
+    python tools/compare_runs.py compare BEFORE_DIR AFTER_DIR --added customer_name
 
-``compare`` exits 1 and lists every difference when the snapshots differ.
+``compare`` exits 1 and lists every difference when the snapshots differ. ``--added NAME ...``
+accepts those variables when they are new in the after snapshot (a change that adds a
+variable); any changed or removed variable still fails. ``--other-root`` compares snapshots
+made in two checkouts of the project (paths compared without the checkout's folder, config
+hashes skipped since they hash those paths).
 """
 
 from __future__ import annotations
@@ -57,7 +62,20 @@ VOLATILE = {"timings", "created", "versions", "portsim_version", "python", "plat
             "config_file", "base_dir", "book_file", "input_files", "hostname"}
 
 
+# a path inside the project (its configs/ or scenarios/), compared without the checkout's root
+ROOTED = re.compile(r"/[^\s'\"<>]*?/(?=(?:configs|scenarios)/)")
+# with --other-root: keys that hash the absolute input paths (compared as paths, not hashes)
+ROOT_DEPENDENT = {"config_hash"}
+OPTIONS = {"other_root": False}
+
+
+def _unroot(text: str) -> str:
+    return ROOTED.sub("<root>/", text) if OPTIONS["other_root"] else text
+
+
 def _volatile(key: str) -> bool:
+    if OPTIONS["other_root"] and key in ROOT_DEPENDENT:
+        return True
     return key in VOLATILE or "seconds" in key or key.startswith(("created", "timing"))
 
 
@@ -120,7 +138,7 @@ def _numbers(obj: Any, where: str, found: dict[str, Any]) -> None:
     if isinstance(obj, dict):
         for k, v in obj.items():
             if not _volatile(k):
-                _numbers(v, f"{where}.{k}", found)
+                _numbers(v, f"{where}.{_unroot(str(k))}", found)
     elif isinstance(obj, list):
         for i, v in enumerate(obj):
             _numbers(v, f"{where}[{i}]", found)
@@ -130,7 +148,7 @@ def _numbers(obj: Any, where: str, found: dict[str, Any]) -> None:
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str):  # a moved module named in a description
-        return MODULE.sub("portsim", a) == MODULE.sub("portsim", b)
+        return MODULE.sub("portsim", _unroot(a)) == MODULE.sub("portsim", _unroot(b))
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return bool(np.array_equal(np.asarray(a), np.asarray(b)))
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
@@ -154,10 +172,10 @@ def _clean_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attrs.items() if not _volatile(k)}
 
 
-def _compare_nc(a: Path, b: Path, problems: list[str]) -> None:
+def _compare_nc(a: Path, b: Path, problems: list[str], added: frozenset[str]) -> None:
     with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
         va = set(da.variables)
-        vb = set(db.variables)
+        vb = set(db.variables) - (added - va)
         for name in sorted(va ^ vb):
             problems.append(f"{b}: variable {name} only in {'after' if name in vb else 'before'}")
         for name in sorted(va & vb):
@@ -174,8 +192,9 @@ def _compare_nc(a: Path, b: Path, problems: list[str]) -> None:
                 problems.append(f"{b}: attr {k}: {aa.get(k)!r} != {ab.get(k)!r}")
 
 
-def compare(before: Path, after: Path) -> list[str]:
-    """Every difference between two snapshots (empty when bit-identical)."""
+def compare(before: Path, after: Path, added: frozenset[str] = frozenset()) -> list[str]:
+    """Every difference between two snapshots (empty when bit-identical), except that the
+    variables named in ``added`` may be new in ``after``'s ``results.nc`` files."""
     problems: list[str] = []
     files_a = {p.relative_to(before) for p in before.rglob("*")
                if p.is_file() and "_configs" not in p.parts}
@@ -186,7 +205,7 @@ def compare(before: Path, after: Path) -> list[str]:
     for rel in sorted(files_a & files_b):
         a, b = before / rel, after / rel
         if rel.suffix == ".nc":
-            _compare_nc(a, b, problems)
+            _compare_nc(a, b, problems, added)
         elif rel.suffix == ".json":
             _compare_json(a, b, problems)
         elif rel.suffix == ".csv":
@@ -197,9 +216,14 @@ def compare(before: Path, after: Path) -> list[str]:
             ta, tb = a.read_text(), b.read_text()
             if rel.name == "report.html":  # figures are PNGs whose bytes carry no result
                 ta, tb = (_strip_images(t) for t in (ta, tb))
+            if OPTIONS["other_root"]:
+                ta, tb = (_unroot(HASH_ROW.sub(r"\1HASH", t)) for t in (ta, tb))
             if ta != tb:
                 problems.append(f"{rel}: text differs")
     return problems
+
+
+HASH_ROW = re.compile(r"(Config hash \(SHA-256\)</td><td>)[0-9a-f]{64}")
 
 
 def _strip_images(html: str) -> str:
@@ -216,16 +240,25 @@ def main() -> None:
     c = sub.add_parser("compare", help="compare two snapshots")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
+    c.add_argument("--added", nargs="+", default=[], metavar="NAME",
+                   help="variables allowed to be new in AFTER's results.nc (only new: a "
+                        "changed or removed variable still fails)")
+    c.add_argument("--other-root", action="store_true",
+                   help="the snapshots were made in different checkouts: compare project "
+                        "paths without their root and skip the config hashes (which hash "
+                        "those absolute paths)")
     args = parser.parse_args()
     if args.cmd == "snapshot":
         snapshot(args.out)
         return
-    problems = compare(args.before, args.after)
+    OPTIONS["other_root"] = args.other_root
+    problems = compare(args.before, args.after, frozenset(args.added))
     for p in problems:
         print(p)
     if problems:
         sys.exit(1)
-    print("bit-identical: every results.nc variable and summary number matches")
+    extra = f" (new variables accepted: {', '.join(args.added)})" if args.added else ""
+    print(f"bit-identical: every results.nc variable and summary number matches{extra}")
 
 
 if __name__ == "__main__":

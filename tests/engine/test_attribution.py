@@ -128,7 +128,7 @@ def test_contributions_add_up(mixed_book: Book, make_config: Any) -> None:
         assert math.isclose(cu.es.sum(), c.es_sum, rel_tol=1e-12)
         assert abs(c.es_sum - c.es) <= 0.005 * out.n_defaults[tail].max()
         assert math.isclose(cu.var.sum(), c.var, rel_tol=1e-12)
-        es_plain, es_se = portsim.results.metrics.expected_shortfall(out.loss, c.level)
+        es_plain, es_se = portsim.results.estimators.expected_shortfall(out.loss, c.level)
         assert math.isclose(c.es, es_plain, rel_tol=1e-12)
         assert math.isclose(c.es_se, es_se, rel_tol=1e-9)
         for d in ("sector", "country"):

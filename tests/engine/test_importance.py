@@ -26,7 +26,7 @@ from portsim.inputs.importance import (
     sampling_default_probability,
 )
 from portsim.inputs.model import build_inputs
-from portsim.results.metrics import (
+from portsim.results.estimators import (
     effective_sample_size,
     expected_shortfall,
     tail_probability,

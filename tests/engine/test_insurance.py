@@ -17,7 +17,8 @@ from portsim.errors import ConfigError
 from portsim.inputs.model import build_inputs
 from portsim.kernels import claims as insurance
 from portsim.kernels import timeline as timeline_kernels
-from portsim.results.metrics import _paired_es_diff, _paired_var_diff, summary_table
+from portsim.results.estimators import paired_es_diff, paired_var_diff
+from portsim.results.metrics import summary_table
 
 AS_OF = "2026-12-31"
 
@@ -350,7 +351,7 @@ def test_paired_standard_errors_match_the_spread_of_replications() -> None:
         b = np.where(rng.random(n) < 0.5, 0.0, rng.lognormal(0.0, 1.0, n))
         loss = a + b
         ret = loss - 0.9 * np.minimum(a, 3.0)
-        for key, f in (("es", _paired_es_diff), ("var", _paired_var_diff)):
+        for key, f in (("es", paired_es_diff), ("var", paired_var_diff)):
             d = f(ret, loss, q)
             est[key].append(d["value"])
             se[key].append(d["se"])

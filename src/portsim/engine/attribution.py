@@ -13,7 +13,7 @@ ES contributions (Acerbi & Tasche 2002; Tasche 1999)
     ES_j = Σ_p a_p·r_p·x_pj / (n(1 − q)), with a_p = 1 for L_p > VaR, and the paths at
     L_p = VaR sharing the remainder (same fraction a for each) so that Σ_p a_p·r_p = n(1 − q):
     the Acerbi–Tasche weights, under which Σ_j ES_j is the ES of
-    :func:`portsim.results.metrics.weighted_expected_shortfall`.
+    :func:`portsim.results.estimators.weighted_expected_shortfall`.
 VaR contributions (kernel estimator of E[L_j | L = VaR]; Tasche 2009)
     VaR_j = VaR · Σ_p k_p·r_p·x_pj / Σ_p k_p·r_p·L_p, k_p = exp(−½((L_p − VaR)/h)²) for
     |L_p − VaR| ≤ 4h (Gaussian kernel, cut at 4h where it is below 3.4e-4), so that the
@@ -62,13 +62,12 @@ from portsim.engine.core import run_chunk, shifts
 from portsim.inputs.model import ModelInputs
 from portsim.kernels import defaults as kernels
 from portsim.kernels.rng import BLOCK_PATHS, STREAM_DEFAULT, STREAM_LGD, block_words
-from portsim.results.metrics import weighted_value_at_risk
+from portsim.results.estimators import weighted_value_at_risk
 
 __all__ = [
     "GA_DELTA",
     "ContributionTable",
     "Contributions",
-    "add_to_dataset",
     "concentration",
     "concentration_summary",
     "contributions_summary",
@@ -472,52 +471,6 @@ def concentration(
 
 
 # ------------------------------------------------------------------ Dataset and outputs
-
-
-def add_to_dataset(ds: xr.Dataset, contributions: list[Contributions],
-                   conc: dict[str, Any] | None = None) -> xr.Dataset:
-    """Add the contributions (dims ``level``, ``customer``, ``sector``, other dimensions) and
-    the concentration figures to a run's Dataset (in place; also returned)."""
-    if not contributions:
-        return ds
-    cur = ds.attrs.get("currency", "")
-    ds.coords["level"] = ("level", [c.level for c in contributions],
-                          {"units": "1", "long_name": "risk level q"})
-    for name, get, units, long_name in (
-        ("tail_var", lambda c: c.var, cur, "VaR the contributions add up to"),
-        ("tail_es", lambda c: c.es, cur, "ES the contributions add up to"),
-        ("es_contribution_sum", lambda c: c.es_sum, cur,
-         "sum of the ES contributions (cent-rounded customer losses)"),
-        ("var_contribution_bandwidth", lambda c: c.bandwidth, cur,
-         "Gaussian kernel bandwidth of the VaR contributions"),
-        ("n_tail_paths", lambda c: c.n_tail_paths, "1", "paths at or above the VaR"),
-    ):
-        ds[name] = ("level", np.array([get(c) for c in contributions]),
-                    {"units": units, "long_name": long_name})
-    for d, tab in contributions[0].by.items():
-        pre = "" if d == "customer" else f"{d}_"
-        if d not in ds.coords:
-            ds.coords[d] = (d, list(tab.names), {"units": "", "long_name": d})
-        for key, what in (("es", "ES"), ("var", "VaR")):
-            ds[f"{pre}{key}_contribution"] = (
-                ("level", d), np.stack([getattr(c.by[d], key) for c in contributions]),
-                {"units": cur, "long_name": f"Euler contribution to {what} by {d}"})
-            ds[f"{pre}{key}_contribution_se"] = (
-                ("level", d), np.stack([getattr(c.by[d], f"{key}_se") for c in contributions]),
-                {"units": cur, "long_name": f"standard error of the {what} contribution"})
-    if conc is not None:
-        ds["exposure_herfindahl"] = ((), conc["herfindahl"],
-                                     {"units": "1", "long_name": "Herfindahl index of exposure"})
-        ga = conc["granularity_adjustment"]
-        ds["granularity_adjustment"] = ((), ga["value"], {
-            "units": cur, "long_name": f"granularity adjustment ({ga['method']})",
-            "fraction_of_exposure": ga["fraction"], "delta": ga["delta"]})
-        ds.coords["top_n"] = ("top_n", [int(k) for k in conc["top_share"]],
-                              {"units": "1", "long_name": "number of largest exposures"})
-        ds["top_exposure_share"] = ("top_n", np.array(list(conc["top_share"].values())),
-                                    {"units": "1", "long_name": "share of the N largest "
-                                     "exposures in total exposure"})
-    return ds
 
 
 def _dims_of(ds: xr.Dataset) -> list[str]:

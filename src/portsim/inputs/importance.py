@@ -4,7 +4,7 @@ Under the Gaussian copula the systematic factors are ``Y = y_shift + chol @ Z``,
 Importance sampling draws ``Z`` from N(θ, I_K) instead and weights each path by the likelihood
 ratio ``exp(−θ·Z + θ·θ/2)`` (the kernels return its logarithm per path, see
 :func:`portsim.kernels.defaults.factors`). Every estimate is then a weighted one
-(:func:`portsim.results.metrics.weighted_value_at_risk`, ...), unbiased for any θ; θ only
+(:func:`portsim.results.estimators.weighted_value_at_risk`, ...), unbiased for any θ; θ only
 decides how many paths land in the tail and how unequal their weights are.
 
 Choice of θ

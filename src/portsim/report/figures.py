@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from portsim.results.metrics import Z95, expected_shortfall, value_at_risk
+from portsim.results.estimators import Z95, expected_shortfall, value_at_risk
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -27,7 +27,8 @@ from portsim.engine.core import ChunkStore, SimOutput, simulate
 from portsim.errors import ConfigError, Problem
 from portsim.inputs import importance
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
-from portsim.results.metrics import build_dataset, risk_metrics
+from portsim.results.dataset import build_dataset, is_weighted
+from portsim.results.metrics import risk_metrics
 
 __all__ = ["load_book", "load_invoices", "prepare", "run", "summarize"]
 
@@ -162,7 +163,8 @@ def run(
         Per-path ``loss`` and ``n_defaults`` (dim ``path``), by sector and by customer, with
         ``units``/``long_name`` attrs and provenance attrs; with importance sampling the
         per-path ``log_weight``; with ``contributions`` the ``level`` dimension and its
-        contribution variables; see :func:`summarize`.
+        contribution variables; built by :func:`portsim.results.dataset.build_dataset`; see
+        :func:`summarize`.
     """
     sim = config.simulation
     if threads is not None and (workers is not None or scheduler is not None):
@@ -193,33 +195,26 @@ def run(
             series_budget_mb=config.output.series_budget_mb,
             store=store,
         )
-    ds = build_dataset(out, inputs, currency=config.book.currency,
-                       provenance=_provenance(config, book, inputs, out))
-    ds.attrs["simulate_seconds"] = out.timings.get("simulate_seconds", float("nan"))
+    exact = None
     if inputs.z_shift is not None and np.any(inputs.z_shift != 0.0):
         # the kernels' per-customer sums are under the shifted measure: exact values instead
-        p_def, el = importance.exact_customer_moments(inputs)
-        ds["customer_expected_loss"] = ("customer", el, {
-            **ds["customer_expected_loss"].attrs,
-            "long_name": "expected loss by customer (exact: importance-sampling run)"})
-        ds["customer_default_rate"] = ("customer", p_def, {
-            **ds["customer_default_rate"].attrs,
-            "long_name": "probability of default within the horizon (exact: "
-                         "importance-sampling run)"})
+        exact = importance.exact_customer_moments(inputs)
+    contribs: list[attribution.Contributions] = []
+    conc = None
     if contributions:
-        weighted = "log_weight" in ds
         contribs = attribution.tail_contributions(
             inputs, out.seed, out.loss, list(config.risk.levels),
-            log_weight=out.log_weight if weighted else None,
+            log_weight=out.log_weight if is_weighted(out.log_weight) else None,
             labels={"country": np.asarray(book.country)},
         )
         conc = attribution.concentration(
             inputs.exposure, inputs.p_horizon, inputs.lgd_mean,
             np.nan_to_num(np.asarray(book.lgd_sd, dtype=float)), inputs.asset_correlation)
-        attribution.add_to_dataset(ds, contribs, conc)
-        ds["customer_country"] = ("customer", np.asarray(book.country).astype(str),
-                                  {"units": "", "long_name": "country of the customer"})
-    return ds
+    provenance = {**_provenance(config, book, inputs, out),
+                  "simulate_seconds": out.timings.get("simulate_seconds", float("nan"))}
+    return build_dataset(out, inputs, currency=config.book.currency, provenance=provenance,
+                         customer_names=book.name, customer_countries=book.country,
+                         exact_moments=exact, contributions=contribs, concentration=conc)
 
 
 def summarize(ds: xr.Dataset, levels: list[float] | None = None) -> dict[str, Any]:

@@ -44,13 +44,8 @@ from portsim.config.models import (
 )
 from portsim.data.book import Book
 from portsim.errors import ConfigError, Problem
-from portsim.results.metrics import (
-    Z95,
-    expected_shortfall,
-    scenario_comparison,
-    scenario_paths,
-    value_at_risk,
-)
+from portsim.results.comparison import scenario_comparison, scenario_paths
+from portsim.results.estimators import Z95, expected_shortfall, value_at_risk
 from portsim.workflow.api import load_book, prepare, run, summarize
 
 __all__ = [
@@ -246,9 +241,9 @@ class BatchResult:
     ----------
     paths : xarray.Dataset
         Per-path headline variables with dims ``scenario, path`` (and ``policy``), see
-        :func:`portsim.results.metrics.scenario_paths`.
+        :func:`portsim.results.comparison.scenario_paths`.
     comparison : pandas.DataFrame
-        :func:`portsim.results.metrics.scenario_comparison` against the baseline.
+        :func:`portsim.results.comparison.scenario_comparison` against the baseline.
     metrics : dict of str to dict
         :func:`portsim.summarize` of each scenario's run.
     baseline : str

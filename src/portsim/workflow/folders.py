@@ -340,11 +340,11 @@ def run_batch_folder(
                              kernel, seed and paths: what a resume needs
         scenarios/NAME/      a complete run folder per scenario (see :func:`run_folder`),
                              each checkpointed, so an interrupted batch resumes
-        comparison.csv       :func:`portsim.results.metrics.scenario_comparison` (one row per
+        comparison.csv       :func:`portsim.results.comparison.scenario_comparison` (one row per
                              scenario, metric, level and policy; differences to the baseline
                              with paired standard errors)
         results.nc           the baseline's Dataset, whose per-path headline variables
-                             (:data:`portsim.results.metrics.SCENARIO_PATH_VARS` and the policy
+                             (:data:`portsim.results.comparison.SCENARIO_PATH_VARS` and the policy
                              ones) have a ``scenario`` dimension: every scenario's values
         summary.json, summary.csv, config.json, run.json
                              the baseline's summary and config, the batch's provenance
@@ -438,7 +438,7 @@ def _complete_batch(
     keep_chunks: bool,
     progress: Callable[[str, int, int], None] | None,
 ) -> BatchRunResult:
-    from portsim.results.metrics import scenario_comparison, scenario_paths
+    from portsim.results.comparison import scenario_comparison, scenario_paths
     from portsim.workflow.batch import combine
 
     t0 = time.perf_counter()

@@ -1,0 +1,182 @@
+"""Scenario comparison on common random numbers: the per-path variables each scenario's run
+keeps (:func:`scenario_paths`), and the headline metrics of every scenario with their paired
+differences to the baseline (:func:`scenario_comparison`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from portsim.results.estimators import (
+    Z95,
+    expected_shortfall,
+    paired_es_diff,
+    paired_mean,
+    paired_quantile_diff,
+    value_at_risk,
+)
+from portsim.results.schema import COMPARISON_COORDS
+
+__all__ = [
+    "SCENARIO_PATH_VARS",
+    "SCENARIO_POLICY_VARS",
+    "scenario_comparison",
+    "scenario_paths",
+]
+
+#: Per-path variables a scenario batch keeps for every scenario (dims ``scenario, path``; the
+#: policy ones also ``policy``), when the runs have them.
+SCENARIO_PATH_VARS = ("loss", "n_defaults", "buffer_breach", "line_breach", "net_cash_flow",
+                      "dso_avg")
+#: Per-path "with cover" variables by policy variant, and the variable without cover that
+#: stands in for a variant a scenario does not evaluate (withdrawn cover).
+SCENARIO_POLICY_VARS = {"retained_loss": "loss", "policy_buffer_breach": "buffer_breach",
+                        "policy_line_breach": "line_breach",
+                        "policy_net_cash_flow": "net_cash_flow"}
+
+
+def scenario_paths(ds: xr.Dataset, policies: list[str] | tuple[str, ...] = ()) -> xr.Dataset:
+    """The per-path variables of one run that a scenario comparison needs.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        One scenario's run (:func:`portsim.results.dataset.build_dataset`).
+    policies : sequence of str
+        Policy variants to report "with cover" figures for (the base config's, without
+        ``none``). A variant the run did not evaluate (its scenario withdrew or deselected it)
+        gets the figures without cover: retained loss = gross loss, cash without premium or
+        indemnity.
+
+    Returns
+    -------
+    xarray.Dataset
+        :data:`SCENARIO_PATH_VARS` present in ``ds`` (dim ``path``) and, with ``policies``,
+        :data:`SCENARIO_POLICY_VARS` (dims ``path, policy``), attrs kept.
+    """
+    out = xr.Dataset({k: ds[k] for k in SCENARIO_PATH_VARS if k in ds})
+    if policies:
+        have = [str(p) for p in ds["policy"].values] if "policy" in ds.dims else []
+        for var, plain in SCENARIO_POLICY_VARS.items():
+            if plain not in ds:
+                continue
+            cols = [ds[var].sel(policy=p).values if p in have and var in ds
+                    else ds[plain].values for p in policies]
+            attrs = dict(ds[var].attrs) if var in ds else dict(ds[plain].attrs)
+            out[var] = (("path", "policy"), np.stack(cols, axis=1), attrs)
+        out.coords["policy"] = ("policy", list(policies), _coord_attrs("policy"))
+    out.attrs = {k: v for k, v in ds.attrs.items()
+                 if k in ("currency", "seed", "n_paths", "scenario", "kernel")}
+    return out
+
+
+def scenario_comparison(
+    paths: xr.Dataset, levels: list[float], baseline: str = "baseline"
+) -> pd.DataFrame:
+    """Headline metrics of every scenario and their differences to the baseline.
+
+    The scenarios share their paths (common random numbers: the same seed gives every
+    scenario the same underlying draws), so each difference is estimated path by path and
+    its standard error is that of a paired difference — much smaller than the two
+    scenarios' errors combined when the scenarios are alike.
+
+    Parameters
+    ----------
+    paths : xarray.Dataset
+        Dims ``scenario, path`` (and ``policy``): :func:`scenario_paths` of each scenario's
+        run, concatenated along ``scenario``.
+    levels : list of float
+        Risk levels for VaR, ES and cash-flow-at-risk.
+    baseline : str
+        The scenario the differences are taken against.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario, metric and level (and policy): ``scenario, metric, level,
+        policy, value, se, diff, diff_se, change_pct, units``. ``diff`` = value − the
+        baseline's value; ``diff_se`` its paired standard error (VaR and cash-flow-at-risk:
+        order-statistic errors combined with the correlation of the exceedance indicators;
+        ES: paired Rockafellar–Uryasev influence functions; means and probabilities: the
+        standard error of the mean per-path difference). Metrics: ``expected_loss``,
+        ``expected_defaults``, ``var``, ``es``, and with a timeline ``p_buffer_breach``,
+        ``p_line_breach``, ``cash_flow_at_risk``, ``dso_avg`` (mean over paths of the
+        average DSO); with policies, per policy, ``retained_expected_loss``,
+        ``retained_var``, ``retained_es``, ``policy_p_line_breach`` and
+        ``policy_cash_flow_at_risk`` (with cover).
+    """
+    names = [str(s) for s in paths["scenario"].values]
+    if baseline not in names:
+        raise ValueError(f"baseline {baseline!r} is not one of the scenarios {names}")
+    cur = str(paths.attrs.get("currency", ""))
+    b = names.index(baseline)
+    rows: list[dict[str, Any]] = []
+
+    def add(s: str, metric: str, level: str, policy: str, d: dict[str, float],
+            diff: dict[str, float], base: float, units: str) -> None:
+        rows.append({"scenario": s, "metric": metric, "level": level, "policy": policy,
+                     "value": d["value"], "se": d.get("se", float("nan")),
+                     "diff": diff["value"], "diff_se": diff["se"],
+                     "change_pct": diff["value"] / base if base != 0 else float("nan"),
+                     "units": units})
+
+    def loss_rows(s: str, metric: str, policy: str, x: np.ndarray, xb: np.ndarray) -> None:
+        mean, d = paired_mean(x, xb)
+        add(s, f"{metric}expected_loss", "", policy, mean, d, float(xb.mean()), cur)
+        for q in levels:
+            key = f"{q:g}"
+            v, lo, hi = value_at_risk(x, q)
+            vb = value_at_risk(xb, q)[0]
+            add(s, f"{metric}var", key, policy, {"value": v, "se": (hi - lo) / (2 * Z95)},
+                paired_quantile_diff(x, xb, q), vb, cur)
+            es, es_se = expected_shortfall(x, q)
+            add(s, f"{metric}es", key, policy, {"value": es, "se": es_se},
+                paired_es_diff(x, xb, q), expected_shortfall(xb, q)[0], cur)
+
+    def cash_rows(s: str, prefix: str, policy: str, brk: np.ndarray, brk_b: np.ndarray,
+                  ncf: np.ndarray, ncf_b: np.ndarray) -> None:
+        p, d = paired_mean(brk.astype(float), brk_b.astype(float))
+        add(s, f"{prefix}p_line_breach", "", policy, p, d, float(brk_b.mean()), "1")
+        short, short_b = ncf.mean() - ncf, ncf_b.mean() - ncf_b
+        for q in levels:
+            v, lo, hi = value_at_risk(short, q)
+            add(s, f"{prefix}cash_flow_at_risk", f"{q:g}", policy,
+                {"value": v, "se": (hi - lo) / (2 * Z95)},
+                paired_quantile_diff(short, short_b, q),
+                value_at_risk(short_b, q)[0], cur)
+
+    pols = [str(p) for p in paths["policy"].values] if "policy" in paths.dims else []
+    for i, s in enumerate(names):
+        sub, base = paths.isel(scenario=i), paths.isel(scenario=b)
+        loss_rows(s, "", "", sub["loss"].values, base["loss"].values)
+        nd, nd_b = (x["n_defaults"].values.astype(float) for x in (sub, base))
+        mean, d = paired_mean(nd, nd_b)
+        add(s, "expected_defaults", "", "", mean, d, float(nd_b.mean()), "customers")
+        if "line_breach" in paths:
+            bb, bb_b = (x["buffer_breach"].values.astype(float) for x in (sub, base))
+            mean, d = paired_mean(bb, bb_b)
+            add(s, "p_buffer_breach", "", "", mean, d, float(bb_b.mean()), "1")
+            cash_rows(s, "", "", sub["line_breach"].values, base["line_breach"].values,
+                      sub["net_cash_flow"].values, base["net_cash_flow"].values)
+            dso, dso_b = sub["dso_avg"].values, base["dso_avg"].values
+            mean, d = paired_mean(dso, dso_b)
+            add(s, "dso_avg", "", "", mean, d, float(np.nanmean(dso_b)), "days")
+        for j, pol in enumerate(pols):
+            loss_rows(s, "retained_", pol, sub["retained_loss"].values[:, j],
+                      base["retained_loss"].values[:, j])
+            if "policy_line_breach" in paths:
+                cash_rows(s, "policy_", pol, sub["policy_line_breach"].values[:, j],
+                          base["policy_line_breach"].values[:, j],
+                          sub["policy_net_cash_flow"].values[:, j],
+                          base["policy_net_cash_flow"].values[:, j])
+    return pd.DataFrame(rows)
+
+
+
+def _coord_attrs(name: str) -> dict[str, str]:
+    var = COMPARISON_COORDS[name]
+    return {"units": var.units, "long_name": var.long_name}
