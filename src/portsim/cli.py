@@ -93,7 +93,7 @@ def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
                       f"± {_fmt(d['se'])}; 5-95 %: {_fmt(q.get('0.05'))} to {_fmt(q.get('0.95'))}")
         con.print(c)
     if metrics.get("insurance"):
-        con.print(_insurance_table(metrics["insurance"]))
+        con.print(_insurance_table(metrics))
     top = sorted(metrics["by_sector"], key=lambda s: -s["expected_loss"]["value"])[:5]
     con.print("largest sectors by expected loss: " + ", ".join(
         f"{s['sector']} {s['share_of_expected_loss']:.0%}" for s in top))
@@ -110,51 +110,20 @@ def _short(x: float, digits: int = 3) -> str:
     return f"{float(f'{x:.{digits}g}'):g}"
 
 
-def _insurance_table(ins: dict[str, Any]) -> Any:
-    """Value of each policy variant's cover against none (± s.e. of paired differences)."""
+def _insurance_table(metrics: dict[str, Any]) -> Any:
+    """The report's table of the value of cover (:func:`portsim.report.tables.insurance_table`)
+    as a rich table."""
     from rich.table import Table
 
-    pols = ins["policies"]
-    levels = list(next(iter(pols.values()))["delta_es"]) if pols else []
-    key = "0.99" if "0.99" in levels else (levels[-1] if levels else "")
-    t = Table(title=f"Credit insurance: value of cover against none ({ins['currency']}; "
+    from portsim.report.tables import insurance_table
+
+    tab = insurance_table(metrics)
+    t = Table(title=f"Credit insurance: value of cover against none ({metrics['currency']}; "
                     "± s.e. of paired differences on the same paths)")
-    t.add_column("metric")
-    for name in pols:
-        t.add_column(name, justify="right")
-
-    def pm(d: dict[str, float], pct: bool = False) -> str:
-        if pct:
-            return f"{d['value']:+.2%} ± {d['se']:.2%}"
-        return f"{_fmt(d['value'])} ± {_fmt(d['se'])}"
-
-    rows: list[tuple[str, Any]] = [
-        ("premium (earned over the horizon)", lambda p: _fmt(p["premium"])),
-        ("premium / insured turnover", lambda p: f"{p['premium_rate_on_insured_turnover']:.3%}"
-         f" of {_fmt(p['insured_turnover'])}"),
-        ("expected net indemnity", lambda p: pm(p["expected_indemnity"])),
-        ("expected loss ratio", lambda p: f"{p['expected_loss_ratio']['value']:.1%} ± "
-         f"{p['expected_loss_ratio']['se']:.1%}"),
-        ("net cost of cover", lambda p: pm(p["net_cost_of_cover"])),
-        ("Δ expected loss (retained)", lambda p: pm(p["delta_expected_loss"])),
-    ]
-    if key:
-        lv = f"{float(key):.1%}"
-        rows.append((f"Δ VaR {lv} (retained)", lambda p: pm(p["delta_var"][key])))
-        rows += [(f"Δ ES {float(q):.1%} (retained)", lambda p, q=q: pm(p["delta_es"][q]))
-                 for q in levels]
-        rows.append((f"ES {lv} reduction per unit of premium",
-                     lambda p: f"{p['es_reduction_per_premium'][key]['value']:.2f} ± "
-                     f"{p['es_reduction_per_premium'][key]['se']:.2f}"))
-        rows.append((f"Δ cash-flow-at-risk {lv}",
-                     lambda p: pm(p["delta_cash_flow_at_risk"][key])))
-    rows += [
-        ("Δ P(cash below buffer without the line)",
-         lambda p: pm(p["delta_p_buffer_breach"], pct=True)),
-        ("Δ P(line cannot keep the buffer)", lambda p: pm(p["delta_p_line_breach"], pct=True)),
-    ]
-    for label, cell in rows:
-        t.add_row(label, *(cell(p) for p in pols.values()))
+    for i, name in enumerate(tab.header):
+        t.add_column(name, justify="right" if i in tab.numeric else "left")
+    for row in tab.rows:
+        t.add_row(*row)
     return t
 
 
@@ -170,7 +139,9 @@ def _write_report(run_dir: Path, fmt: ReportFormat, out: Path | None) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")  # the report draws on Figure objects; no display, ever
-    from portsim.report.html import load_run, render_html, render_pdf
+    from portsim.report.html import render_html
+    from portsim.report.pdf import render_pdf
+    from portsim.report.run import load_run
     from portsim.workflow.checkpoint import write_atomic, write_text_atomic
 
     run = load_run(run_dir)
@@ -409,34 +380,38 @@ def _run_batch(
 
 
 def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -> None:
-    """The comparison table: per scenario the headline metrics and, below each, the
-    difference to the baseline ± its paired standard error."""
+    """The comparison table (:func:`portsim.results.comparison.scenario_comparison`'s rows, one
+    row per scenario by :func:`portsim.results.comparison.comparison_frame`): per scenario
+    the headline metrics and, below each, the difference to the baseline ± its paired
+    standard error."""
     from rich.console import Console
     from rich.table import Table
+
+    from portsim.results.comparison import comparison_frame
 
     levels = sorted({str(x) for x in table["level"] if str(x) not in ("", "nan")}, key=float)
     key = "0.99" if "0.99" in levels else (levels[-1] if levels else "")
     cur = base_metrics.get("currency", "")
     n = base_metrics.get("n_paths", 0)
 
-    def cell(rows: Any, metric: str, level: str, policy: str, kind: str) -> str:
-        r = rows[(rows["metric"] == metric) & (rows["level"].astype(str).replace("nan", "")
-                                               == level) & (rows["policy"].fillna("") == policy)]
-        if r.empty:
+    def cell(r: Any, name: str, kind: str) -> str:
+        if name not in r or r[name] != r[name]:  # metric or scenario not in the table
             return ""
-        r = r.iloc[0]
+        value, diff, se = r[name], r[f"{name}_change"], r[f"{name}_change_se"]
         if kind == "p":
-            top, diff, se = (f"{r['value']:.1%}", f"{r['diff']:+.1%}",
-                             _short(100 * r["diff_se"], 2) + "%")
+            top, change, err = f"{value:.1%}", f"{diff:+.1%}", _short(100 * se, 2) + "%"
         elif kind == "days":
-            top, diff, se = f"{r['value']:.1f}", f"{r['diff']:+.1f}", _short(r['diff_se'], 1)
+            top, change, err = f"{value:.1f}", f"{diff:+.1f}", _short(se, 1)
         else:
-            top = _short(r["value"])
-            diff = ("+" if r["diff"] >= 0 else "-") + _short(abs(r["diff"]))
-            se = _short(r["diff_se"], 2)
+            top = _short(value)
+            change = ("+" if diff >= 0 else "-") + _short(abs(diff))
+            err = _short(se, 2)
         if r["scenario"] == baseline:
             return top
-        return f"{top}\n[dim]{diff}\n±{se}[/dim]"
+        return f"{top}\n[dim]{change}\n±{err}[/dim]"
+
+    def name(metric: str, level: str) -> str:
+        return f"{metric}_{level}" if level else metric
 
     lv = f"{100 * float(key):g}%" if key else ""
     cols = [("EL", "expected_loss", "", "m"), (f"VaR {lv}", "var", key, "m"),
@@ -452,13 +427,12 @@ def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -
     t.add_column("scenario", no_wrap=True)
     for label, *_ in cols:
         t.add_column(label, justify="right")
-    rows = table.fillna({"policy": ""})
-    for s in dict.fromkeys(rows["scenario"]):
-        sub = rows[rows["scenario"] == s]
-        t.add_row(str(s), *(cell(sub, m, lv, "", k) for _, m, lv, k in cols))
+    frame = comparison_frame(table, [(m, level) for _, m, level, _ in cols], baseline)
+    for _, r in frame.iterrows():
+        t.add_row(str(r["scenario"]), *(cell(r, name(m, level), k) for _, m, level, k in cols))
     con = Console()
     con.print(t)
-    pols = [p for p in dict.fromkeys(rows["policy"]) if p]
+    pols = [p for p in dict.fromkeys(table["policy"].fillna("")) if p]
     if pols:
         c = Table(title=f"With credit insurance: ES {lv} of the retained loss and P(line) "
                         f"with premiums and indemnities, by policy (a scenario without the "
@@ -467,11 +441,12 @@ def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -
         for p in pols:
             c.add_column(f"{p} ES", justify="right")
             c.add_column(f"{p} P(line)", justify="right")
-        for s in dict.fromkeys(rows["scenario"]):
-            sub = rows[rows["scenario"] == s]
-            c.add_row(str(s), *(x for p in pols for x in (
-                cell(sub, "retained_es", key, p, "m"),
-                cell(sub, "policy_p_line_breach", "", p, "p"))))
+        frames = [comparison_frame(table, [("retained_es", key), ("policy_p_line_breach", "")],
+                                   baseline, policy=p) for p in pols]
+        for i, s in enumerate(frame["scenario"]):
+            c.add_row(str(s), *(x for f in frames for x in (
+                cell(f.iloc[i], name("retained_es", key), "m"),
+                cell(f.iloc[i], "policy_p_line_breach", "p"))))
         con.print(c)
 
 

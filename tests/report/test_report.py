@@ -26,35 +26,30 @@ from matplotlib.figure import Figure
 from typer.testing import CliRunner
 
 from portsim.cli import app
-from portsim.report.figures import (
-    INSURANCE_VARS,
-    exceedance_curve,
-    format_money,
-    insurance_frame,
-    label,
-    plot_cash_fan,
-    plot_dso,
-    plot_exceedance,
+from portsim.report.cash_figures import plot_cash_fan, plot_dso, plot_wcr
+from portsim.report.comparison_figures import (
+    cover_frame,
     plot_insurance_losses,
     plot_insurance_value,
-    plot_loss_histogram,
     plot_scenarios,
+    scenario_frame,
+)
+from portsim.report.figures import (
+    exceedance_curve,
+    plot_exceedance,
+    plot_loss_histogram,
     plot_sector_shares,
     plot_top_customers,
-    plot_wcr,
-    scenario_frame,
     wilson_interval,
 )
-from portsim.report.html import (
-    NO_CASH_SENTENCE,
-    concentration,
-    from_dataset,
-    headline_table,
-    load_run,
-    render_html,
-    render_pdf,
-)
-from portsim.results.metrics import BAND_QUANTILES, Z95, expected_shortfall, value_at_risk
+from portsim.report.html import render_html
+from portsim.report.pdf import render_pdf
+from portsim.report.plotting import format_money, label
+from portsim.report.run import from_dataset, load_run
+from portsim.report.sections import NO_CASH_SENTENCE
+from portsim.report.tables import concentration, headline_table
+from portsim.results.dataset import BAND_QUANTILES
+from portsim.results.estimators import Z95, expected_shortfall, value_at_risk
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "configs" / "example.toml"
@@ -155,13 +150,20 @@ def _synthetic(n: int = 4000, *, seed: int = 0, scenarios: list[str] | None = No
                "min_cash_buffer": 2e6, "credit_line": 8e6, "series_stride": 1,
                "series_dtype": "float32", "config_name": "synthetic"},
     )
-    if policies:
+    if policies:  # "half": half of every loss indemnified, cash untouched by the cover
         share = xr.DataArray([0.0, 0.5], dims="policy",
                              coords={"policy": ["none", "half"]})
-        ds[INSURANCE_VARS["indemnity"]] = (ds["loss"] * share).transpose("path", "policy")
-        ds[INSURANCE_VARS["retained_loss"]] = (ds["loss"] - ds["indemnity"]).transpose(
-            "path", "policy")
-        ds[INSURANCE_VARS["premium"]] = ("policy", [0.0, 25_000.0], attrs(cur, "premium"))
+        ds["indemnity"] = (ds["loss"] * share).transpose("path", "policy")
+        ds["indemnity_cash"] = ds["indemnity"]
+        ds["retained_loss"] = (ds["loss"] - ds["indemnity"]).transpose("path", "policy")
+        ds["n_claims"] = (ds["n_defaults"] * (share > 0)).transpose("path", "policy")
+        for name, value in (("premium", 25_000.0), ("premium_paid", 25_000.0),
+                            ("annual_premium", 25_000.0), ("insured_turnover", 5e6)):
+            ds[name] = ("policy", [0.0, value], attrs(cur, name))
+        ncf = rng.normal(1e6, 3e5, n)
+        ds["policy_net_cash_flow"] = (("path", "policy"), np.stack([ncf, ncf], axis=1))
+        for name in ("policy_buffer_breach", "policy_line_breach"):
+            ds[name] = (("path", "policy"), np.zeros((n, 2), dtype=bool))
     if scenarios:
         factor = xr.DataArray(np.arange(1.0, len(scenarios) + 1.0), dims="scenario",
                               coords={"scenario": scenarios})
@@ -307,7 +309,7 @@ def test_concentration_indices_and_untrusted_names() -> None:
 
 def test_insurance_section_from_synthetic_variables() -> None:
     ds = _synthetic(4000, policies=True)
-    fr = insurance_frame(ds, 0.99).set_index("policy")
+    fr = cover_frame(ds, 0.99).set_index("policy")
     loss = ds["loss"].values
     half = fr.loc["half"]
     assert half["expected_indemnity"] == pytest.approx(0.5 * loss.mean())
@@ -343,7 +345,7 @@ def test_insurance_rows_follow_summary_json(example_run: Path) -> None:
 
 def test_scenario_section_from_synthetic_dimension() -> None:
     ds = _synthetic(3000, scenarios=["baseline", "recession"])
-    fr = scenario_frame(ds, [0.99]).set_index("scenario")
+    fr = scenario_frame(ds, 0.99).set_index("scenario")
     base = ds["loss"].sel(scenario="baseline").values
     assert fr.loc["baseline", "expected_loss"] == pytest.approx(base.mean())
     # the stress doubles every path's loss: every metric changes by +100 %
@@ -433,21 +435,26 @@ def test_report_cli_errors(tmp_path: Path, small_run: Path) -> None:
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
-def test_names_not_shown_when_the_book_changed(tmp_path: Path, small_run: Path) -> None:
+def test_names_come_from_results_nc_not_the_book(tmp_path: Path, small_run: Path) -> None:
+    """The report reads names from results.nc: a changed (or missing) book does not matter,
+    and a folder written before names were stored shows ids and says why."""
     run_dir = tmp_path / "run"
     shutil.copytree(small_run, run_dir)
-    book = tmp_path / "book.csv"
-    book.write_text((small_run.parent / "book.csv").read_text(encoding="utf-8")
-                    .replace("Keller", "Kellner"), encoding="utf-8")
-    cfg = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
-    cfg["base_dir"] = str(tmp_path)
-    (run_dir / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
+    (small_run.parent / "book.csv").rename(tmp_path / "moved.csv")
+    try:
+        html = render_html(load_run(run_dir))
+    finally:
+        (tmp_path / "moved.csv").rename(small_run.parent / "book.csv")
+    assert "Keller &amp; Söhne Healthcare GmbH" in html
+    with xr.open_dataset(run_dir / "results.nc", engine="h5netcdf") as f:
+        old = f.load().drop_vars("customer_name")
+    old.to_netcdf(run_dir / "results.nc", engine="h5netcdf")
     run = load_run(run_dir)
     assert "customer_name" not in run.ds
-    assert any("has changed since the run" in n for n in run.notes)
+    assert any("holds no names" in n for n in run.notes)
     html = render_html(run)
     assert "C00001" in html
-    assert "Kellner" not in html
+    assert "Keller" not in html
 
 
 def test_comparison_table_of_a_batch_folder(tmp_path: Path, small_run: Path) -> None:

@@ -1,6 +1,7 @@
 """Scenario comparison on common random numbers: the per-path variables each scenario's run
 keeps (:func:`scenario_paths`), and the headline metrics of every scenario with their paired
-differences to the baseline (:func:`scenario_comparison`).
+differences to the baseline (:func:`scenario_comparison`), and that table one row per scenario
+(:func:`comparison_frame`, read by the report's table and figure and by the command line).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from portsim.results.schema import COMPARISON_COORDS
 __all__ = [
     "SCENARIO_PATH_VARS",
     "SCENARIO_POLICY_VARS",
+    "comparison_frame",
     "scenario_comparison",
     "scenario_paths",
 ]
@@ -180,3 +182,45 @@ def scenario_comparison(
 def _coord_attrs(name: str) -> dict[str, str]:
     var = COMPARISON_COORDS[name]
     return {"units": var.units, "long_name": var.long_name}
+
+
+def comparison_frame(
+    table: pd.DataFrame, columns: list[tuple[str, str]], baseline: str, policy: str = ""
+) -> pd.DataFrame:
+    """The long :func:`scenario_comparison` table as one row per scenario (baseline first).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`scenario_comparison`'s rows (also as read back from ``comparison.csv``).
+    columns : list of (metric, level)
+        The metrics to show, ``level`` ``""`` for those without one (e.g.
+        ``("expected_loss", "")``, ``("var", "0.99")``); a metric the table lacks is left out.
+    baseline : str
+        The scenario shown first.
+    policy : str
+        The policy variant of the rows (``""``: without cover).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``scenario`` and, for each metric ``m`` (named ``metric`` or
+        ``metric_level``): ``m`` (value), ``m_se``, ``m_change`` (difference to the baseline),
+        ``m_change_se`` (its paired standard error) and ``m_change_pct`` (fraction of the
+        baseline's value).
+    """
+    level = table["level"].astype(str).replace("nan", "")
+    pol = table["policy"].astype(object).fillna("").astype(str)
+    names = list(dict.fromkeys(str(s) for s in table["scenario"]))
+    order = [baseline, *(s for s in names if s != baseline)]
+    out = pd.DataFrame({"scenario": order})
+    for metric, lv in columns:
+        rows = table[(table["metric"] == metric) & (level == lv) & (pol == policy)]
+        if rows.empty:
+            continue
+        rows = rows.set_index(rows["scenario"].astype(str)).reindex(order)
+        key = f"{metric}_{lv}" if lv else metric
+        for suffix, col in (("", "value"), ("_se", "se"), ("_change", "diff"),
+                            ("_change_se", "diff_se"), ("_change_pct", "change_pct")):
+            out[key + suffix] = rows[col].to_numpy(dtype=float)
+    return out
