@@ -32,7 +32,6 @@ from portsim.report.comparison_figures import (
     plot_insurance_losses,
     plot_insurance_value,
     plot_scenarios,
-    scenario_frame,
 )
 from portsim.report.figures import (
     exceedance_curve,
@@ -48,6 +47,7 @@ from portsim.report.plotting import format_money, label
 from portsim.report.run import from_dataset, load_run
 from portsim.report.sections import NO_CASH_SENTENCE
 from portsim.report.tables import concentration, headline_table
+from portsim.results.comparison import scenario_frame
 from portsim.results.dataset import BAND_QUANTILES
 from portsim.results.estimators import Z95, expected_shortfall, value_at_risk
 

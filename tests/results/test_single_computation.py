@@ -17,10 +17,10 @@ from rich.console import Console
 import portsim
 from portsim.cli import _insurance_table, _print_comparison, _short
 from portsim.config.models import load_config
-from portsim.report.comparison_figures import cover_frame, scenario_frame
+from portsim.report.comparison_figures import cover_frame
 from portsim.report.plotting import format_money
 from portsim.report.tables import fmt_value, insurance_table, scenario_table
-from portsim.results.comparison import comparison_frame, scenario_comparison
+from portsim.results.comparison import comparison_frame, scenario_comparison, scenario_frame
 from portsim.results.metrics import insurance_frame, risk_metrics
 
 ROOT = Path(__file__).resolve().parents[2]

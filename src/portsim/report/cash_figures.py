@@ -16,11 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from portsim.report.plotting import (
-    BLUE,
-    GREEN,
-    GREY,
-    ORANGE,
-    RED,
+    PALETTE,
     axes,
     baseline,
     format_money,
@@ -76,20 +72,20 @@ def plot_cash_fan(ds: xr.Dataset, ax: Axes | None = None, *, var: str = "cash") 
     for lo_q, hi_q, alpha in ((0.05, 0.95, 0.18), (0.25, 0.75, 0.35)):
         lo, hi = at(lo_q), at(hi_q)
         if lo is not None and hi is not None:
-            ax.fill_between(x, lo, hi, color=BLUE, alpha=alpha, lw=0,
+            ax.fill_between(x, lo, hi, color=PALETTE.blue, alpha=alpha, lw=0,
                             label=f"{lo_q:.0%}–{hi_q:.0%} of paths", gid=f"band_{lo_q:g}_{hi_q:g}")
     med = at(0.5)
     if med is None:
         raise ValueError(f"{var}_band has no 0.5 quantile (bands: {qs.tolist()})")
-    ax.plot(x, med, color=BLUE, lw=1.8, marker="o", ms=3, label="median", gid="median")
+    ax.plot(x, med, color=PALETTE.blue, lw=1.8, marker="o", ms=3, label="median", gid="median")
     buffer = ds.attrs.get("min_cash_buffer")
     line = ds.attrs.get("credit_line")
     if var == "cash" and buffer is not None:
-        ax.axhline(float(buffer), color=ORANGE, ls="--", lw=1.2, gid="min_cash_buffer",
+        ax.axhline(float(buffer), color=PALETTE.orange, ls="--", lw=1.2, gid="min_cash_buffer",
                    label=f"minimum buffer {format_money(float(buffer))}")
         if line is not None:
             floor = float(buffer) - float(line)
-            ax.axhline(floor, color=RED, ls=":", lw=1.2, gid="buffer_minus_line",
+            ax.axhline(floor, color=PALETTE.red, ls=":", lw=1.2, gid="buffer_minus_line",
                        label=f"buffer − credit line {format_money(floor)}")
     src = ds[f"{var}_series"] if f"{var}_series" in ds else band
     ax.set_ylabel(label(src, var))
@@ -118,7 +114,7 @@ def plot_distribution(
     x = np.asarray(da.values, dtype=float).ravel()
     x = x[np.isfinite(x)]
     n = x.size
-    ax.hist(x, bins=bins, weights=np.full(n, 1.0 / max(n, 1)), color=BLUE, alpha=0.75,
+    ax.hist(x, bins=bins, weights=np.full(n, 1.0 / max(n, 1)), color=PALETTE.blue, alpha=0.75,
             edgecolor="white", linewidth=0.3)
     money = is_money(ds, da)
 
@@ -127,10 +123,10 @@ def plot_distribution(
 
     if n:
         mean = float(x.mean())
-        ax.axvline(mean, color=GREEN, lw=1.5, gid="mean", label=f"mean {fmt(mean)}")
+        ax.axvline(mean, color=PALETTE.green, lw=1.5, gid="mean", label=f"mean {fmt(mean)}")
         for q in (0.05, 0.95):
             v = float(np.quantile(x, q))
-            ax.axvline(v, color=GREY, ls="--", lw=1.0, gid=f"q_{q:g}",
+            ax.axvline(v, color=PALETTE.grey, ls="--", lw=1.0, gid=f"q_{q:g}",
                        label=f"{q:.0%} quantile {fmt(v)}")
     ax.set_xlabel(label(da, var))
     ax.set_ylabel("Share of paths")

@@ -5,7 +5,7 @@ The numbers are those of :mod:`portsim.results`: the value of cover is
 :func:`portsim.results.metrics.insurance_frame` of the run's risk metrics (pass the
 ``metrics`` the run already has, e.g. ``summary.json``'s, or they are computed from the
 Dataset), the scenarios are :func:`portsim.results.comparison.scenario_comparison` read
-through :func:`scenario_frame`.
+through :func:`portsim.results.comparison.scenario_frame`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from portsim.report.plotting import (
-    BLUE,
-    GREEN,
-    GREY,
-    ORANGE,
-    PURPLE,
-    RED,
+    PALETTE,
     axes,
     baseline,
     default_level,
@@ -31,14 +26,10 @@ from portsim.report.plotting import (
     money_formatter,
     tex_safe,
 )
-from portsim.results.comparison import (
-    SCENARIO_PATH_VARS,
-    comparison_frame,
-    scenario_comparison,
-)
+from portsim.results.comparison import scenario_frame
 from portsim.results.estimators import Z95
 from portsim.results.metrics import insurance_frame, risk_metrics
-from portsim.results.schema import NO_COVER, SCENARIO_DIM
+from portsim.results.schema import NO_COVER
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -48,7 +39,6 @@ __all__ = [
     "plot_insurance_losses",
     "plot_insurance_value",
     "plot_scenarios",
-    "scenario_frame",
 ]
 
 
@@ -81,7 +71,8 @@ def plot_insurance_losses(
     groups = ["expected loss", f"VaR {q:.1%}", f"ES {q:.1%}"]
     x = np.arange(len(groups))
     w = 0.8 / len(fr)
-    colors = [GREY, BLUE, GREEN, ORANGE, PURPLE, RED]
+    c = PALETTE
+    colors = [c.grey, c.blue, c.green, c.orange, c.purple, c.red]
     for i, (_, row) in enumerate(fr.iterrows()):
         name = "gross (no cover)" if row["policy"] == NO_COVER else f"retained: {row['policy']}"
         e_el, e_es = Z95 * row["expected_retained_loss_se"], Z95 * row["es_retained_se"]
@@ -92,12 +83,7 @@ def plot_insurance_losses(
                color=colors[i % len(colors)], label=tex_safe(name), capsize=2,
                gid=f"bars_{i}")
     ax.set_xticks(x, groups)
-    cur = baseline(ds)["loss"].attrs.get("units", "")
-    ax.set_ylabel(tex_safe(f"Loss ({cur})" if cur else "Loss"))
-    ax.yaxis.set_major_formatter(money_formatter())
-    ax.set_title("Gross and retained loss by policy variant")
-    ax.legend(fontsize="small", frameon=False)
-    return ax
+    return _money_axes(ax, ds, "Loss", "Gross and retained loss by policy variant")
 
 
 def plot_insurance_value(
@@ -114,47 +100,35 @@ def plot_insurance_value(
     x = np.arange(len(fr))
     w = 0.27
     for i, (col, name, color, se) in enumerate((
-        ("premium", "premium", GREY, None),
-        ("expected_indemnity", "expected indemnity", BLUE, "expected_indemnity_se"),
-        ("tail_reduction", f"ES {q:.1%} reduction", GREEN, "tail_reduction_se"),
+        ("premium", "premium", PALETTE.grey, None),
+        ("expected_indemnity", "expected indemnity", PALETTE.blue, "expected_indemnity_se"),
+        ("tail_reduction", f"ES {q:.1%} reduction", PALETTE.green, "tail_reduction_se"),
     )):
         err = None if se is None else Z95 * np.nan_to_num(fr[se].to_numpy(dtype=float))
         ax.bar(x + (i - 1) * w, fr[col].to_numpy(dtype=float), width=w, yerr=err, capsize=2,
                color=color, label=name, gid=col)
     ax.set_xticks(x, [tex_safe(p) for p in fr["policy"]])
+    return _money_axes(ax, ds, "Amount over the horizon",
+                       "Premium against indemnity and tail reduction")
+
+
+def _money_axes(ax: Axes, ds: xr.Dataset, ylabel: str, title: str) -> Axes:
+    """Money y axis labelled ``ylabel (currency)``, the title and the legend."""
     cur = baseline(ds)["loss"].attrs.get("units", "")
-    ax.set_ylabel(tex_safe(f"Amount over the horizon ({cur})" if cur else "Amount"))
+    ax.set_ylabel(tex_safe(f"{ylabel} ({cur})" if cur else ylabel))
     ax.yaxis.set_major_formatter(money_formatter())
-    ax.set_title("Premium against indemnity and tail reduction")
+    ax.set_title(title)
     ax.legend(fontsize="small", frameon=False)
     return ax
 
 
 # ----------------------------------------------------------------------- scenario figures
 
-def scenario_frame(ds: xr.Dataset, level: float) -> pd.DataFrame:
-    """Headline metrics of each scenario of a Dataset with a ``scenario`` dimension and their
-    change against the baseline (the scenario named ``"baseline"``, else the first).
-
-    :func:`portsim.results.comparison.scenario_comparison` of the Dataset's per-path
-    variables, one row per scenario (:func:`portsim.results.comparison.comparison_frame`):
-    ``expected_loss``, ``var_<q>``, ``es_<q>`` and, with a timeline, ``p_line_breach``, each
-    with ``_se``, ``_change`` (paired difference to the baseline), ``_change_se`` and
-    ``_change_pct``.
-    """
-    names = [str(s) for s in ds[SCENARIO_DIM].values]
-    base = "baseline" if "baseline" in names else names[0]
-    paths = ds[[v for v in SCENARIO_PATH_VARS if v in ds]]
-    table = scenario_comparison(paths, [level], base)
-    key = f"{level:g}"
-    return comparison_frame(table, [("expected_loss", ""), ("var", key), ("es", key),
-                                    ("p_line_breach", "")], base)
-
-
 def plot_scenarios(ds: xr.Dataset, ax: Axes | None = None, level: float | None = None
                    ) -> Axes:
     """Expected loss, VaR and ES at ``level`` (default :func:`default_level`) side by side for
-    each scenario, with 95 % error bars (:func:`scenario_frame`)."""
+    each scenario, with 95 % error bars
+    (:func:`portsim.results.comparison.scenario_frame`)."""
     ax = axes(ax)
     q = level if level is not None else default_level(ds)
     fr = scenario_frame(ds, q)
@@ -162,7 +136,8 @@ def plot_scenarios(ds: xr.Dataset, ax: Axes | None = None, level: float | None =
               (f"es_{q:g}", f"ES {q:.1%}")]
     x = np.arange(len(groups))
     w = 0.8 / len(fr)
-    colors = [GREY, BLUE, ORANGE, RED, GREEN, PURPLE]
+    c = PALETTE
+    colors = [c.grey, c.blue, c.orange, c.red, c.green, c.purple]
     for k, (_, row) in enumerate(fr.iterrows()):
         vals = [float(row[c]) for c, _ in groups]
         errs = [Z95 * float(row[f"{c}_se"]) for c, _ in groups]

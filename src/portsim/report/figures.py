@@ -27,11 +27,7 @@ import pandas as pd
 import xarray as xr
 
 from portsim.report.plotting import (
-    BLUE,
-    GREEN,
-    GREY,
-    ORANGE,
-    RED,
+    PALETTE,
     axes,
     baseline,
     customer_labels,
@@ -94,19 +90,19 @@ def plot_loss_histogram(
     ax = axes(ax)
     da, x = _loss(ds, var)
     n = x.size
-    ax.hist(x, bins=bins, weights=np.full(n, 1.0 / n), color=BLUE, alpha=0.75,
+    ax.hist(x, bins=bins, weights=np.full(n, 1.0 / n), color=PALETTE.blue, alpha=0.75,
             edgecolor="white", linewidth=0.3)
     el = float(x.mean())
-    ax.axvline(el, color=GREEN, lw=1.5, gid="expected_loss",
+    ax.axvline(el, color=PALETTE.green, lw=1.5, gid="expected_loss",
                label=f"expected loss {format_money(el)}")
     styles = ("--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)))
     for i, q in enumerate(risk_levels(ds, levels)):
         v, _, _ = value_at_risk(x, q)
         es, _ = expected_shortfall(x, q)
         ls = styles[i % len(styles)]
-        ax.axvline(v, color=ORANGE, ls=ls, lw=1.3, gid=f"var_{q:g}",
+        ax.axvline(v, color=PALETTE.orange, ls=ls, lw=1.3, gid=f"var_{q:g}",
                    label=f"VaR {q:.1%} {format_money(v)}")
-        ax.axvline(es, color=RED, ls=ls, lw=1.3, gid=f"es_{q:g}",
+        ax.axvline(es, color=PALETTE.red, ls=ls, lw=1.3, gid=f"es_{q:g}",
                    label=f"ES {q:.1%} {format_money(es)}")
     ax.set_xlabel(label(da, "loss"))
     ax.set_ylabel("Share of paths")
@@ -169,16 +165,16 @@ def plot_exceedance(
     ax = axes(ax)
     da, x = _loss(ds, var)
     curve = exceedance_curve(x)
-    ax.fill_between(curve["x"], curve["lo"], curve["hi"], step="post", color=BLUE,
+    ax.fill_between(curve["x"], curve["lo"], curve["hi"], step="post", color=PALETTE.blue,
                     alpha=0.25, lw=0, label="95 % band (Wilson)", gid="band")
-    ax.plot(curve["x"], curve["p"], drawstyle="steps-post", color=BLUE, lw=1.3,
+    ax.plot(curve["x"], curve["p"], drawstyle="steps-post", color=PALETTE.blue, lw=1.3,
             label="P(L > x)", gid="exceedance")
     ax.set_yscale("log")
     for q in risk_levels(ds, levels):
         if 1 - q >= 1.0 / x.size:
-            ax.axhline(1 - q, color=GREY, ls=":", lw=0.8, gid=f"level_{q:g}")
+            ax.axhline(1 - q, color=PALETTE.grey, ls=":", lw=0.8, gid=f"level_{q:g}")
             ax.annotate(f"{1 - q:.2%}", (1.0, 1 - q), xycoords=("axes fraction", "data"),
-                        ha="right", va="bottom", fontsize="x-small", color=GREY)
+                        ha="right", va="bottom", fontsize="x-small", color=PALETTE.grey)
     ax.set_xlabel(label(da, "loss"))
     ax.set_ylabel("Probability that the loss exceeds x")
     ax.set_title("Loss exceedance")
@@ -209,8 +205,8 @@ def plot_top_customers(
     names = [tex_safe(_shorten(str(s))) for s in customer_labels(ds)[order]]
     y = np.arange(order.size)
     h = 0.4
-    ax.barh(y - h / 2, exp_share[order], height=h, color=BLUE, label="share of exposure")
-    ax.barh(y + h / 2, el_share[order], height=h, color=RED, label="share of expected loss")
+    ax.barh(y - h / 2, exp_share[order], height=h, color=PALETTE.blue, label="share of exposure")
+    ax.barh(y + h / 2, el_share[order], height=h, color=PALETTE.red, label="share of expected loss")
     ax.set_yticks(y, names, fontsize="small")
     ax.invert_yaxis()
     from matplotlib.ticker import PercentFormatter
@@ -240,8 +236,8 @@ def plot_sector_shares(ds: xr.Dataset, ax: Axes | None = None) -> Axes:
     order = np.argsort(-el_share, kind="stable")
     y = np.arange(sectors.size)
     h = 0.4
-    ax.barh(y - h / 2, exp_share[order], height=h, color=BLUE, label="share of exposure")
-    ax.barh(y + h / 2, el_share[order], height=h, color=RED, label="share of expected loss")
+    ax.barh(y - h / 2, exp_share[order], height=h, color=PALETTE.blue, label="share of exposure")
+    ax.barh(y + h / 2, el_share[order], height=h, color=PALETTE.red, label="share of expected loss")
     ax.set_yticks(y, [tex_safe(s) for s in sectors[order]], fontsize="small")
     ax.invert_yaxis()
     from matplotlib.ticker import PercentFormatter

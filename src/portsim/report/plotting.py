@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -19,12 +19,8 @@ if TYPE_CHECKING:
     from matplotlib.ticker import FuncFormatter
 
 __all__ = [
-    "BLUE",
-    "GREEN",
-    "GREY",
-    "ORANGE",
-    "PURPLE",
-    "RED",
+    "PALETTE",
+    "Palette",
     "axes",
     "baseline",
     "customer_labels",
@@ -40,10 +36,19 @@ __all__ = [
     "tex_safe",
 ]
 
-#: Colours of the figures.
-BLUE, ORANGE, RED, GREEN, GREY, PURPLE = (
-    "#1f4e79", "#e07b00", "#b22222", "#2e7d32", "#6b6b6b", "#6a3d9a",
-)
+class Palette(NamedTuple):
+    """The colours of the figures."""
+
+    blue: str
+    orange: str
+    red: str
+    green: str
+    grey: str
+    purple: str
+
+
+#: The colours of the figures.
+PALETTE = Palette("#1f4e79", "#e07b00", "#b22222", "#2e7d32", "#6b6b6b", "#6a3d9a")
 
 
 # ----------------------------------------------------------------------- formatting helpers

@@ -14,7 +14,6 @@ from portsim.report.comparison_figures import (
     plot_insurance_losses,
     plot_insurance_value,
     plot_scenarios,
-    scenario_frame,
 )
 from portsim.report.figures import (
     plot_exceedance,
@@ -34,6 +33,7 @@ from portsim.report.tables import (
     scenario_table,
     stride_text,
 )
+from portsim.results.comparison import scenario_frame
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

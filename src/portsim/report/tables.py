@@ -232,7 +232,7 @@ def insurance_table(metrics: dict[str, Any]) -> Table:
 
 def scenario_table(frame: pd.DataFrame, level: float) -> Table:
     """Headline metrics by scenario with their change against the baseline (the first row of
-    ``frame``: :func:`portsim.report.comparison_figures.scenario_frame`)."""
+    ``frame``: :func:`portsim.results.comparison.scenario_frame`)."""
     q = level
     metrics = [("expected_loss", "Expected loss"), (f"var_{q:g}", f"VaR {q:.1%}"),
                (f"es_{q:g}", f"ES {q:.1%}")]

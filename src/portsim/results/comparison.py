@@ -20,13 +20,14 @@ from portsim.results.estimators import (
     paired_quantile_diff,
     value_at_risk,
 )
-from portsim.results.schema import COMPARISON_COORDS
+from portsim.results.schema import COMPARISON_COORDS, SCENARIO_DIM
 
 __all__ = [
     "SCENARIO_PATH_VARS",
     "SCENARIO_POLICY_VARS",
     "comparison_frame",
     "scenario_comparison",
+    "scenario_frame",
     "scenario_paths",
 ]
 
@@ -224,3 +225,22 @@ def comparison_frame(
                             ("_change_se", "diff_se"), ("_change_pct", "change_pct")):
             out[key + suffix] = rows[col].to_numpy(dtype=float)
     return out
+
+
+def scenario_frame(ds: xr.Dataset, level: float) -> pd.DataFrame:
+    """Headline metrics of each scenario of a Dataset with a ``scenario`` dimension and their
+    change against the baseline (the scenario named ``"baseline"``, else the first).
+
+    :func:`scenario_comparison` of the Dataset's per-path variables, one row per scenario
+    (:func:`comparison_frame`):
+    ``expected_loss``, ``var_<q>``, ``es_<q>`` and, with a timeline, ``p_line_breach``, each
+    with ``_se``, ``_change`` (paired difference to the baseline), ``_change_se`` and
+    ``_change_pct``.
+    """
+    names = [str(s) for s in ds[SCENARIO_DIM].values]
+    base = "baseline" if "baseline" in names else names[0]
+    paths = ds[[v for v in SCENARIO_PATH_VARS if v in ds]]
+    table = scenario_comparison(paths, [level], base)
+    key = f"{level:g}"
+    return comparison_frame(table, [("expected_loss", ""), ("var", key), ("es", key),
+                                    ("p_line_breach", "")], base)

@@ -138,12 +138,6 @@ VARIABLES: dict[str, Var] = {
     "insurer_settlement_pending": Var(_PP, _C, "net indemnity not yet settled in cash at the "
                                       "horizon (negative: refunds owed to the insurer)"),
     "n_claims": Var(_PP, "1", "number of buyers indemnified"),
-    "policy_min_cash": Var(_PP, _C, "minimum cash balance after the credit line, with cover"),
-    "policy_peak_line_usage": Var(_PP, _C, "peak credit line drawn, with cover"),
-    "policy_cash_gap": Var(_PP, _C, "largest shortfall below the cash buffer after the whole "
-                           "line, with cover"),
-    "policy_buffer_breach": Var(_PP, "1", "cash falls below the buffer without the line, with "
-                                "cover"),
     "policy_line_breach": Var(_PP, "1", "the credit line cannot keep the buffer, with cover"),
     "policy_net_cash_flow": Var(_PP, _C, "net operating cash flow over the horizon with "
                                 "premiums and insurer cash flows"),
@@ -181,6 +175,9 @@ VARIABLES: dict[str, Var] = {
     "top_exposure_share": Var(("top_n",), "1", "share of the N largest exposures in total "
                               "exposure"),
 }
+for _plain in ("min_cash", "peak_line_usage", "cash_gap", "buffer_breach"):
+    _v = VARIABLES[_plain]
+    VARIABLES[f"policy_{_plain}"] = Var(_PP, _v.units, f"{_v.long_name}, with cover")
 for _flow in FLOWS:
     VARIABLES[f"expected_{_flow}"] = Var(("period",), _C, f"expected {_flow.replace('_', ' ')}")
     VARIABLES[f"expected_{_flow}_se"] = Var(("period",), _C,
