@@ -143,19 +143,17 @@ def headline_table(run: RunData) -> pd.DataFrame:
                 note = (f"mean; 5–95 % of paths: {fmt_value(kind, _f(q, '0.05'))} to "
                         f"{fmt_value(kind, _f(q, '0.95'))}") if q else "mean"
                 add(name, kind, d, note)
-    pols = (m.get("insurance") or {}).get("policies") or {}
-    if pols:
-        for name, p in pols.items():
-            key = _ins_level(p)
-            add(f"Insurance {name}: premium earned", "money", p.get("premium"))
-            add(f"Insurance {name}: net cost of cover", "money", p.get("net_cost_of_cover"),
-                "premium − expected net indemnity")
-            d_es = (p.get("delta_es") or {}).get(key)
-            if d_es:
-                add(f"Insurance {name}: ES {float(key):.1%} reduction", "money",
-                    {**d_es, "value": -d_es["value"]}, "ES gross − ES retained (paired)")
-            add(f"Insurance {name}: change in P(cash breach)", "probability",
-                p.get("delta_p_line_breach"), "with cover − without (paired)", signed=True)
+    for name, p in ((m.get("insurance") or {}).get("policies") or {}).items():
+        key = _ins_level(p)
+        add(f"Insurance {name}: premium earned", "money", p.get("premium"))
+        add(f"Insurance {name}: net cost of cover", "money", p.get("net_cost_of_cover"),
+            "premium − expected net indemnity")
+        d_es = (p.get("delta_es") or {}).get(key)
+        if d_es:
+            add(f"Insurance {name}: ES {float(key):.1%} reduction", "money",
+                {**d_es, "value": -d_es["value"]}, "ES gross − ES retained (paired)")
+        add(f"Insurance {name}: change in P(cash breach)", "probability",
+            p.get("delta_p_line_breach"), "with cover − without (paired)", signed=True)
     return pd.DataFrame(rows, columns=["metric", "value", "error", "units", "note",
                                        "value_num", "se", "ci_low", "ci_high"])
 
