@@ -19,7 +19,8 @@ import xarray as xr
 import portsim
 from portsim.config.models import load_config
 from portsim.inputs import importance
-from portsim.results.schema import EXACT_LONG_NAMES, VARIABLES, Var, attrs
+from portsim.results.comparison import scenario_paths
+from portsim.results.schema import COMPARISON_COORDS, EXACT_LONG_NAMES, VARIABLES, Var, attrs
 from portsim.workflow.api import load_book, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,3 +105,13 @@ def test_importance_run_has_exact_moments(make_book: Any, make_config: Any) -> N
                                   "long_name": long_name}
     assert ds["log_weight"].attrs == attrs("log_weight", "EUR")
     assert ds["customer_country"].values.tolist() == ["XX"] * 20
+
+
+def test_scenario_paths_keep_the_schema_attrs(example: tuple[xr.Dataset, Any]) -> None:
+    ds, _ = example
+    policies = [str(p) for p in ds["policy"].values]
+    paths = scenario_paths(ds, policies)
+    assert paths["policy"].attrs == {"units": "", "long_name": COMPARISON_COORDS["policy"]
+                                     .long_name}
+    for name in paths.data_vars:
+        assert paths[name].attrs == ds[name].attrs, name
