@@ -50,11 +50,11 @@ from portsim.report.html import (
     concentration,
     from_dataset,
     headline_table,
-    load_run,
     render_html,
     render_pdf,
 )
 from portsim.results.metrics import BAND_QUANTILES, Z95, expected_shortfall, value_at_risk
+from portsim.workflow.folders import read_run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "configs" / "example.toml"
@@ -205,7 +205,7 @@ def test_exceedance_curve_hand_worked() -> None:
 # -------------------------------------------------------------------------------- figures
 
 def test_loss_histogram_marks_the_reported_metrics(example_run: Path) -> None:
-    run = load_run(example_run)
+    run = read_run(example_run)
     fig, ax = _axes()
     assert plot_loss_histogram(run.ds, ax, levels=[0.95, 0.99]) is ax
     m = run.metrics
@@ -222,7 +222,7 @@ def test_loss_histogram_marks_the_reported_metrics(example_run: Path) -> None:
 
 
 def test_exceedance_plot_log_scale_and_band(example_run: Path) -> None:
-    ds = load_run(example_run).ds
+    ds = read_run(example_run).ds
     fig, ax = _axes()
     plot_exceedance(ds, ax)
     assert ax.get_yscale() == "log"
@@ -239,7 +239,7 @@ def test_exceedance_plot_log_scale_and_band(example_run: Path) -> None:
 
 
 def test_cash_fan_median_bands_and_buffer(example_run: Path) -> None:
-    ds = load_run(example_run).ds
+    ds = read_run(example_run).ds
     fig, ax = _axes()
     assert plot_cash_fan(ds, ax) is ax
     assert np.array_equal(_line(ax, "median").get_ydata(),
@@ -259,7 +259,7 @@ def test_cash_fan_median_bands_and_buffer(example_run: Path) -> None:
 
 
 def test_dso_and_wcr_distributions(example_run: Path) -> None:
-    ds = load_run(example_run).ds
+    ds = read_run(example_run).ds
     fig = Figure(layout="constrained")
     a, b = fig.subplots(1, 2)
     plot_dso(ds, a)
@@ -330,7 +330,7 @@ def test_insurance_section_from_synthetic_variables() -> None:
 
 
 def test_insurance_rows_follow_summary_json(example_run: Path) -> None:
-    run = load_run(example_run)
+    run = read_run(example_run)
     pols = run.metrics["insurance"]["policies"]
     head = headline_table(run).set_index("metric")
     for name, p in pols.items():
@@ -375,7 +375,7 @@ def test_example_report_html_is_self_contained_and_complete(example_run: Path) -
     pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(pngs) == 9
     assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in pngs)
-    run = load_run(example_run)
+    run = read_run(example_run)
     info = json.loads((example_run / "run.json").read_text(encoding="utf-8"))
     assert info["config_hash"] in html
     assert f"{info['n_paths']:,}" in html
@@ -442,7 +442,7 @@ def test_names_not_shown_when_the_book_changed(tmp_path: Path, small_run: Path) 
     cfg = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
     cfg["base_dir"] = str(tmp_path)
     (run_dir / "config.json").write_text(json.dumps(cfg), encoding="utf-8")
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     assert "customer_name" not in run.ds
     assert any("has changed since the run" in n for n in run.notes)
     html = render_html(run)
@@ -456,7 +456,7 @@ def test_comparison_table_of_a_batch_folder(tmp_path: Path, small_run: Path) -> 
     (run_dir / "comparison.csv").write_text(
         "scenario,expected_loss,note\nbaseline,1500.5,<b>base</b>\nrecession,3001.0,x & y\n",
         encoding="utf-8")
-    html = render_html(load_run(run_dir))
+    html = render_html(read_run(run_dir))
     assert '<section id="scenarios">' in html
     assert "&lt;b&gt;base&lt;/b&gt;" in html
     assert "x &amp; y" in html

@@ -1,7 +1,8 @@
 """The risk committee report of a run: tables, figures, one self-contained HTML file or a PDF.
 
-:func:`load_run` reads a run folder (``results.nc``, ``summary.json``, ``run.json``,
-``config.json``); :func:`from_dataset` wraps a Dataset from a notebook. :func:`render_html`
+:func:`run_from_files` takes what :func:`portsim.workflow.folders.read_run` reads from a run
+folder (``results.nc``, ``summary.json``, ``run.json``, ``config.json``);
+:func:`from_dataset` wraps a Dataset from a notebook. :func:`render_html`
 returns the HTML text (figures embedded as base64 PNG, styles inline, a Content-Security-Policy
 that forbids any network access and any script) and :func:`render_pdf` the bytes of a PDF with
 one page per section. Writing the files is the command line's job (``portsim report``).
@@ -13,9 +14,9 @@ scenarios, or the folder has a ``comparison.csv``); concentration; provenance.
 
 Customer names are untrusted text: every string is escaped for HTML, and ``$`` is escaped for
 matplotlib's mathtext. A Dataset with a ``customer_name`` variable supplies the names; a run
-folder's ``results.nc`` holds only ids, so :func:`load_run` reads the names from the run's book
-(path from ``config.json``) when the file is unchanged (same SHA-256 as in ``run.json``) —
-that is why this module imports :mod:`portsim.data.book`, a layer to its left.
+folder's ``results.nc`` holds only ids, so :func:`run_from_files` reads the names from the
+run's book (path from ``config.json``) when the file is unchanged (same SHA-256 as in
+``run.json``) — that is why this module imports :mod:`portsim.data.book`, a layer to its left.
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects, never through pyplot, so the
 report needs no display and does not touch the backend of a notebook it is called from.
@@ -26,7 +27,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -39,7 +39,6 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from portsim.errors import ConfigError, Problem
 from portsim.report.figures import (
     INSURANCE_VARS,
     baseline,
@@ -71,19 +70,15 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
-    "COMPARISON_FILE",
     "RunData",
     "concentration",
     "from_dataset",
     "headline_table",
-    "load_run",
     "provenance_table",
     "render_html",
     "render_pdf",
+    "run_from_files",
 ]
-
-#: A scenario comparison table a batch run may leave in its folder (shown as it is).
-COMPARISON_FILE = "comparison.csv"
 
 NO_CASH_SENTENCE = (
     "This run has no payment timeline (no [timeline] section in its config), so there are no "
@@ -110,7 +105,7 @@ class RunData:
     notes : list of str
         Things the reader should know (e.g. names not available).
     comparison : DataFrame or None
-        :data:`COMPARISON_FILE` of the folder, when present.
+        The scenario comparison table of a batch folder, when present (shown as it is).
     """
 
     ds: xr.Dataset
@@ -166,46 +161,25 @@ def _metrics(ds: xr.Dataset, levels: Sequence[float] | None = None
             "insurance section is computed from the retained loss."]
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError([Problem(str(path), "", f"cannot be read ({exc})")],
-                          title="cannot report") from None
-    return data if isinstance(data, dict) else {}
+def run_from_files(
+    ds: xr.Dataset,
+    *,
+    summary: dict[str, Any],
+    run_info: dict[str, Any],
+    config: dict[str, Any],
+    path: Path,
+    comparison: pd.DataFrame | None,
+) -> RunData:
+    """A :class:`RunData` from the files of a complete run folder, as read by
+    :func:`portsim.workflow.folders.read_run` (``results.nc``, ``summary.json``, ``run.json``,
+    ``config.json`` and the comparison table of a batch; empty dicts for absent files).
 
-
-def load_run(run_dir: str | Path) -> RunData:
-    """Read a complete run folder for the report.
-
-    Raises
-    ------
-    ConfigError
-        When the folder does not exist, is incomplete (``.incomplete``) or has no
-        ``results.nc``.
+    The metrics are computed from ``ds`` when ``summary.json`` has none; customer names are
+    added from the run's book when it is unchanged.
     """
-    d = Path(run_dir)
-    where = str(d)
-    if not d.is_dir():
-        raise ConfigError([Problem(where, "", "is not a folder",
-                                   "give a run folder written by portsim run")],
-                          title="cannot report")
-    if (d / ".incomplete").exists():
-        raise ConfigError([Problem(where, "", "is an unfinished run",
-                                   f"finish it first: portsim run --resume {d}")],
-                          title="cannot report")
-    if not (d / "results.nc").exists():
-        raise ConfigError([Problem(where, "results.nc", "is missing",
-                                   "give a run folder written by portsim run")],
-                          title="cannot report")
-    with xr.open_dataset(d / "results.nc", engine="h5netcdf") as f:
-        ds = f.load()
-    summary = _read_json(d / "summary.json")
     run = RunData(
         ds=ds, metrics=summary.get("metrics") or {}, provenance=summary.get("provenance") or {},
-        run_info=_read_json(d / "run.json"), config=_read_json(d / "config.json"), path=d,
+        run_info=run_info, config=config, path=path, comparison=comparison,
     )
     if not run.metrics:
         run.metrics, run.notes = _metrics(ds)
@@ -217,8 +191,6 @@ def load_run(run_dir: str | Path) -> RunData:
                                               {"units": "", "long_name": "customer name"}))
         else:
             run.notes.append(f"Customer names are not shown ({why}); customers appear by id.")
-    if (d / COMPARISON_FILE).exists():
-        run.comparison = pd.read_csv(d / COMPARISON_FILE)
     return run
 
 
@@ -699,7 +671,7 @@ def _scenario_section(run: RunData) -> _Section | None:
                             lambda ax: plot_scenarios(run.ds, ax, q)))
     if run.comparison is not None:
         c = run.comparison
-        sec.tables.append((f"Scenario comparison ({COMPARISON_FILE})", _Table(
+        sec.tables.append(("Scenario comparison (the batch's table, as written)", _Table(
             [str(x) for x in c.columns],
             [[_cell(v) for v in row] for row in c.itertuples(index=False)],
             {i for i, dt in enumerate(c.dtypes) if dt.kind in "if"})))
