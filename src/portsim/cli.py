@@ -11,9 +11,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from portsim.workflow.options import RunOptions
 
 app = typer.Typer(
     add_completion=False,
@@ -190,7 +193,7 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _run_options(**values: Any) -> Any:
+def _run_options(**values: Any) -> RunOptions:
     """:class:`~portsim.workflow.options.RunOptions` of the command's flags; a combination
     that cannot run is a usage error naming the flag."""
     from portsim.workflow.options import RunOptions, RunOptionsError
@@ -377,7 +380,7 @@ def _is_batch(run_dir: Path) -> bool:
 
 
 def _run_batch(
-    config: Path | None, files: list[Path], options: Any, *, out: Path | None,
+    config: Path | None, files: list[Path], options: RunOptions, *, out: Path | None,
     resume: Path | None, quiet: bool, report: bool,
 ) -> None:
     """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder."""
