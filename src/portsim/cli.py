@@ -7,11 +7,16 @@ Exit codes: 0 success, 1 invalid input (every problem is printed with where and 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from portsim.workflow.options import RunOptions
 
 app = typer.Typer(
     add_completion=False,
@@ -141,10 +146,9 @@ def _write_report(run_dir: Path, fmt: ReportFormat, out: Path | None) -> Path:
     matplotlib.use("Agg")  # the report draws on Figure objects; no display, ever
     from portsim.report.html import render_html
     from portsim.report.pdf import render_pdf
-    from portsim.report.run import load_run
-    from portsim.workflow.checkpoint import write_atomic, write_text_atomic
+    from portsim.workflow.folders import read_run, write_atomic, write_text_atomic
 
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     target = out if out is not None else run_dir / f"report.{fmt.value}"
     if fmt is ReportFormat.pdf:
         data = render_pdf(run)
@@ -152,6 +156,62 @@ def _write_report(run_dir: Path, fmt: ReportFormat, out: Path | None) -> Path:
     else:
         write_text_atomic(target, render_html(run))
     return target
+
+
+def _flag(name: str) -> str:
+    """The command-line flag of a :class:`~portsim.workflow.options.RunOptions` field."""
+    return "--" + name.replace("_", "-")
+
+
+def _run_options(**values: Any) -> RunOptions:
+    """:class:`~portsim.workflow.options.RunOptions` of the command's flags; a combination
+    that cannot run is a usage error naming the flag."""
+    from portsim.workflow.options import RunOptions, RunOptionsError
+
+    try:
+        return RunOptions(**values)
+    except RunOptionsError as exc:
+        raise typer.BadParameter(exc.text(_flag), param_hint=_flag(exc.option)) from None
+
+
+@contextmanager
+def _progress_bar(quiet: bool, title: str, *, remaining: bool
+                  ) -> Iterator[Callable[..., None] | None]:
+    """A transient progress bar titled ``title``; yields ``update(done, total, title=None)``
+    (None when ``quiet``)."""
+    if quiet:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = [BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress("[progress.description]{task.description}", *columns,
+                  *([TimeRemainingColumn()] if remaining else []), transient=True) as bar:
+        task = bar.add_task(title, total=None)
+
+        def update(done: int, total: int, title: str | None = None) -> None:
+            if title is None:
+                bar.update(task, completed=done, total=total)
+            else:
+                bar.update(task, description=title, completed=done, total=total)
+
+        yield update
+
+
+def _interrupted(target: Path | None, what: str) -> NoReturn:
+    """Ctrl-C: say how to finish the folder (when it is unfinished) and exit 130."""
+    from portsim.workflow.folders import is_incomplete
+
+    if target is not None and is_incomplete(target):
+        typer.echo(f"interrupted; finish the {what} with: portsim run --resume {target}",
+                   err=True)
+    raise typer.Exit(code=130) from None
 
 
 @app.command("run")
@@ -179,7 +239,7 @@ def run_cmd(
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
     from portsim.config.models import load_config
     from portsim.errors import InputError
-    from portsim.workflow.folders import RunResult, default_run_dir, resume_folder, run_folder
+    from portsim.workflow.runner import default_run_dir, resume_folder, run_folder
 
     if config is None and resume is None:
         raise typer.BadParameter("give a CONFIG to run, or --resume RUN_DIR", param_hint="CONFIG")
@@ -187,62 +247,31 @@ def run_cmd(
         raise typer.BadParameter("a scenario needs the CONFIG it overlays", param_hint="--scenario")
     if resume is not None and out is not None:
         raise typer.BadParameter("--resume finishes the folder it names", param_hint="--out")
-    if workers is not None and scheduler is not None:
-        raise typer.BadParameter("give --workers or --scheduler, not both", param_hint="--workers")
-    if threads is not None and (workers is not None or scheduler is not None):
-        raise typer.BadParameter("a Dask worker runs one thread", param_hint="--threads")
+    options = _run_options(paths=paths, seed=seed, threads=threads, workers=workers,
+                           scheduler=scheduler, keep_chunks=keep_chunks)
     target = resume
     try:
         files = _scenario_files(scenario)
         if len(files) > 1 or (resume is not None and _is_batch(resume)):
-            _run_batch(config, files, paths=paths, seed=seed, out=out, threads=threads,
-                       workers=workers, scheduler=scheduler, resume=resume,
-                       keep_chunks=keep_chunks, quiet=quiet, report=report)
+            _run_batch(config, files, options, out=out, resume=resume, quiet=quiet,
+                       report=report)
             return
         cfg = (load_config(config, files[0] if files else None) if config is not None
                else None)
         if resume is None:
             assert cfg is not None
             target = out if out is not None else default_run_dir(cfg)
-
-        def go(progress: Any) -> RunResult:
+        with _progress_bar(quiet, "simulating chunks", remaining=True) as bar:
             if resume is not None:
-                return resume_folder(resume, config=cfg, paths=paths, seed=seed,
-                                     threads=threads, workers=workers, scheduler=scheduler,
-                                     keep_chunks=keep_chunks, progress=progress)
-            assert cfg is not None
-            return run_folder(cfg, target, paths=paths, seed=seed, threads=threads,
-                              workers=workers, scheduler=scheduler, keep_chunks=keep_chunks,
-                              progress=progress)
-
-        if quiet:
-            res = go(None)
-        else:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            with Progress("[progress.description]{task.description}", BarColumn(),
-                          MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                          transient=True) as bar:
-                task = bar.add_task("simulating chunks", total=None)
-
-                def tick(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
-
-                res = go(tick)
+                res = resume_folder(resume, config=cfg, options=options, progress=bar)
+            else:
+                assert cfg is not None
+                res = run_folder(cfg, target, options=options, progress=bar)
     except InputError as exc:
         _fail(exc)
         return
     except KeyboardInterrupt:
-        if target is not None and (target / ".incomplete").exists():
-            typer.echo(f"interrupted; finish the run with: portsim run --resume {target}",
-                       err=True)
-        raise typer.Exit(code=130) from None
+        _interrupted(target, "run")
     if quiet:
         typer.echo(str(res.path))
     else:
@@ -321,14 +350,13 @@ def _is_batch(run_dir: Path) -> bool:
 
 
 def _run_batch(
-    config: Path | None, files: list[Path], *, paths: int | None, seed: int | None,
-    out: Path | None, threads: int | None, workers: int | None, scheduler: str | None,
-    resume: Path | None, keep_chunks: bool, quiet: bool, report: bool,
+    config: Path | None, files: list[Path], options: RunOptions, *, out: Path | None,
+    resume: Path | None, quiet: bool, report: bool,
 ) -> None:
     """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder."""
     from portsim.config.models import load_config
     from portsim.workflow.batch import load_scenarios
-    from portsim.workflow.folders import default_batch_dir, resume_batch_folder, run_batch_folder
+    from portsim.workflow.runner import default_batch_dir, resume_batch_folder, run_batch_folder
 
     if resume is not None and (config is not None or files):
         raise typer.BadParameter("--resume of a batch folder takes neither CONFIG nor "
@@ -341,32 +369,15 @@ def _run_batch(
         scens = load_scenarios(files, cfg.book.sectors)
         target = out if out is not None else default_batch_dir(cfg)
     try:
-        def go(progress: Any) -> Any:
-            kw = {"threads": threads, "workers": workers, "scheduler": scheduler,
-                  "keep_chunks": keep_chunks, "progress": progress}
+        with _progress_bar(quiet, "scenarios", remaining=False) as bar:
+            tick = None if bar is None else (
+                lambda name, done, total: bar(done, total, f"scenario {name}"))
             if resume is not None:
-                return resume_batch_folder(resume, **kw)
-            return run_batch_folder(cfg, scens, target, paths=paths, seed=seed, **kw)
-
-        if quiet:
-            res = go(None)
-        else:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            with Progress("[progress.description]{task.description}", BarColumn(),
-                          MofNCompleteColumn(), TimeElapsedColumn(), transient=True) as bar:
-                task = bar.add_task("scenarios", total=None)
-
-                def tick(name: str, done: int, total: int) -> None:
-                    bar.update(task, description=f"scenario {name}", completed=done,
-                               total=total)
-
-                res = go(tick)
+                res = resume_batch_folder(resume, options=options, progress=tick)
+            else:
+                res = run_batch_folder(cfg, scens, target, options=options, progress=tick)
     except KeyboardInterrupt:
-        if target is not None and (target / ".incomplete").exists():
-            typer.echo(f"interrupted; finish the batch with: portsim run --resume {target}",
-                       err=True)
-        raise typer.Exit(code=130) from None
+        _interrupted(target, "batch")
     if quiet:
         typer.echo(str(res.path))
     else:
@@ -475,14 +486,14 @@ def stress_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the result line")] = False,
 ) -> None:
     """Reverse stress test: the mildest scenario along a direction that hits a target."""
-    import json
     import math
 
     from portsim.config.models import load_config
     from portsim.errors import InputError
     from portsim.workflow.api import load_book
-    from portsim.workflow.batch import parse_direction, parse_target, reverse_stress
+    from portsim.workflow.stress import parse_direction, parse_target, reverse_stress
 
+    options = _run_options(paths=paths, seed=seed, threads=threads)
     try:
         cfg = load_config(config, scenario)
         tgt = parse_target(target)
@@ -507,17 +518,15 @@ def stress_cmd(
     if not quiet:
         typer.echo(f"searching {dirn.label} for {tgt.text} ...")
     try:
-        res = reverse_stress(cfg, tgt, dirn, book=book, paths=paths, seed=seed,
-                             threads=threads, rtol=rtol, max_evaluations=max_evaluations,
-                             on_evaluation=show)
+        res = reverse_stress(cfg, tgt, dirn, book=book, options=options, rtol=rtol,
+                             max_evaluations=max_evaluations, on_evaluation=show)
     except InputError as exc:
         _fail(exc)
         return
     if json_out is not None:
-        from portsim.workflow.checkpoint import write_text_atomic
-        from portsim.workflow.folders import _clean
+        from portsim.workflow.folders import write_json
 
-        write_text_atomic(json_out, json.dumps(_clean(res.to_dict()), indent=2) + "\n")
+        write_json(json_out, res.to_dict())
     if res.found:
         unit = f" {dirn.unit}" if dirn.unit not in ("", "x") else ""
         line = (f"{dirn.label} = {res.value:.4g}{unit} ± {res.se:.2g} (s.e.): the mildest "

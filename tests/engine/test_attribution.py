@@ -32,7 +32,7 @@ from portsim.engine.core import SimOutput, run_chunk, simulate
 from portsim.inputs.importance import find_shift
 from portsim.inputs.model import ModelInputs, build_inputs
 from portsim.kernels.rng import STREAM_DEFAULT, STREAM_LGD, path_states
-from portsim.workflow.folders import run_folder
+from portsim.workflow.runner import run_folder
 
 Z = 4.0
 ALPHA = 1e-3  # family-wise significance of the per-customer comparisons

@@ -27,8 +27,9 @@ from portsim.config.models import RunConfig, load_config
 from portsim.engine.distributed import MissingExtraError, open_client
 from portsim.errors import ConfigError, InputError
 from portsim.inputs.model import ModelInputs
-from portsim.workflow.checkpoint import CHUNKS_DIR, MANIFEST, MARKER
-from portsim.workflow.folders import resume_folder, run_folder
+from portsim.workflow.folders import CHUNKS_DIR, MANIFEST, MARKER
+from portsim.workflow.options import RunOptions
+from portsim.workflow.runner import resume_folder, run_folder
 
 pytestmark = pytest.mark.filterwarnings(
     # distributed times the creation of each nanny's scratch directory (in this process) and
@@ -176,8 +177,9 @@ def test_timeline_outputs_survive_checkpoint_and_dask(
     expected = portsim.run(cfg, threads=2)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_folder(cfg, out, threads=1, progress=_interrupt_after(2))
-    res = resume_folder(out, scheduler=_address(cluster))  # the config from config.json
+        run_folder(cfg, out, options=RunOptions(threads=1), progress=_interrupt_after(2))
+    # the config from config.json
+    res = resume_folder(out, options=RunOptions(scheduler=_address(cluster)))
     _assert_same(res.dataset, expected)
 
 
@@ -189,7 +191,7 @@ def test_in_process_resume_computes_only_missing_chunks(
 ) -> None:
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_folder(cfg, out, threads=2, progress=_interrupt_after(3))
+        run_folder(cfg, out, options=RunOptions(threads=2), progress=_interrupt_after(3))
     assert (out / MARKER).exists()
     assert json.loads((out / MANIFEST).read_text())["status"] == "running"
     assert sorted(p.name for p in (out / CHUNKS_DIR).iterdir()) == [
@@ -205,7 +207,7 @@ def test_in_process_resume_computes_only_missing_chunks(
         return real(inputs, seed, start, stop)
 
     monkeypatch.setattr(portsim.engine.core, "run_chunk", counting)
-    res = resume_folder(out, threads=2)
+    res = resume_folder(out, options=RunOptions(threads=2))
     assert sorted(computed) == [k * CHUNK for k in range(3, N_CHUNKS)]
     _assert_same(res.dataset, reference)
     assert sorted(p.name for p in out.iterdir()) == [
@@ -220,7 +222,8 @@ def test_dask_resume_recomputes_nothing_done(
 ) -> None:
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_folder(cfg, out, scheduler=_address(cluster), progress=_interrupt_after(4))
+        run_folder(cfg, out, options=RunOptions(scheduler=_address(cluster)),
+                   progress=_interrupt_after(4))
     first = {p.name: p.stat() for p in (out / CHUNKS_DIR).glob("chunk-*.npz")}
     assert len(first) == 4  # each chunk is saved as its task finishes, before progress
 
@@ -271,7 +274,7 @@ def test_resume_refuses_other_inputs(tmp_path: Path) -> None:
     cfg = load_config(cfg_path)
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
-        run_folder(cfg, out, threads=1, progress=_interrupt_after(1))
+        run_folder(cfg, out, options=RunOptions(threads=1), progress=_interrupt_after(1))
 
     runner = CliRunner()
     res = runner.invoke(app, ["run", "--resume", str(out), "--seed", "1", "--paths", "99"])

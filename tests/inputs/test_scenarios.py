@@ -19,7 +19,9 @@ from portsim.config.models import load_config, load_scenario
 from portsim.errors import ConfigError
 from portsim.workflow.api import prepare
 from portsim.workflow.batch import expand_scenario_files, load_scenarios, run_batch
-from portsim.workflow.folders import MARKER, resume_batch_folder, run_batch_folder
+from portsim.workflow.folders import MARKER
+from portsim.workflow.options import RunOptions
+from portsim.workflow.runner import resume_batch_folder, run_batch_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -411,7 +413,8 @@ def test_cli_stress(project: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_library_batch_on_the_example(tmp_path: Path) -> None:
     cfg = load_config(EXAMPLE)
-    res = run_batch(cfg, load_scenarios(LIBRARY, cfg.book.sectors), paths=1000)
+    res = run_batch(cfg, load_scenarios(LIBRARY, cfg.book.sectors),
+                    options=RunOptions(paths=1000))
     t = res.comparison.set_index(["scenario", "metric", "level", "policy"])
     for name in ("mild_recession", "severe_recession", "construction_shock",
                  "largest_customer_fails"):

@@ -44,12 +44,13 @@ from portsim.report.figures import (
 from portsim.report.html import render_html
 from portsim.report.pdf import render_pdf
 from portsim.report.plotting import format_money, label
-from portsim.report.run import from_dataset, load_run
+from portsim.report.run import from_dataset
 from portsim.report.sections import NO_CASH_SENTENCE
 from portsim.report.tables import concentration, headline_table
 from portsim.results.comparison import scenario_frame
 from portsim.results.dataset import BAND_QUANTILES
 from portsim.results.estimators import Z95, expected_shortfall, value_at_risk
+from portsim.workflow.folders import read_run
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "configs" / "example.toml"
@@ -207,7 +208,7 @@ def test_exceedance_curve_hand_worked() -> None:
 # -------------------------------------------------------------------------------- figures
 
 def test_loss_histogram_marks_the_reported_metrics(example_run: Path) -> None:
-    run = load_run(example_run)
+    run = read_run(example_run)
     fig, ax = _axes()
     assert plot_loss_histogram(run.ds, ax, levels=[0.95, 0.99]) is ax
     m = run.metrics
@@ -224,7 +225,7 @@ def test_loss_histogram_marks_the_reported_metrics(example_run: Path) -> None:
 
 
 def test_exceedance_plot_log_scale_and_band(example_run: Path) -> None:
-    ds = load_run(example_run).ds
+    ds = read_run(example_run).ds
     fig, ax = _axes()
     plot_exceedance(ds, ax)
     assert ax.get_yscale() == "log"
@@ -241,7 +242,7 @@ def test_exceedance_plot_log_scale_and_band(example_run: Path) -> None:
 
 
 def test_cash_fan_median_bands_and_buffer(example_run: Path) -> None:
-    ds = load_run(example_run).ds
+    ds = read_run(example_run).ds
     fig, ax = _axes()
     assert plot_cash_fan(ds, ax) is ax
     assert np.array_equal(_line(ax, "median").get_ydata(),
@@ -261,7 +262,7 @@ def test_cash_fan_median_bands_and_buffer(example_run: Path) -> None:
 
 
 def test_dso_and_wcr_distributions(example_run: Path) -> None:
-    ds = load_run(example_run).ds
+    ds = read_run(example_run).ds
     fig = Figure(layout="constrained")
     a, b = fig.subplots(1, 2)
     plot_dso(ds, a)
@@ -332,7 +333,7 @@ def test_insurance_section_from_synthetic_variables() -> None:
 
 
 def test_insurance_rows_follow_summary_json(example_run: Path) -> None:
-    run = load_run(example_run)
+    run = read_run(example_run)
     pols = run.metrics["insurance"]["policies"]
     head = headline_table(run).set_index("metric")
     for name, p in pols.items():
@@ -377,7 +378,7 @@ def test_example_report_html_is_self_contained_and_complete(example_run: Path) -
     pngs = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(pngs) == 9
     assert all(base64.b64decode(p).startswith(b"\x89PNG") for p in pngs)
-    run = load_run(example_run)
+    run = read_run(example_run)
     info = json.loads((example_run / "run.json").read_text(encoding="utf-8"))
     assert info["config_hash"] in html
     assert f"{info['n_paths']:,}" in html
@@ -442,14 +443,14 @@ def test_names_come_from_results_nc_not_the_book(tmp_path: Path, small_run: Path
     shutil.copytree(small_run, run_dir)
     (small_run.parent / "book.csv").rename(tmp_path / "moved.csv")
     try:
-        html = render_html(load_run(run_dir))
+        html = render_html(read_run(run_dir))
     finally:
         (tmp_path / "moved.csv").rename(small_run.parent / "book.csv")
     assert "Keller &amp; Söhne Healthcare GmbH" in html
     with xr.open_dataset(run_dir / "results.nc", engine="h5netcdf") as f:
         old = f.load().drop_vars("customer_name")
     old.to_netcdf(run_dir / "results.nc", engine="h5netcdf")
-    run = load_run(run_dir)
+    run = read_run(run_dir)
     assert "customer_name" not in run.ds
     assert any("holds no names" in n for n in run.notes)
     html = render_html(run)
@@ -463,7 +464,7 @@ def test_comparison_table_of_a_batch_folder(tmp_path: Path, small_run: Path) -> 
     (run_dir / "comparison.csv").write_text(
         "scenario,expected_loss,note\nbaseline,1500.5,<b>base</b>\nrecession,3001.0,x & y\n",
         encoding="utf-8")
-    html = render_html(load_run(run_dir))
+    html = render_html(read_run(run_dir))
     assert '<section id="scenarios">' in html
     assert "&lt;b&gt;base&lt;/b&gt;" in html
     assert "x &amp; y" in html

@@ -18,7 +18,7 @@ from portsim.data.book import Book
 from portsim.engine.core import run_chunk
 from portsim.errors import ConfigError
 from portsim.inputs.model import build_inputs
-from portsim.workflow.batch import Direction, parse_direction, parse_target, reverse_stress
+from portsim.workflow.stress import Direction, parse_direction, parse_target, reverse_stress
 from reference import mc_mean_se
 
 AS_OF = "2026-12-31"

@@ -3,7 +3,7 @@
 :func:`render_html` returns the HTML text: the sections of :mod:`portsim.report.sections`,
 figures embedded as base64 PNG, styles inline, and a Content-Security-Policy that forbids any
 network access and any script. The PDF is :func:`portsim.report.pdf.render_pdf`; the run is
-read by :func:`portsim.report.run.load_run`. Writing the file is the command line's job
+read by :func:`portsim.workflow.folders.read_run`. Writing the file is the command line's job
 (``portsim report``).
 
 Customer names are untrusted text: every string is escaped for HTML, and ``$`` is escaped for

@@ -1,5 +1,6 @@
 """The run a report is made of: its Dataset, metrics, provenance and notes (:class:`RunData`),
-from a run folder (:func:`load_run`) or a Dataset in memory (:func:`from_dataset`).
+from a run folder's files (:func:`run_from_files`, read by
+:func:`portsim.workflow.folders.read_run`) or a Dataset in memory (:func:`from_dataset`).
 
 Customer names come from the ``customer_name`` variable of ``results.nc``; a folder written
 before names were stored shows its customers by id (and says so in the report's notes).
@@ -7,7 +8,6 @@ before names were stored shows its customers by id (and says so in the report's 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +16,10 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from portsim.errors import ConfigError, Problem
 from portsim.report.plotting import baseline, risk_levels
 from portsim.results.metrics import risk_metrics
 
-__all__ = ["COMPARISON_FILE", "RunData", "from_dataset", "load_run"]
-
-#: A scenario comparison table a batch run may leave in its folder (shown as it is).
-COMPARISON_FILE = "comparison.csv"
-
+__all__ = ["RunData", "from_dataset", "run_from_files"]
 
 @dataclass
 class RunData:
@@ -43,7 +38,7 @@ class RunData:
     notes : list of str
         Things the reader should know (e.g. names not stored).
     comparison : DataFrame or None
-        :data:`COMPARISON_FILE` of the folder, when present.
+        comparison table of a batch folder, when present.
     """
 
     ds: xr.Dataset
@@ -82,46 +77,24 @@ def from_dataset(
                    run_info=dict(run_info or {}))
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError([Problem(str(path), "", f"cannot be read ({exc})")],
-                          title="cannot report") from None
-    return data if isinstance(data, dict) else {}
+def run_from_files(
+    ds: xr.Dataset,
+    *,
+    summary: dict[str, Any],
+    run_info: dict[str, Any],
+    config: dict[str, Any],
+    path: Path,
+    comparison: pd.DataFrame | None,
+) -> RunData:
+    """A :class:`RunData` from the files of a complete run folder, as read by
+    :func:`portsim.workflow.folders.read_run` (``results.nc``, ``summary.json``, ``run.json``,
+    ``config.json`` and the comparison table of a batch; empty dicts for absent files).
 
-
-def load_run(run_dir: str | Path) -> RunData:
-    """Read a complete run folder for the report.
-
-    Raises
-    ------
-    ConfigError
-        When the folder does not exist, is incomplete (``.incomplete``) or has no
-        ``results.nc``.
+    The metrics are computed from ``ds`` when ``summary.json`` has none.
     """
-    d = Path(run_dir)
-    where = str(d)
-    if not d.is_dir():
-        raise ConfigError([Problem(where, "", "is not a folder",
-                                   "give a run folder written by portsim run")],
-                          title="cannot report")
-    if (d / ".incomplete").exists():
-        raise ConfigError([Problem(where, "", "is an unfinished run",
-                                   f"finish it first: portsim run --resume {d}")],
-                          title="cannot report")
-    if not (d / "results.nc").exists():
-        raise ConfigError([Problem(where, "results.nc", "is missing",
-                                   "give a run folder written by portsim run")],
-                          title="cannot report")
-    with xr.open_dataset(d / "results.nc", engine="h5netcdf") as f:
-        ds = f.load()
-    summary = _read_json(d / "summary.json")
     run = RunData(
         ds=ds, metrics=summary.get("metrics") or {}, provenance=summary.get("provenance") or {},
-        run_info=_read_json(d / "run.json"), config=_read_json(d / "config.json"), path=d,
+        run_info=run_info, config=config, path=path, comparison=comparison,
     )
     if not run.metrics:
         run.metrics = risk_metrics(baseline(ds), risk_levels(ds))
@@ -129,7 +102,5 @@ def load_run(run_dir: str | Path) -> RunData:
     if "customer_name" not in ds:
         run.notes.append("Customer names are not shown (this run's results.nc holds no names: "
                          "it was written before they were stored); customers appear by id.")
-    if (d / COMPARISON_FILE).exists():
-        run.comparison = pd.read_csv(d / COMPARISON_FILE)
     return run
 

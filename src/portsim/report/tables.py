@@ -19,7 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from portsim.report.plotting import baseline, customer_labels, format_money
-from portsim.report.run import COMPARISON_FILE, RunData
+from portsim.report.run import RunData
 
 __all__ = [
     "Table",
@@ -255,8 +255,8 @@ def scenario_table(frame: pd.DataFrame, level: float) -> Table:
 
 
 def comparison_file_table(c: pd.DataFrame) -> tuple[str, Table]:
-    """A folder's :data:`portsim.report.run.COMPARISON_FILE`, shown as it is (caption, table)."""
-    return (f"Scenario comparison ({COMPARISON_FILE})", Table(
+    """A batch folder's comparison table, shown as it is (caption, table)."""
+    return ("Scenario comparison (the batch's table, as written)", Table(
         [str(x) for x in c.columns],
         [[_cell(v) for v in row] for row in c.itertuples(index=False)],
         {i for i, dt in enumerate(c.dtypes) if dt.kind in "if"}))

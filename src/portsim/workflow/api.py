@@ -6,7 +6,7 @@
 >>> portsim.summarize(ds)["es"]["0.99"]            # doctest: +SKIP
 {'value': ..., 'se': ...}
 
-Nothing here prints or writes files; :mod:`portsim.workflow.folders` and the CLI do.
+Nothing here prints or writes files; :mod:`portsim.workflow.runner` and the CLI do.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from portsim.inputs import importance
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
 from portsim.results.dataset import build_dataset, is_weighted
 from portsim.results.metrics import risk_metrics
+from portsim.workflow.options import RunOptions
 
-__all__ = ["load_book", "load_invoices", "prepare", "run", "summarize"]
+__all__ = ["load_book", "load_invoices", "prepare", "run", "run_with", "summarize"]
 
 
 def load_book(config: RunConfig) -> Book:
@@ -127,11 +128,13 @@ def run(
     threads: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    store: ChunkStore | None = None,
     contributions: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> xr.Dataset:
     """Simulate a config and return the results Dataset.
+
+    The keywords are those of :class:`~portsim.workflow.options.RunOptions` (which checks
+    them); :func:`run_with` takes the options object itself.
 
     Parameters
     ----------
@@ -139,23 +142,45 @@ def run(
         From :func:`portsim.load_config` (or built in Python).
     book : Book, optional
         Use this book instead of reading ``config.book.path``.
-    paths, seed, threads : int, optional
-        Override the config's ``[simulation]`` values (``threads``: in-process runs only).
-    workers : int, optional
-        Run on a local Dask cluster of this many worker processes (needs
-        ``pip install 'portsim[distributed]'``); see :mod:`portsim.engine.distributed`.
-    scheduler : str, optional
-        Run on the Dask cluster whose scheduler is at this address, e.g. ``"tcp://host:8786"``.
-        Without ``workers`` or ``scheduler`` the run stays in-process. The result is the same.
+    paths, seed, threads, workers, scheduler, contributions
+        See :class:`~portsim.workflow.options.RunOptions`.
+    progress : callable(done, total), optional
+        Called after each chunk.
+
+    Returns
+    -------
+    xarray.Dataset
+        See :func:`run_with`.
+    """
+    options = RunOptions(paths=paths, seed=seed, threads=threads, workers=workers,
+                         scheduler=scheduler, contributions=contributions)
+    return run_with(config, options, book=book, progress=progress)
+
+
+def run_with(
+    config: RunConfig,
+    options: RunOptions,
+    *,
+    book: Book | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    store: ChunkStore | None = None,
+) -> xr.Dataset:
+    """Simulate a config with the given options and return the results Dataset.
+
+    Parameters
+    ----------
+    config : RunConfig
+        From :func:`portsim.load_config` (or built in Python).
+    options : RunOptions
+        Paths, seed and where to run; ``contributions`` adds the Euler contributions
+        (see :class:`~portsim.workflow.options.RunOptions`).
+    book : Book, optional
+        Use this book instead of reading ``config.book.path``.
     progress : callable(done, total), optional
         Called after each chunk.
     store : ChunkStore, optional
         Finished chunks are loaded from it and new ones saved to it (a run folder's
         checkpoint, :class:`portsim.workflow.checkpoint.Checkpoint`).
-    contributions : bool
-        Add the Euler contributions to VaR and ES at every ``[risk] levels`` by customer,
-        sector and country (a second pass over the tail paths, in-process; see
-        :mod:`portsim.engine.attribution`) and the concentration figures (default True).
 
     Returns
     -------
@@ -166,42 +191,27 @@ def run(
         contribution variables; built by :func:`portsim.results.dataset.build_dataset`; see
         :func:`summarize`.
     """
-    sim = config.simulation
-    if threads is not None and (workers is not None or scheduler is not None):
-        raise ValueError("threads is for in-process runs; a Dask worker runs one thread")
+    opts = options.resolved(config)
     book, inputs = prepare(config, book)
-    if workers is not None or scheduler is not None:
+    common: dict[str, Any] = {
+        "n_paths": opts.n_paths(config), "seed": opts.run_seed(config),
+        "chunk_paths": config.simulation.chunk_paths, "progress": progress,
+        "series_budget_mb": config.output.series_budget_mb, "store": store,
+    }
+    if opts.distributed:
         from portsim.engine.distributed import simulate_distributed
 
-        out = simulate_distributed(
-            inputs,
-            n_paths=paths if paths is not None else sim.paths,
-            seed=seed if seed is not None else sim.seed,
-            chunk_paths=sim.chunk_paths,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-            series_budget_mb=config.output.series_budget_mb,
-            store=store,
-        )
+        out = simulate_distributed(inputs, workers=opts.workers, scheduler=opts.scheduler,
+                                   **common)
     else:
-        out = simulate(
-            inputs,
-            n_paths=paths if paths is not None else sim.paths,
-            seed=seed if seed is not None else sim.seed,
-            chunk_paths=sim.chunk_paths,
-            threads=threads if threads is not None else sim.threads,
-            progress=progress,
-            series_budget_mb=config.output.series_budget_mb,
-            store=store,
-        )
+        out = simulate(inputs, threads=opts.threads, **common)
     exact = None
     if inputs.z_shift is not None and np.any(inputs.z_shift != 0.0):
         # the kernels' per-customer sums are under the shifted measure: exact values instead
         exact = importance.exact_customer_moments(inputs)
     contribs: list[attribution.Contributions] = []
     conc = None
-    if contributions:
+    if opts.contributions:
         contribs = attribution.tail_contributions(
             inputs, out.seed, out.loss, list(config.risk.levels),
             log_weight=out.log_weight if is_weighted(out.log_weight) else None,

@@ -24,10 +24,7 @@ two processes at once.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import threading
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,13 +35,19 @@ import numpy as np
 from portsim import __version__
 from portsim.engine.core import ChunkResult, chunk_ranges
 from portsim.errors import ConfigError, Problem
+from portsim.workflow.folders import (
+    CHUNKS_DIR,
+    MANIFEST,
+    RUN_FILE,
+    is_incomplete,
+    mark_incomplete,
+    unmark_incomplete,
+    write_atomic,
+    write_text_atomic,
+)
 
-__all__ = ["CHUNKS_DIR", "MANIFEST", "MARKER", "Checkpoint", "RunIdentity", "write_atomic",
-           "write_text_atomic"]
+__all__ = ["Checkpoint", "RunIdentity"]
 
-MANIFEST = "checkpoint.json"
-MARKER = ".incomplete"
-CHUNKS_DIR = "chunks"
 _FORMAT = 1
 _META = "__portsim_meta__"
 
@@ -101,28 +104,6 @@ def _short(value: Any) -> Any:
     return value
 
 
-def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Call ``write(tmp)`` with a temporary path next to ``path``, then rename it to ``path``.
-
-    The temporary name starts with a dot and keeps the suffix (``.name.tmp-PID-TID.suffix``),
-    for writers that add or check one.
-    """
-    tmp = path.with_name(
-        f".{path.stem}.tmp-{os.getpid()}-{threading.get_ident()}{path.suffix}"
-    )
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename."""
-    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
 class Checkpoint:
     """The finished chunks of one run, kept in its run folder.
 
@@ -143,8 +124,8 @@ class Checkpoint:
     def start(cls, run_dir: str | Path, identity: RunIdentity) -> Checkpoint:
         """Mark ``run_dir`` (which must exist) incomplete and write its manifest."""
         ck = cls(Path(run_dir), identity)
-        write_text_atomic(
-            ck.run_dir / MARKER,
+        mark_incomplete(
+            ck.run_dir,
             f"This run has not finished. Resume it with:\n  portsim run --resume {ck.run_dir}\n",
         )
         ck.chunk_dir.mkdir(exist_ok=True)
@@ -166,8 +147,8 @@ class Checkpoint:
             raise ConfigError([Problem(where, "--resume", "is not a folder")],
                               title="cannot resume")
         path = run_dir / MANIFEST
-        if not (run_dir / MARKER).exists():
-            rule = ("is a finished run folder; nothing to resume" if (run_dir / "run.json").exists()
+        if not is_incomplete(run_dir):
+            rule = ("is a finished run folder; nothing to resume" if (run_dir / RUN_FILE).exists()
                     else "is not an unfinished portsim run folder (no .incomplete marker)")
             raise ConfigError([Problem(where, "--resume", rule)], title="cannot resume")
         try:
@@ -207,7 +188,7 @@ class Checkpoint:
     def finish(self, *, keep_chunks: bool = False) -> None:
         """Mark the run finished: drop the marker and (unless kept) the chunks and manifest."""
         self._write_manifest("complete")
-        (self.run_dir / MARKER).unlink(missing_ok=True)
+        unmark_incomplete(self.run_dir)
         if not keep_chunks:
             shutil.rmtree(self.chunk_dir, ignore_errors=True)
             (self.run_dir / MANIFEST).unlink(missing_ok=True)
