@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from portsim.kernels.codes import Stream
 from portsim.kernels.rng import (
-    STREAM_DEFAULT,
     next_gamma,
     next_normal,
     next_open_uniform,
@@ -70,7 +70,7 @@ def _gammas(shape, s0, s1, n):  # type: ignore[no-untyped-def]
 
 
 def state(seed: int, path: int = 0) -> tuple[np.uint64, np.uint64]:
-    s = path_states(seed, path, path + 1, STREAM_DEFAULT)[0]
+    s = path_states(seed, path, path + 1, Stream.DEFAULT)[0]
     return s[0], s[1]
 
 

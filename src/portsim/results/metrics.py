@@ -258,7 +258,7 @@ def build_dataset(
 
     Parameters
     ----------
-    out : portsim.engine.core.SimOutput
+    out : portsim.engine.gather.SimOutput
     inputs : portsim.inputs.model.ModelInputs
     currency : str
         Book currency, used as the ``units`` of money.
