@@ -8,7 +8,9 @@ checked against the formulas they implement, with the normals taken from the sam
 
 from __future__ import annotations
 
+import inspect
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,8 +35,14 @@ def _states(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
     return path_states(seed, 0, M, Stream.DEFAULT), path_states(seed, 0, M, Stream.LGD)
 
 
+def _by_name(kernel: Any, args: dict[str, object]) -> None:
+    """Call ``kernel`` with ``args[p]`` for each of its parameters ``p``, in order."""
+    kernel(*(args[p] for p in inspect.signature(getattr(kernel, "py_func", kernel)).parameters))
+
+
 def _args() -> dict[str, object]:
-    """The kernels' book arguments: one factor, one group per customer, fixed LGDs."""
+    """The kernels' book arguments by parameter name: one factor, one group per customer,
+    fixed LGDs."""
     n = EXPOSURE.size
     return {
         "chol": np.ones((1, 1)), "z_shift": np.zeros(1), "y_shift": np.zeros(1), "dof": 0.0,
@@ -47,14 +55,6 @@ def _args() -> dict[str, object]:
     }
 
 
-_HEAD = ("chol", "z_shift", "y_shift", "dof")
-_GROUPS = ("group_factor", "group_loading", "group_idio", "group_threshold")
-_LGD = ("exposure", "lgd_mean", "lgd_probit", "lgd_conc", "lgd_link", "sector")
-ARGS = {
-    DefaultMethod.PER_CUSTOMER: (*_HEAD, "factor", "loading", "idio", "threshold", *_LGD),
-    DefaultMethod.GROUPED: (*_HEAD, "group", *_GROUPS, "factor", *_LGD),
-    DefaultMethod.SKIP: (*_HEAD, "group_start", "group_perm", *_GROUPS, "factor", *_LGD),
-}
 KERNELS = {
     DefaultMethod.PER_CUSTOMER: defaults.default_losses_per_customer,
     DefaultMethod.GROUPED: defaults.default_losses_grouped,
@@ -65,12 +65,14 @@ KERNELS = {
 @pytest.mark.parametrize("method", list(DefaultMethod))
 def test_pd_zero_and_one_lose_exposure_times_lgd_exactly(method: DefaultMethod) -> None:
     states, lgd_states = _states()
-    a = _args()
     loss, ndef, logw = np.zeros(M), np.zeros(M, dtype=np.int64), np.zeros(M)
     sec_loss, sec_ndef = np.zeros((M, 2)), np.zeros((M, 2), dtype=np.int64)
     cust_loss, cust_ndef = np.zeros(3, dtype=np.int64), np.zeros(3, dtype=np.int64)
-    KERNELS[method](states, lgd_states, *(a[k] for k in ARGS[method]), loss, ndef, sec_loss,
-                    sec_ndef, cust_loss, cust_ndef, logw)
+    _by_name(KERNELS[method], {
+        **_args(), "states": states, "lgd_states": lgd_states, "out_loss": loss,
+        "out_ndef": ndef, "out_sector_loss": sec_loss, "out_sector_ndef": sec_ndef,
+        "out_cust_loss": cust_loss, "out_cust_ndef": cust_ndef, "out_logw": logw,
+    })
     # customers 1 and 2 default on every path, customer 0 never
     path_loss = 0.0 + 250.0 * 0.3 + 40.0 * 1.0
     np.testing.assert_array_equal(loss, np.full(M, path_loss))
@@ -87,13 +89,11 @@ def test_customer_losses_of_paths_keeps_each_paths_customer_losses(
     method: DefaultMethod,
 ) -> None:
     states, lgd_states = _states()
-    a = _args()
     loss, cents, logw = np.zeros(M), np.zeros((M, 3), dtype=np.int64), np.zeros(M)
-    defaults.customer_losses_of_paths(
-        int(method), states, lgd_states, *(a[k] for k in _HEAD), a["group"], a["group_start"],
-        a["group_perm"], *(a[k] for k in _GROUPS), a["factor"], a["loading"], a["idio"],
-        a["threshold"], *(a[k] for k in _LGD), 2, loss, cents, logw,
-    )
+    _by_name(defaults.customer_losses_of_paths, {
+        **_args(), "method": int(method), "states": states, "lgd_states": lgd_states,
+        "n_sectors": 2, "out_loss": loss, "out_cust_loss": cents, "out_logw": logw,
+    })
     np.testing.assert_array_equal(cents, np.tile([0, 7500, 4000], (M, 1)))
     np.testing.assert_array_equal(loss, np.full(M, 115.0))
     np.testing.assert_array_equal(logw, np.zeros(M))

@@ -5,6 +5,8 @@ events and policy terms), checks once that every array the kernel reads has the 
 and C order the kernel trusts, allocates the outputs, calls the kernel, and returns the
 filled outputs (QuantEcon's pattern: the kernels only fill ``out`` arrays). A wrong argument
 raises ``ValueError`` naming it, instead of a wrong number or a crash inside compiled code.
+Arguments are matched to the kernel's parameters by name (:func:`_call`), so no call site
+keeps a positional list of 25 to 60 arguments in step with a kernel's signature.
 
 * :func:`default_losses` — the default-only kernels of :mod:`portsim.kernels.defaults`
   (grouped, per customer or skip, by :class:`~portsim.kernels.codes.DefaultMethod`);
@@ -17,7 +19,11 @@ raises ``ValueError`` naming it, instead of a wrong number or a crash inside com
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -56,6 +62,23 @@ def _checked(name: str, a: object, dtype: np.dtype, shape: tuple[int, ...]) -> n
            if isinstance(a, np.ndarray) else type(a).__name__)
     raise ValueError(f"kernel argument {name!r}: expected a C-contiguous {dtype} array of "
                      f"shape {shape}, got {got}")
+
+
+@functools.cache
+def _parameters(kernel: Any) -> tuple[str, ...]:
+    """The kernel's parameter names, in order (of the Python function a dispatcher compiles)."""
+    return tuple(inspect.signature(getattr(kernel, "py_func", kernel)).parameters)
+
+
+def _call(kernel: Any, args: Mapping[str, object]) -> None:
+    """Call ``kernel`` with ``args[name]`` for each of its parameters, passed by position
+    (``args`` may hold more); ``TypeError`` naming a parameter without an argument."""
+    params = _parameters(kernel)
+    missing = [p for p in params if p not in args]
+    if missing:
+        name = getattr(kernel, "py_func", kernel).__name__
+        raise TypeError(f"{name}: no argument for parameter(s) {missing}")
+    kernel(*(args[p] for p in params))
 
 
 def _states(m: int, **states: np.ndarray) -> None:
@@ -107,15 +130,6 @@ def _book_args(x: ModelInputs, method: DefaultMethod) -> dict[str, object]:
     return args
 
 
-_HEAD = ("chol", "z_shift", "y_shift", "dof")
-_GROUPS = ("group_factor", "group_loading", "group_idio", "group_threshold")
-_LGD = ("exposure", "lgd_mean", "lgd_probit", "lgd_conc", "lgd_link", "sector")
-#: Each default kernel's book arguments, in its parameter order (after the two states).
-_DEFAULT_ARGS = {
-    DefaultMethod.PER_CUSTOMER: (*_HEAD, "factor", "loading", "idio", "threshold", *_LGD),
-    DefaultMethod.GROUPED: (*_HEAD, "group", *_GROUPS, "factor", *_LGD),
-    DefaultMethod.SKIP: (*_HEAD, "group_start", "group_perm", *_GROUPS, "factor", *_LGD),
-}
 _DEFAULT_KERNELS = {
     DefaultMethod.PER_CUSTOMER: kernels.default_losses_per_customer,
     DefaultMethod.GROUPED: kernels.default_losses_grouped,
@@ -142,10 +156,12 @@ class DefaultOutputs:
                    np.zeros((m, n_sectors), dtype=np.int64), np.zeros(n, dtype=np.int64),
                    np.zeros(n, dtype=np.int64), np.zeros(m))
 
-    def kernel_outputs(self) -> tuple[np.ndarray, ...]:
-        """The arrays in the kernels' order of ``out_*`` parameters, without ``out_logw``."""
-        return (self.loss, self.n_defaults, self.sector_loss, self.sector_n_defaults,
-                self.customer_loss, self.customer_n_defaults)
+    def kernel_args(self) -> dict[str, np.ndarray]:
+        """The arrays by the names of the kernels' ``out_*`` parameters."""
+        return {"out_loss": self.loss, "out_ndef": self.n_defaults,
+                "out_sector_loss": self.sector_loss, "out_sector_ndef": self.sector_n_defaults,
+                "out_cust_loss": self.customer_loss, "out_cust_ndef": self.customer_n_defaults,
+                "out_logw": self.log_weight}
 
 
 def default_losses(x: ModelInputs, states: np.ndarray, lgd_states: np.ndarray
@@ -166,10 +182,9 @@ def default_losses(x: ModelInputs, states: np.ndarray, lgd_states: np.ndarray
     method = default_method(x)
     m = states.shape[0]
     _states(m, states=states, lgd_states=lgd_states)
-    args = _book_args(x, method)
     out = DefaultOutputs.zeros(m, x.n_customers, len(x.sector_names))
-    _DEFAULT_KERNELS[method](states, lgd_states, *(args[a] for a in _DEFAULT_ARGS[method]),
-                             *out.kernel_outputs(), out.log_weight)
+    _call(_DEFAULT_KERNELS[method], {**_book_args(x, method), "states": states,
+                                     "lgd_states": lgd_states, **out.kernel_args()})
     return out
 
 
@@ -195,15 +210,14 @@ def customer_losses_of_paths(x: ModelInputs, states: np.ndarray, lgd_states: np.
     method = default_method(x)
     m = states.shape[0]
     _states(m, states=states, lgd_states=lgd_states)
-    a = _book_args(x, method)
     cents = np.zeros((m, x.n_customers), dtype=np.int64)
     loss = np.zeros(m)
     logw = np.zeros(m)
-    kernels.customer_losses_of_paths(
-        int(method), states, lgd_states, *(a[k] for k in _HEAD), a["group"], a["group_start"],
-        a["group_perm"], *(a[k] for k in _GROUPS), a["factor"], a["loading"], a["idio"],
-        a["threshold"], *(a[k] for k in _LGD), len(x.sector_names), loss, cents, logw,
-    )
+    _call(kernels.customer_losses_of_paths, {
+        **_book_args(x, method), "method": int(method), "states": states,
+        "lgd_states": lgd_states, "n_sectors": len(x.sector_names), "out_loss": loss,
+        "out_cust_loss": cents, "out_logw": logw,
+    })
     return cents, loss, logw
 
 
@@ -226,21 +240,23 @@ class TimelineOutputs:
     events_lgd: np.ndarray  # (E,) the buyer's LGD (insolvency events; else NaN)
 
 
-def _timeline_args(tl: TimelineInputs, n: int) -> tuple[object, ...]:
-    """The timeline's kernel arguments, checked, in the kernel's parameter order."""
+def _timeline_args(tl: TimelineInputs, n: int) -> dict[str, object]:
+    """The timeline's arguments to the kernel, checked, by parameter name."""
     j = tl.inv_amount.shape[0]
-    days = (tl.n_days + 2,)
-    return (
-        int(tl.n_days), _checked("period_of_day", tl.period_of_day, _I, days),
-        _checked("inv_start", tl.inv_start, _I, (n + 1,)),
-        _checked("inv_amount", tl.inv_amount, _F, (j,)),
-        _checked("inv_issue", tl.inv_issue, _I, (j,)), _checked("inv_due", tl.inv_due, _I, (j,)),
-        _checked("delay_mean", tl.delay_mean, _F, (n,)),
-        _checked("delay_sd", tl.delay_sd, _F, (n,)),
-        _checked("delay_noise", tl.delay_noise, _F, (n,)), float(tl.delay_factor_days),
-        _checked("noise_table", tl.noise_table, _F, (256,)), int(tl.protracted_days),
-        int(tl.recovery_lag_days), int(tl.dpo_days), float(tl.cogs_share),
-    )
+    arrays = {
+        "period_of_day": (tl.period_of_day, _I, (tl.n_days + 2,)),
+        "inv_start": (tl.inv_start, _I, (n + 1,)), "inv_amount": (tl.inv_amount, _F, (j,)),
+        "inv_issue": (tl.inv_issue, _I, (j,)), "inv_due": (tl.inv_due, _I, (j,)),
+        "delay_mean": (tl.delay_mean, _F, (n,)), "delay_sd": (tl.delay_sd, _F, (n,)),
+        "delay_noise": (tl.delay_noise, _F, (n,)), "noise_table": (tl.noise_table, _F, (256,)),
+    }
+    args: dict[str, object] = {name: _checked(name, a, dt, shape)
+                               for name, (a, dt, shape) in arrays.items()}
+    args.update(n_days=int(tl.n_days), delay_factor_days=float(tl.delay_factor_days),
+                protracted_days=int(tl.protracted_days),
+                recovery_lag_days=int(tl.recovery_lag_days), dpo_days=int(tl.dpo_days),
+                cogs_share=float(tl.cogs_share))
+    return args
 
 
 def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np.ndarray,
@@ -273,10 +289,12 @@ def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np
         raise ValueError("kernel 'skip' draws no default day: the timeline needs another")
     m, n, n_p = states.shape[0], x.n_customers, tl.n_periods
     _states(m, states=states, lgd_states=lgd_states, delay_states=delay_states)
-    a = _book_args(x, method)
-    event_day = (np.zeros(n, dtype=np.int64) if x.default_day is None
-                 else _checked("default_day", x.default_day, _I, (n,)))
-    tl_args = _timeline_args(tl, n)
+    inputs = {
+        **_book_args(x, method), **_timeline_args(tl, n), "method": int(method),
+        "states": states, "lgd_states": lgd_states, "delay_states": delay_states,
+        "event_day": (np.zeros(n, dtype=np.int64) if x.default_day is None
+                      else _checked("default_day", x.default_day, _I, (n,))),
+    }
     # room for about twice the expected defaults (and protracted claims) per path
     cap = 64 + int(m * (8 + 2 * float(x.p_horizon.sum())))
     while True:
@@ -288,14 +306,14 @@ def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np
         ev_int = np.zeros((cap, 5), dtype=np.int64)
         ev_float = np.zeros((cap, 2))  # amount, LGD
         ev_count = np.zeros(1, dtype=np.int64)
-        timeline_paths(
-            states, lgd_states, delay_states, *(a[k] for k in _HEAD), int(method),
-            a["group"], *(a[k] for k in _GROUPS), a["factor"], a["loading"], a["idio"],
-            a["threshold"], a["hazard"], event_day, *(a[k] for k in _LGD[1:]), *tl_args,
-            *d.kernel_outputs(), collected_open, written_off, recovered, issued_stop,
-            supplier_stop, protracted, still_open, pending, n_prot, ev_int, ev_float,
-            ev_count, d.log_weight,
-        )
+        _call(timeline_paths, {
+            **inputs, **d.kernel_args(), "out_collected": collected_open,
+            "out_written_off": written_off, "out_recovered": recovered,
+            "out_issued_stop": issued_stop, "out_supplier_stop": supplier_stop,
+            "out_protracted": protracted, "out_still_open": still_open,
+            "out_recovery_pending": pending, "out_n_protracted": n_prot, "ev_int": ev_int,
+            "ev_float": ev_float, "ev_count": ev_count,
+        })
         if ev_count[0] <= cap:
             break
         cap = int(ev_count[0])  # rare: more claim events than room; again, same draws
@@ -394,31 +412,36 @@ def apply_policies(
     ClaimsOutcome
     """
     ev = np.asarray(events_int, dtype=np.int64).reshape(-1, 5)
-    n_cust = cover_limit.shape[1]
+    n_pol, n_cust = np.shape(cover_limit)
     # one int64 key ordering by path, day, customer, kind (< 2^63 for any realistic size)
     key = (((ev[:, 0] - path_start) * (n_days + 2) + ev[:, 2]) * n_cust + ev[:, 1]) * 2 + ev[:, 4]
     order = np.argsort(key, kind="stable").astype(np.int64)
     s = ev[order]
     paths = s[:, 0] - path_start
     offsets = np.searchsorted(paths, np.arange(n_paths + 1), side="left").astype(np.int64)
-    n_pol = cover_limit.shape[0]
-    n_periods = int(period_of_day[-1])
-    out = ClaimsOutcome(s.shape[0], n_paths, n_pol, n_periods, order)
     c = np.ascontiguousarray
-    claims_kernel(
-        offsets, c(s[:, 1]), c(s[:, 2]), c(s[:, 3]), c(s[:, 4]),
-        c(np.asarray(events_amount, dtype=float)[order]),
-        c(np.asarray(events_lgd, dtype=float)[order]),
-        c(cover_limit, dtype=float), c(insured_pct, dtype=float),
-        c(non_qualifying_loss, dtype=float), c(first_loss, dtype=float),
-        c(before_cover, dtype=np.bool_), c(max_liability, dtype=float),
-        c(settlement_lag, dtype=np.int64), c(year_of_day, dtype=np.int64), int(n_years),
-        c(period_of_day, dtype=np.int64), int(n_days), int(recovery_lag_days),
-        out.qualifying, out.indemnity_before_recoveries, out.indemnity, out.scalars,
-        out.cash_in, out.cash_out,
-    )
+    days = (int(n_days) + 2,)
+    terms = {
+        "limit": (cover_limit, _F, (n_pol, n_cust)), "pct": (insured_pct, _F, (n_pol, n_cust)),
+        "nql": (non_qualifying_loss, _F, (n_pol,)), "first_loss": (first_loss, _F, (n_pol,)),
+        "before_cover": (before_cover, np.dtype(np.bool_), (n_pol,)),
+        "max_liability": (max_liability, _F, (n_pol,)),
+        "settle_lag": (settlement_lag, _I, (n_pol,)), "year_of_day": (year_of_day, _I, days),
+        "period_of_day": (period_of_day, _I, days),
+    }
+    args: dict[str, object] = {name: _checked(name, c(a, dtype=dt), dt, shape)
+                               for name, (a, dt, shape) in terms.items()}
+    out = ClaimsOutcome(s.shape[0], n_paths, n_pol, int(period_of_day[-1]), order)
+    _call(claims_kernel, {
+        **args, "offsets": offsets, "cust": c(s[:, 1]), "day": c(s[:, 2]), "paid": c(s[:, 3]),
+        "kind": c(s[:, 4]), "amount": c(np.asarray(events_amount, dtype=float)[order]),
+        "lgd": c(np.asarray(events_lgd, dtype=float)[order]), "n_years": int(n_years),
+        "n_days": int(n_days), "recovery_lag_days": int(recovery_lag_days),
+        "out_q": out.qualifying, "out_gross": out.indemnity_before_recoveries,
+        "out_net": out.indemnity, "out_scalars": out.scalars, "out_cash_in": out.cash_in,
+        "out_cash_out": out.cash_out,
+    })
     return out
-
 
 def policy_claims(x: ModelInputs, events_int: np.ndarray, events_amount: np.ndarray,
                   events_lgd: np.ndarray, *, path_start: int, n_paths: int) -> ClaimsOutcome:

@@ -29,14 +29,15 @@ JIT_ENABLED: bool = not nb.config.DISABLE_JIT
 def _python(fn: Any) -> Any:
     """``fn`` run with NumPy's overflow warnings off, as compiled code runs it."""
 
-    def run(*args: Any) -> Any:
+    def run(*args: Any, **kwargs: Any) -> Any:
         with np.errstate(over="ignore"):
-            return fn(*args)
+            return fn(*args, **kwargs)
 
     run.__name__ = fn.__name__
     run.__qualname__ = fn.__qualname__
     run.__doc__ = fn.__doc__
     run.__module__ = fn.__module__
+    run.__wrapped__ = fn  # type: ignore[attr-defined]  # inspect.signature follows it
     return run
 
 
