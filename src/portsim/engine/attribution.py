@@ -141,12 +141,9 @@ def customer_losses(
 
     Returns
     -------
-    cents : ndarray, shape (m, n_customers), int64
-        Loss of each customer on each path in integer cents.
-    loss : ndarray, shape (m,)
-        The paths' losses (book currency), as in the first pass.
-    log_weight : ndarray, shape (m,)
-        The paths' log likelihood ratios.
+    cents, loss, log_weight : ndarray
+        As :func:`portsim.engine.calls.customer_losses_of_paths` gives them: shapes
+        (m, n_customers) int64 cents, (m,) book currency as in the first pass, and (m,).
     """
     paths = np.asarray(paths, dtype=np.int64)
     if inputs.timeline is not None:

@@ -94,6 +94,7 @@ def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkRes
 
 
 def _result(start: int, stop: int, d: calls.DefaultOutputs) -> ChunkResult:
+    """The chunk's result holding a default kernel's outputs (timeline fields unset)."""
     return ChunkResult(
         start=start, stop=stop, loss=d.loss, n_defaults=d.n_defaults,
         sector_loss=d.sector_loss, sector_n_defaults=d.sector_n_defaults,
