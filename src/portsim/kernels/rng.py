@@ -7,8 +7,9 @@ spawn_key=(b,))`` — the same sequence as ``SeedSequence(seed).spawn(n)[b]`` �
 ``generate_state`` gives every path of the block its words. A path's draws therefore depend on
 nothing but the seed and the path index: not on chunk size, threads, workers or finishing order.
 
-The generator functions are written for numba and inline into the kernels; each takes the state
-words and returns the draw with the new words, so the state stays in registers.
+The generator functions inline into the kernels (:func:`portsim.kernels.jit.kernel`); each takes
+the state words and returns the draw with the new words, so the state stays in registers. As
+Python (``NUMBA_DISABLE_JIT=1``) the ``uint64`` words wrap modulo 2⁶⁴ exactly as compiled.
 
 References
 ----------
