@@ -30,8 +30,11 @@ from distributed import Client
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from portsim.config.models import BookConfig, RunConfig, load_config
-from portsim.engine.core import SimOutput, chunk_ranges, simulate, warmup
+from portsim.engine.chunk import chunk_ranges
 from portsim.engine.distributed import open_client, simulate_with_client
+from portsim.engine.gather import SimOutput
+from portsim.engine.local import simulate
+from portsim.engine.warmup import warmup
 from portsim.inputs.model import ModelInputs
 from portsim.workflow.api import prepare
 

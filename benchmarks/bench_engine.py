@@ -31,9 +31,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 import baselines
 from portsim.config.models import RunConfig
 from portsim.data.book import book_from_frame
-from portsim.engine.core import chunk_ranges, simulate
+from portsim.engine.chunk import chunk_ranges
+from portsim.engine.local import simulate
 from portsim.inputs.model import ModelInputs, build_inputs
-from portsim.kernels.rng import STREAM_DEFAULT, next_normal, path_states
+from portsim.kernels.codes import Stream
+from portsim.kernels.rng import next_normal, path_states
 
 N_CUSTOMERS = 10_000
 THREADS = len(os.sched_getaffinity(0))
@@ -106,7 +108,7 @@ def _floor(n_paths: int, n_customers: int) -> np.ndarray:
     out = np.empty(n_paths)
 
     def chunk(r: tuple[int, int]) -> None:
-        _normals_floor(path_states(1, r[0], r[1], STREAM_DEFAULT), n_customers,
+        _normals_floor(path_states(1, r[0], r[1], Stream.DEFAULT), n_customers,
                        out[r[0] : r[1]])
 
     with ThreadPoolExecutor(THREADS) as ex:

@@ -40,10 +40,12 @@ sys.path.insert(0, str(Path(__file__).parent))
 import baselines
 from portsim.config.models import RunConfig
 from portsim.data.book import book_from_frame
-from portsim.engine.core import default_threads, run_default_kernel, simulate
+from portsim.engine.calls import default_losses
+from portsim.engine.local import default_threads, simulate
 from portsim.inputs.importance import find_shift
 from portsim.inputs.model import ModelInputs, build_inputs
-from portsim.kernels.rng import STREAM_DEFAULT, STREAM_LGD, path_states
+from portsim.kernels.codes import Stream
+from portsim.kernels.rng import path_states
 from portsim.results.estimators import expected_shortfall, weighted_expected_shortfall
 
 LEVEL = 0.999
@@ -151,8 +153,8 @@ def print_table(res: dict[str, Any]) -> None:
 def kernel_costs(n: int = 10_000, m: int = 2048) -> dict[str, float]:
     """Fit the per-group, per-customer and per-default costs (ns, one thread, CPU time) of
     the grouped and skip kernels on homogeneous-by-group books (R = 0.15)."""
-    st = path_states(1, 0, m, STREAM_DEFAULT)
-    ls = path_states(1, 0, m, STREAM_LGD)
+    st = path_states(1, 0, m, Stream.DEFAULT)
+    ls = path_states(1, 0, m, Stream.LGD)
     rows = []
     for g in (1, 100, 1000):
         for p in (0.005, 0.02, 0.05, 0.1, 0.3):
@@ -164,19 +166,14 @@ def kernel_costs(n: int = 10_000, m: int = 2048) -> dict[str, float]:
             for kernel in ("grouped", "skip"):
                 x = build_inputs(book_from_frame(frame), RunConfig.model_validate(
                     {"simulation": {"kernel": kernel}}))
-                outs = (np.zeros(m), np.zeros(m, np.int64), np.zeros((m, 1)),
-                        np.zeros((m, 1), np.int64), np.zeros(n, np.int64),
-                        np.zeros(n, np.int64))
-                lw = np.zeros(m)
-                run_default_kernel(x, st[:8], ls[:8], tuple(
-                    o[:8] if o.shape[0] == m else o for o in outs), lw[:8])
+                default_losses(x, st[:8], ls[:8])  # compiled before timing
                 best = math.inf
                 for _ in range(3):
                     t0 = time.thread_time()
-                    run_default_kernel(x, st, ls, outs, lw)
+                    out = default_losses(x, st, ls)
                     best = min(best, time.thread_time() - t0)
                 rec[kernel] = best / m * 1e9
-                rec["defaults"] = float(outs[1].mean())
+                rec["defaults"] = float(out.n_defaults.mean())
             rows.append(rec)
     f = pd.DataFrame(rows)
     print(f.to_string(float_format=lambda v: f"{v:.4g}"))

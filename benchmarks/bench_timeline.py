@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from numpy_timeline import numpy_timeline
 from portsim.config.models import RunConfig
 from portsim.data.book import book_from_frame
-from portsim.engine.core import simulate
+from portsim.engine.local import simulate
 from portsim.inputs.model import ModelInputs, build_inputs
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -635,7 +635,7 @@ def _print_calibration(est: Any, path: Path) -> None:
 @app.command("warmup")
 def warmup_cmd() -> None:
     """Compile the kernels into numba's cache, so later runs (and workers) start at once."""
-    from portsim.engine.core import warmup
+    from portsim.engine.warmup import warmup
 
     typer.echo(f"kernels ready in {warmup():.1f} s")
 

@@ -28,10 +28,13 @@ from portsim.engine.attribution import (
     states_for_paths,
     tail_contributions,
 )
-from portsim.engine.core import SimOutput, run_chunk, simulate
+from portsim.engine.chunk import run_chunk
+from portsim.engine.gather import SimOutput
+from portsim.engine.local import simulate
 from portsim.inputs.importance import find_shift
 from portsim.inputs.model import ModelInputs, build_inputs
-from portsim.kernels.rng import STREAM_DEFAULT, STREAM_LGD, path_states
+from portsim.kernels.codes import Stream
+from portsim.kernels.rng import path_states
 from portsim.workflow.runner import run_folder
 
 Z = 4.0
@@ -67,10 +70,10 @@ def mixed_book(make_book: Any) -> Book:
 
 def test_states_for_paths_are_path_states() -> None:
     paths = np.array([0, 255, 256, 9_999, 3, 255, 70_000])
-    st = states_for_paths(42, paths, (STREAM_DEFAULT, STREAM_LGD))
+    st = states_for_paths(42, paths, (Stream.DEFAULT, Stream.LGD))
     for j, p in enumerate(paths):
-        np.testing.assert_array_equal(st[0, j], path_states(42, p, p + 1, STREAM_DEFAULT)[0])
-        np.testing.assert_array_equal(st[1, j], path_states(42, p, p + 1, STREAM_LGD)[0])
+        np.testing.assert_array_equal(st[0, j], path_states(42, p, p + 1, Stream.DEFAULT)[0])
+        np.testing.assert_array_equal(st[1, j], path_states(42, p, p + 1, Stream.LGD)[0])
 
 
 @pytest.mark.parametrize("kernel", ["per_customer", "grouped", "skip"])

@@ -21,7 +21,7 @@ import xarray as xr
 from typer.testing import CliRunner
 
 import portsim
-import portsim.engine.core
+import portsim.engine.local
 from portsim.cli import app
 from portsim.config.models import RunConfig, load_config
 from portsim.engine.distributed import MissingExtraError, open_client
@@ -200,13 +200,13 @@ def test_in_process_resume_computes_only_missing_chunks(
     assert not (out / "results.nc").exists()
 
     computed: list[int] = []
-    real = portsim.engine.core.run_chunk
+    real = portsim.engine.local.run_chunk
 
     def counting(inputs: ModelInputs, seed: int, start: int, stop: int) -> object:
         computed.append(start)
         return real(inputs, seed, start, stop)
 
-    monkeypatch.setattr(portsim.engine.core, "run_chunk", counting)
+    monkeypatch.setattr(portsim.engine.local, "run_chunk", counting)
     res = resume_folder(out, options=RunOptions(threads=2))
     assert sorted(computed) == [k * CHUNK for k in range(3, N_CHUNKS)]
     _assert_same(res.dataset, reference)

@@ -17,7 +17,7 @@ import pytest
 from scipy import integrate, special
 
 import portsim
-from portsim.engine.core import simulate
+from portsim.engine.local import simulate
 from portsim.errors import ConfigError
 from portsim.inputs.importance import (
     conditional_expected_loss,

@@ -12,11 +12,13 @@ import pytest
 import portsim
 from portsim.config.models import RunConfig, load_config
 from portsim.data.book import Book, book_from_frame
-from portsim.engine.core import run_chunk, simulate
+from portsim.engine import calls
+from portsim.engine.chunk import run_chunk
+from portsim.engine.local import simulate
 from portsim.errors import ConfigError
 from portsim.inputs.model import build_inputs
-from portsim.kernels import claims as insurance
-from portsim.kernels import timeline as timeline_kernels
+from portsim.kernels.claims import CLAIM_SCALARS
+from portsim.kernels.codes import EventKind
 from portsim.results.estimators import paired_es_diff, paired_var_diff
 from portsim.results.metrics import summary_table
 
@@ -35,11 +37,11 @@ def _apply(
     pct: float | list[float] = 0.9, nql: float = 0.0, first_loss: float = 0.0,
     before: bool = False, max_liability: float = np.inf, lag: int = 30,
     recovery_lag: int = 180, n_paths: int = 1,
-) -> insurance.ClaimsOutcome:
+) -> calls.ClaimsOutcome:
     """One policy on events ``(path, customer, day, paid_day, kind, amount, lgd)``."""
     ev = np.array([e[:5] for e in events], dtype=np.int64).reshape(-1, 5)
     pcts = np.broadcast_to(np.asarray(pct, dtype=float), (len(limit),))
-    return insurance.apply_policies(
+    return calls.apply_policies(
         ev, np.array([e[5] for e in events]), np.array([e[6] for e in events]),
         path_start=0, n_paths=n_paths, cover_limit=np.array([limit], dtype=float),
         insured_pct=np.array([pcts]) * (np.array([limit]) > 0),
@@ -50,7 +52,7 @@ def _apply(
     )
 
 
-INS, PROT = insurance.EVENT_INSOLVENCY, insurance.EVENT_PROTRACTED
+INS, PROT = EventKind.INSOLVENCY, EventKind.PROTRACTED
 # Four insolvencies on day 100 (path 0): limits A 50,000, B 20,000, C 10,000, D 0 (excluded)
 #   A 30,000.50 unpaid (LGD 0.6) → qualifying 30,000.50
 #   B 25,000.00 unpaid (LGD 0.5) → capped at its limit: 20,000.00
@@ -60,11 +62,6 @@ INS, PROT = insurance.EVENT_INSOLVENCY, insurance.EVENT_PROTRACTED
 FOUR = [(0, 0, 100, -1, INS, 30_000.50, 0.6), (0, 1, 100, -1, INS, 25_000.00, 0.5),
         (0, 2, 100, -1, INS, 800.25, 0.4), (0, 3, 100, -1, INS, 5_000.00, 0.5)]
 LIMITS = [50_000.0, 20_000.0, 10_000.0, 0.0]
-
-
-def test_constants_match_the_timeline_kernel() -> None:
-    assert insurance.EVENT_INSOLVENCY == timeline_kernels.EVENT_INSOLVENCY
-    assert insurance.EVENT_PROTRACTED == timeline_kernels.EVENT_PROTRACTED
 
 
 @pytest.mark.parametrize(("before", "max_liability", "expected"), [
@@ -79,8 +76,8 @@ def test_constants_match_the_timeline_kernel() -> None:
 def test_hand_worked_indemnity(before: bool, max_liability: float, expected: float) -> None:
     out = _apply(FOUR, limit=LIMITS, nql=1_000.0, first_loss=10_000.0, before=before,
                  max_liability=max_liability)
-    gross = out.scalars[0, 0, insurance.CLAIM_SCALARS.index("indemnity_before_recoveries")]
-    q = out.scalars[0, 0, insurance.CLAIM_SCALARS.index("qualifying_loss")]
+    gross = out.scalars[0, 0, CLAIM_SCALARS.index("indemnity_before_recoveries")]
+    q = out.scalars[0, 0, CLAIM_SCALARS.index("qualifying_loss")]
     assert q == pytest.approx(50_000.50, abs=0.005)
     assert gross == pytest.approx(expected, abs=0.005)
     by_customer = dict(zip(out.order, out.indemnity_before_recoveries[:, 0], strict=True))
@@ -95,7 +92,7 @@ def test_hand_worked_net_indemnity_and_cash() -> None:
     # net of the insurer's share of recoveries (indemnity × LGD):
     #   17,000.45 × 0.6 = 10,200.27; 18,000 × 0.5 = 9,000 → 19,200.27
     out = _apply(FOUR, limit=LIMITS, nql=1_000.0, first_loss=10_000.0)
-    col = insurance.CLAIM_SCALARS.index
+    col = CLAIM_SCALARS.index
     s = out.scalars[0, 0]
     assert s[col("indemnity")] == pytest.approx(19_200.27, abs=0.005)
     assert s[col("insurer_recovery_share")] == pytest.approx(35_000.45 - 19_200.27, abs=0.005)
@@ -124,7 +121,7 @@ def test_below_the_non_qualifying_threshold_nothing_is_paid() -> None:
     # both claims released at the second (day 90): 0.9 × 1,000 = 900.00 on day 120 (period 3)
     events[3] = (0, 2, 90, -1, INS, 700.00, 1.0)
     out = _apply(events, limit=[1e6, 1e6, 1e6], nql=1_000.0)
-    col = insurance.CLAIM_SCALARS.index
+    col = CLAIM_SCALARS.index
     assert out.scalars[0, 0, col("qualifying_loss")] == pytest.approx(1_000.00, abs=0.005)
     assert out.scalars[0, 0, col("indemnity")] == pytest.approx(900.00, abs=0.005)
     assert out.cash_in[0, 0, 3] == pytest.approx(900.00, abs=0.005)
@@ -144,7 +141,7 @@ def test_limit_used_across_a_buyers_claims_and_mixed_percentages() -> None:
     #   day 200: 0.9 × 1,000                     =   900.00   → 5,600.00
     events = [(0, 0, 50, -1, PROT, 8_000.0, np.nan), (0, 0, 200, -1, INS, 2_000.0, 0.5),
               (0, 1, 150, -1, INS, 7_000.0, 0.8)]
-    col = insurance.CLAIM_SCALARS.index
+    col = CLAIM_SCALARS.index
     for before, expected in ((True, 6_200.0), (False, 5_600.0)):
         out = _apply(events, limit=[9_000.0, 5_000.0], pct=[0.9, 0.7], first_loss=6_000.0,
                      before=before)
@@ -258,15 +255,8 @@ def test_invariants_on_every_path(insured: tuple[Book, RunConfig, Any]) -> None:
         r = run_chunk(inputs, 9, start, stop)
         assert r.events_int is not None
         assert r.events_amount is not None
-        out = insurance.apply_policies(
-            r.events_int, r.events_amount, r.events_lgd, path_start=start,
-            n_paths=stop - start, cover_limit=pol.cover_limit, insured_pct=pol.insured_pct,
-            non_qualifying_loss=pol.non_qualifying_loss, first_loss=pol.first_loss,
-            before_cover=pol.before_cover, max_liability=pol.max_liability,
-            settlement_lag=pol.settlement_lag, year_of_day=pol.year_of_day,
-            n_years=pol.n_years, period_of_day=inputs.timeline.period_of_day,
-            n_days=inputs.timeline.n_days, recovery_lag_days=inputs.timeline.recovery_lag_days,
-        )
+        out = calls.policy_claims(inputs, r.events_int, r.events_amount, r.events_lgd,
+                                  path_start=start, n_paths=stop - start)
         ev = r.events_int[out.order]
         path, cust = ev[:, 0] - start, ev[:, 1]
         m, n = stop - start, book.n_customers
@@ -282,7 +272,7 @@ def test_invariants_on_every_path(insured: tuple[Book, RunConfig, Any]) -> None:
             assert not out.indemnity[pol.cover_limit[v, cust] == 0, v].any()
         assert not out.indemnity[excluded[ev[:, 1]], 1].any()
         np.testing.assert_array_equal(
-            out.scalars[:, :, insurance.CLAIM_SCALARS.index("indemnity")],
+            out.scalars[:, :, CLAIM_SCALARS.index("indemnity")],
             ds["indemnity"].values[start:stop])
     exp_ind = ds["customer_expected_indemnity"].sel(policy="broad").values
     assert np.all(exp_ind[excluded] == 0)

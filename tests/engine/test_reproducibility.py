@@ -15,14 +15,12 @@ import xarray as xr
 
 import portsim
 from portsim.data.book import Book
-from portsim.engine.core import run_chunk
+from portsim.engine.chunk import run_chunk
 from portsim.inputs.model import build_inputs
+from portsim.kernels.codes import Stream
 from portsim.kernels.rng import (
     BLOCK_PATHS,
     N_STREAMS,
-    STREAM_DEFAULT,
-    STREAM_DELAY,
-    STREAM_LGD,
     path_states,
 )
 
@@ -155,12 +153,12 @@ def test_any_range_of_paths_equals_the_same_rows(book: Book, make_config: Any) -
 
 def test_block_size_is_part_of_the_contract() -> None:
     assert BLOCK_PATHS == 256
-    assert len({STREAM_DEFAULT, STREAM_LGD, STREAM_DELAY}) == 3
-    assert max(STREAM_DEFAULT, STREAM_LGD, STREAM_DELAY) < N_STREAMS
+    assert [int(s) for s in Stream] == [0, 1, 2]
+    assert max(Stream) < N_STREAMS
 
 
-@pytest.mark.parametrize("stream", [STREAM_DEFAULT, STREAM_LGD, STREAM_DELAY])
-def test_path_states_follow_the_documented_seed_sequence(stream: int) -> None:
+@pytest.mark.parametrize("stream", list(Stream))
+def test_path_states_follow_the_documented_seed_sequence(stream: Stream) -> None:
     seed, n_blocks = 12345, 4
     states = path_states(seed, 0, n_blocks * BLOCK_PATHS, stream)
     assert states.shape == (n_blocks * BLOCK_PATHS, 2)
@@ -179,19 +177,19 @@ def test_path_states_follow_the_documented_seed_sequence(stream: int) -> None:
 
 def test_a_path_gets_the_same_state_whatever_the_range() -> None:
     seed = 7
-    full = path_states(seed, 0, 1000, STREAM_DEFAULT)
+    full = path_states(seed, 0, 1000, Stream.DEFAULT)
     for k in (0, 1, 254, 255, 256, 257, 511, 512, 999):
-        np.testing.assert_array_equal(path_states(seed, k, k + 1, STREAM_DEFAULT)[0], full[k])
+        np.testing.assert_array_equal(path_states(seed, k, k + 1, Stream.DEFAULT)[0], full[k])
     for a, b in ((0, 256), (100, 700), (255, 257), (256, 512), (300, 1000)):
-        np.testing.assert_array_equal(path_states(seed, a, b, STREAM_DEFAULT), full[a:b])
+        np.testing.assert_array_equal(path_states(seed, a, b, Stream.DEFAULT), full[a:b])
     # ranges far out: block index only
-    far = path_states(seed, 10**6, 10**6 + 300, STREAM_DEFAULT)
+    far = path_states(seed, 10**6, 10**6 + 300, Stream.DEFAULT)
     np.testing.assert_array_equal(far[10:20], path_states(seed, 10**6 + 10, 10**6 + 20, 0))
 
 
 def test_path_states_are_distinct_and_never_zero() -> None:
     streams = [path_states(99, 0, 2 * BLOCK_PATHS, s) for s in range(N_STREAMS)]
-    other_seed = path_states(100, 0, 2 * BLOCK_PATHS, STREAM_DEFAULT)
+    other_seed = path_states(100, 0, 2 * BLOCK_PATHS, Stream.DEFAULT)
     everything = np.concatenate([*streams, other_seed])
     assert np.unique(everything, axis=0).shape[0] == everything.shape[0]
     assert not np.any((everything[:, 0] == 0) & (everything[:, 1] == 0))

@@ -16,7 +16,9 @@ import pytest
 from scipy import stats
 
 from portsim.data.book import Book
-from portsim.engine.core import SimOutput, run_chunk, simulate
+from portsim.engine.chunk import run_chunk
+from portsim.engine.gather import SimOutput
+from portsim.engine.local import simulate
 from portsim.errors import ConfigError
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
 from reference import mc_mean_se, one_factor_count_distribution

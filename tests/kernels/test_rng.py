@@ -1,6 +1,7 @@
 """The random streams of portsim.kernels.rng: xoroshiro128++, uniforms, ziggurat normals, gammas.
 
-Generators are driven through small ``@njit`` wrappers, as the kernels use them. Statistical
+Generators are driven through small ``@njit`` wrappers, as the kernels use them; the bit-level
+tests are marked ``jitoff`` and also run as Python (``NUMBA_DISABLE_JIT=1``). Statistical
 tolerances are 4 standard errors; KS and chi-square tests use the significance level
 ``P_MIN``; seeds are fixed.
 """
@@ -14,8 +15,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from portsim.kernels.codes import Stream
 from portsim.kernels.rng import (
-    STREAM_DEFAULT,
     next_gamma,
     next_normal,
     next_open_uniform,
@@ -70,7 +71,7 @@ def _gammas(shape, s0, s1, n):  # type: ignore[no-untyped-def]
 
 
 def state(seed: int, path: int = 0) -> tuple[np.uint64, np.uint64]:
-    s = path_states(seed, path, path + 1, STREAM_DEFAULT)[0]
+    s = path_states(seed, path, path + 1, Stream.DEFAULT)[0]
     return s[0], s[1]
 
 
@@ -106,6 +107,7 @@ def splitmix64(seed: int) -> tuple[int, int]:
     return words[0], words[1]
 
 
+@pytest.mark.jitoff
 @pytest.mark.parametrize(
     ("s0", "s1"),
     [(1, 2), (MASK64, 1), (0x9E3779B97F4A7C15, 0xDEADBEEFCAFEF00D), (1 << 63, 0)],
@@ -115,6 +117,7 @@ def test_xoroshiro_matches_python_reference(s0: int, s1: int) -> None:
     assert [int(x) for x in got] == xoroshiro128pp(s0, s1, 10)
 
 
+@pytest.mark.jitoff
 def test_xoroshiro_matches_python_reference_on_seeded_states() -> None:
     for path in (0, 255, 256, 10_000):
         s0, s1 = state(2024, path)
@@ -122,6 +125,7 @@ def test_xoroshiro_matches_python_reference_on_seeded_states() -> None:
         assert [int(x) for x in got] == xoroshiro128pp(int(s0), int(s1), 10)
 
 
+@pytest.mark.jitoff
 @pytest.mark.parametrize(
     ("seed", "expected"),
     [
@@ -143,6 +147,7 @@ def test_xoroshiro_published_known_answers(seed: int, expected: list[int]) -> No
 # ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.jitoff
 def test_uniform_is_the_top_53_bits_and_open_uniform_the_top_52() -> None:
     s0, s1 = state(5)
     raw = _u64s(s0, s1, 1000)
@@ -157,17 +162,33 @@ def test_uniform_is_the_top_53_bits_and_open_uniform_the_top_52() -> None:
 ALL_ONES = (np.uint64(0), np.uint64(MASK64))
 
 
+@pytest.mark.jitoff
 def test_extreme_outputs_of_the_crafted_states() -> None:
     assert xoroshiro128pp(0, MASK64, 1) == [MASK64]
     assert int(_u64s(*ALL_ONES, 1)[0]) == MASK64
 
 
+# The state (1, 2^64 − 2) makes it output 0, the smallest draw: s0 + s1 = 2^64 − 1, whose
+# rotation is 2^64 − 1 again, plus s0 = 1 wraps to 0.
+ALL_ZEROS = (np.uint64(1), np.uint64(MASK64 - 1))
+
+
+@pytest.mark.jitoff
+def test_uniform_at_the_smallest_output_is_zero_and_open_uniform_is_not() -> None:
+    assert xoroshiro128pp(1, MASK64 - 1, 1) == [0]
+    assert int(_u64s(*ALL_ZEROS, 1)[0]) == 0
+    assert _uniforms(*ALL_ZEROS, 1)[0] == 0.0
+    assert _open_uniforms(*ALL_ZEROS, 1)[0] == 2.0**-53  # (0 + ½)·2⁻⁵²
+
+
+@pytest.mark.jitoff
 def test_uniform_stays_below_one_at_the_largest_output() -> None:
     u = _uniforms(*ALL_ONES, 1)[0]
     assert u == 1.0 - 2.0**-53
     assert u < 1.0
 
 
+@pytest.mark.jitoff
 def test_open_uniform_stays_below_one_at_the_largest_output() -> None:
     u = _open_uniforms(*ALL_ONES, 1)[0]
     assert 0.0 < u < 1.0

@@ -15,7 +15,7 @@ from scipy import special
 import portsim
 from portsim.config.models import RunConfig, ScenarioConfig
 from portsim.data.book import Book
-from portsim.engine.core import run_chunk
+from portsim.engine.chunk import run_chunk
 from portsim.errors import ConfigError
 from portsim.inputs.model import build_inputs
 from portsim.workflow.stress import Direction, parse_direction, parse_target, reverse_stress

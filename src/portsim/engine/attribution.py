@@ -58,10 +58,11 @@ import pandas as pd
 import xarray as xr
 from scipy import sparse, special
 
-from portsim.engine.core import run_chunk, shifts
+from portsim.engine import calls
+from portsim.engine.chunk import run_chunk
 from portsim.inputs.model import ModelInputs
-from portsim.kernels import defaults as kernels
-from portsim.kernels.rng import BLOCK_PATHS, STREAM_DEFAULT, STREAM_LGD, block_words
+from portsim.kernels.codes import Stream
+from portsim.kernels.rng import BLOCK_PATHS, block_words
 from portsim.results.estimators import weighted_value_at_risk
 
 __all__ = [
@@ -92,7 +93,7 @@ TOP_N = (1, 5, 10, 20, 50)
 
 
 def states_for_paths(
-    seed: int, paths: np.ndarray, streams: Sequence[int] = (STREAM_DEFAULT, STREAM_LGD)
+    seed: int, paths: np.ndarray, streams: Sequence[Stream] = (Stream.DEFAULT, Stream.LGD)
 ) -> np.ndarray:
     """xoroshiro128++ states of arbitrary paths, one ``SeedSequence`` per 256-path block.
 
@@ -105,8 +106,8 @@ def states_for_paths(
         The run's seed.
     paths : ndarray, shape (m,)
         Global path indices, any order, repeats allowed.
-    streams : sequence of int
-        ``STREAM_*`` constants.
+    streams : sequence of Stream
+        The streams wanted.
 
     Returns
     -------
@@ -139,19 +140,16 @@ def customer_losses(
 
     Returns
     -------
-    cents : ndarray, shape (m, n_customers), int64
-        Loss of each customer on each path in integer cents.
-    loss : ndarray, shape (m,)
-        The paths' losses (book currency), as in the first pass.
-    log_weight : ndarray, shape (m,)
-        The paths' log likelihood ratios.
+    cents, loss, log_weight : ndarray
+        As :func:`portsim.engine.calls.customer_losses_of_paths` gives them: shapes
+        (m, n_customers) int64 cents, (m,) book currency as in the first pass, and (m,).
     """
     paths = np.asarray(paths, dtype=np.int64)
-    m, n = paths.size, inputs.n_customers
-    cents = np.zeros((m, n), dtype=np.int64)
-    loss = np.zeros(m)
-    logw = np.zeros(m)
     if inputs.timeline is not None:
+        m, n = paths.size, inputs.n_customers
+        cents = np.zeros((m, n), dtype=np.int64)
+        loss = np.zeros(m)
+        logw = np.zeros(m)
         x = inputs._replace(insurance=None)  # the gross loss does not need the policies
         for j, p in enumerate(paths):
             r = run_chunk(x, seed, int(p), int(p) + 1)
@@ -160,21 +158,8 @@ def customer_losses(
             logw[j] = 0.0 if r.log_weight is None else r.log_weight[0]
         return cents, loss, logw
     st = states_for_paths(seed, paths)
-    x = inputs
-    zs, ys = shifts(x)
-    method = {"grouped": kernels.KERNEL_GROUPED, "skip": kernels.KERNEL_SKIP}.get(
-        x.kernel, kernels.KERNEL_PER_CUSTOMER)
-    g_start = x.group_start if x.group_start is not None else np.zeros(1, dtype=np.int64)
-    g_perm = x.group_perm if x.group_perm is not None else np.zeros(0, dtype=np.int64)
-    if method == kernels.KERNEL_SKIP and x.group_perm is None:
-        raise ValueError("kernel 'skip' needs group_start and group_perm (build_inputs)")
-    kernels.customer_losses_of_paths(
-        method, np.ascontiguousarray(st[0]), np.ascontiguousarray(st[1]), x.chol, zs, ys,
-        x.dof, x.group, g_start, g_perm, x.group_factor, x.group_loading, x.group_idio,
-        x.group_threshold, x.factor, x.loading, x.idio, x.threshold, x.exposure, x.lgd_mean,
-        x.lgd_probit, x.lgd_conc, x.lgd_link, x.sector, len(x.sector_names), loss, cents, logw,
-    )
-    return cents, loss, logw
+    return calls.customer_losses_of_paths(inputs, np.ascontiguousarray(st[0]),
+                                          np.ascontiguousarray(st[1]))
 
 
 # ------------------------------------------------------------------------ contributions

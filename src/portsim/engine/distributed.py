@@ -11,7 +11,7 @@ How a run is laid out
 * The :class:`~portsim.inputs.model.ModelInputs` are scattered once to every worker
   (``client.scatter(..., broadcast=True)``, under a fresh key per run); each chunk of paths is
   one task,
-  :func:`portsim.engine.core.run_chunk`, with a deterministic key
+  :func:`portsim.engine.chunk.run_chunk`, with a deterministic key
   ``portsim-chunk-<inputs token>-<seed>-<start>-<stop>`` (the token is Dask's hash of the
   inputs, so the key names exactly what the result depends on) and ``pure=True``.
 * Results are collected with ``as_completed`` as the tasks finish (each is checkpointed at
@@ -25,7 +25,7 @@ How a run is laid out
   ``distributed.nanny.pre-spawn-environ``: variables handed to the worker any later are
   ignored once numba has been imported, and numba reads its thread count only at import).
   Our kernels are single-threaded per call, so one numba thread per worker is all they use.
-* The driver compiles the kernels into numba's on-disk cache (:func:`portsim.engine.core.warmup`)
+* The driver compiles the kernels into numba's on-disk cache (:func:`portsim.engine.warmup.warmup`)
   before the cluster starts; a worker plugin then runs ``warmup`` once on every worker as it
   joins (replacements too), so workers load the cached kernels instead of each compiling them.
 * A worker that dies is replaced by its nanny; the scheduler reruns its tasks elsewhere (up to
@@ -41,7 +41,7 @@ schedule of a timeline run: 0.26 MB for the 2,000-customer example book, 1.2 MB 
 timeline). A task adds the random states of its paths (``chunk_paths × 32`` bytes) and its
 result, which it keeps until the driver has gathered it: ``chunk_paths × (2 + 2·n_sectors) × 8``
 bytes of per-path outputs plus ``2 × n_customers × 8`` bytes of per-customer sums (see
-:mod:`portsim.engine.core`), plus the per-path timeline, cash and policy outputs of a timeline run.
+:mod:`portsim.engine.chunk`), plus the per-path timeline, cash and policy outputs of a timeline run.
 Measured on the example book with the default 8,192 paths per chunk: 1.5 MB per task without
 the timeline, about 25 MB (3 KB per path) with it. Nothing grows with paths × customers.
 
@@ -62,7 +62,9 @@ from typing import TYPE_CHECKING
 from portsim.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from portsim.engine.core import ChunkResult, ChunkStore, SimOutput
+    from portsim.engine.chunk import ChunkResult
+    from portsim.engine.gather import SimOutput
+    from portsim.engine.local import ChunkStore
     from portsim.inputs.model import ModelInputs
 
 __all__ = [
@@ -119,7 +121,7 @@ class _WorkerSetup(WorkerPlugin):
     async def setup(self, worker: Worker) -> None:
         if "numba" not in sys.modules:
             os.environ["NUMBA_NUM_THREADS"] = str(NUMBA_THREADS_PER_WORKER)
-        from portsim.engine.core import warmup
+        from portsim.engine.warmup import warmup
 
         await asyncio.to_thread(warmup)  # keeps the worker's event loop (heartbeats) free
 
@@ -157,7 +159,7 @@ def open_client(*, workers: int | None = None, scheduler: str | None = None) -> 
         raise ValueError("give either workers (a local cluster) or scheduler (an address)")
     if workers is not None and workers < 1:
         raise ValueError(f"workers={workers} must be at least 1")
-    from portsim.engine.core import warmup
+    from portsim.engine.warmup import warmup
 
     warmup()  # fill numba's on-disk cache before any worker looks for it
     with ExitStack() as stack:
@@ -192,20 +194,20 @@ def simulate_distributed(
     store: ChunkStore | None = None,
     retries: int = DEFAULT_RETRIES,
 ) -> SimOutput:
-    """Simulate ``n_paths`` paths on Dask; the same result as :func:`portsim.engine.core.simulate`.
+    """Simulate ``n_paths`` paths on Dask; the same result as :func:`portsim.engine.local.simulate`.
 
     Parameters
     ----------
     inputs : ModelInputs
         From :func:`portsim.inputs.model.build_inputs`.
     n_paths, seed, chunk_paths : int
-        As in :func:`portsim.engine.core.simulate`; ``chunk_paths`` is the paths per task.
+        As in :func:`portsim.engine.local.simulate`; ``chunk_paths`` is the paths per task.
     workers, scheduler
         Where to run, as in :func:`open_client`.
     progress : callable(done, total), optional
         Called each time a chunk task finishes (``done`` counts kept chunks too).
     series_budget_mb : float
-        As in :func:`portsim.engine.core.simulate`.
+        As in :func:`portsim.engine.local.simulate`.
     store : ChunkStore, optional
         Chunks it holds are loaded, not computed; each finished task is saved to it at once.
     retries : int
@@ -245,7 +247,8 @@ def simulate_with_client(
     The client should come from :func:`open_client` (so its workers are set up and warm).
     Parameters are those of :func:`simulate_distributed`; ``timings`` are not filled in.
     """
-    from portsim.engine.core import assemble, chunk_ranges, run_chunk
+    from portsim.engine.chunk import chunk_ranges, run_chunk
+    from portsim.engine.gather import assemble
 
     ranges = chunk_ranges(n_paths, chunk_paths)
     kept = store.done() if store is not None else set()

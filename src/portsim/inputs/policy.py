@@ -51,25 +51,12 @@ from portsim.config.models import PolicyConfig, RunConfig, key_location
 from portsim.data.book import Book
 from portsim.errors import ConfigError, Problem
 from portsim.inputs.timeline import TimelineInputs
+from portsim.kernels.codes import CoverType
 
 __all__ = [
-    "COVER_DISCRETIONARY",
-    "COVER_EXCLUDED",
-    "COVER_NAMED",
-    "COVER_NONE",
-    "COVER_TYPES",
-    "COVER_UNNAMED",
     "PolicyInputs",
     "build_policies",
 ]
-
-COVER_NONE = 0
-COVER_NAMED = 1
-COVER_DISCRETIONARY = 2
-COVER_UNNAMED = 3
-COVER_EXCLUDED = 4
-#: Names of the cover types, indexed by the ``COVER_*`` codes.
-COVER_TYPES = ("none", "named", "discretionary", "unnamed", "excluded")
 
 _MONTHS_PER_INSTALMENT = {"annual": 12, "quarterly": 3, "monthly": 1}
 
@@ -83,7 +70,7 @@ class PolicyInputs(NamedTuple):
     names: tuple[str, ...]  # (V,) "none" first
     cover_limit: np.ndarray  # (V, n) limit per buyer, 0 = no cover
     insured_pct: np.ndarray  # (V, n) insured percentage per buyer (0 without cover)
-    cover_type: np.ndarray  # (V, n) int8, COVER_* codes
+    cover_type: np.ndarray  # (V, n) int8, CoverType codes
     non_qualifying_loss: np.ndarray  # (V,)
     first_loss: np.ndarray  # (V,) per policy year
     before_cover: np.ndarray  # (V,) bool: first loss taken before the insured percentage
@@ -96,7 +83,7 @@ class PolicyInputs(NamedTuple):
     premium_earned: np.ndarray  # (V,) earned over the horizon
     year_of_day: np.ndarray  # (n_days + 2,) int64 policy year of each day
     n_years: int
-    cover_types: tuple[str, ...] = COVER_TYPES  # names of the cover_type codes
+    cover_types: tuple[str, ...] = CoverType.labels()  # names of the cover_type codes
 
     @property
     def n_policies(self) -> int:
@@ -149,7 +136,7 @@ def _cover(
     pct_unnamed = (pol.insured_percentage if pol.unnamed_percentage is None
                    else pol.unnamed_percentage)
 
-    kind = np.full(n, COVER_NONE, dtype=np.int8)
+    kind = np.full(n, CoverType.NONE, dtype=np.int8)
     limit = np.zeros(n)
     pct = np.zeros(n)
     named = ~excluded & (insurer > 0)
@@ -157,10 +144,10 @@ def _cover(
                      & (credit <= pol.discretionary_ceiling))
     unnamed = (~excluded & ~named & ~discretionary & (pol.unnamed_threshold > 0)
                & (basis < pol.unnamed_threshold))
-    kind[excluded] = COVER_EXCLUDED
-    kind[named] = COVER_NAMED
-    kind[discretionary] = COVER_DISCRETIONARY
-    kind[unnamed] = COVER_UNNAMED
+    kind[excluded] = CoverType.EXCLUDED
+    kind[named] = CoverType.NAMED
+    kind[discretionary] = CoverType.DISCRETIONARY
+    kind[unnamed] = CoverType.UNNAMED
     limit[named] = insurer[named]
     limit[discretionary] = credit[discretionary]
     limit[unnamed] = pol.unnamed_threshold
@@ -239,7 +226,7 @@ def build_policies(
     names = ["none"]
     limits = [np.zeros(n)]
     pcts = [np.zeros(n)]
-    kinds = [np.full(n, COVER_NONE, dtype=np.int8)]
+    kinds = [np.full(n, CoverType.NONE, dtype=np.int8)]
     nql, fl, before, ml, lag = [0.0], [0.0], [False], [np.inf], [0]
     turnover, annual, paid, earned = [0.0], [0.0], [0.0], [0.0]
     premium_cash = [np.zeros(n_p)]

@@ -1,11 +1,11 @@
 """numba kernel applying credit-insurance terms to the timeline's claim events.
 
 The timeline kernel (:mod:`portsim.kernels.timeline`) logs claim events, about one per default:
-an *insolvency* (kind 0) on the default day with the amount unpaid then (not already claimed
-as protracted) and the buyer's loss given default on the path; a *protracted default*
-(kind 1) on ``due + protracted_default_days`` with the invoice amount and the day the buyer
-pays after all (−1: never, the buyer defaulted later in the horizon). The timeline's
-``protracted_default_days`` is the policies' waiting period.
+an *insolvency* (``EventKind.INSOLVENCY``) on the default day with the amount unpaid then (not
+already claimed as protracted) and the buyer's loss given default on the path; a *protracted
+default* (``EventKind.PROTRACTED``) on ``due + protracted_default_days`` with the invoice
+amount and the day the buyer pays after all (−1: never, the buyer defaulted later in the
+horizon). The timeline's ``protracted_default_days`` is the policies' waiting period.
 
 Every policy variant is applied to the same events, so differences between variants carry no
 sampling noise from the defaults. Per path, events are taken in order of day (then customer,
@@ -45,26 +45,20 @@ then kind). For each variant:
 
 Cash dated after the horizon is not in the period flows (index ``n_periods`` of
 ``period_of_day``); ``indemnity_cash`` is the net cash from the insurer within the horizon.
+The checked wrapper that sorts the events and allocates the outputs is
+:func:`portsim.engine.calls.apply_policies`.
 """
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
-__all__ = [
-    "CLAIM_SCALARS",
-    "EVENT_INSOLVENCY",
-    "EVENT_PROTRACTED",
-    "ClaimsOutcome",
-    "apply_policies",
-    "claims_kernel",
-]
+from portsim.kernels.codes import EventKind
+from portsim.kernels.jit import kernel
 
-EVENT_INSOLVENCY = 0  # as in portsim.kernels.timeline
-EVENT_PROTRACTED = 1
+__all__ = ["CLAIM_SCALARS", "claims_kernel"]
 
-#: Per-path outputs of :func:`apply_policies` for each policy (last axis of ``scalars``).
+#: Per-path outputs of :func:`claims_kernel` for each policy (last axis of ``scalars``).
 CLAIM_SCALARS = (
     "qualifying_loss", "indemnity_before_recoveries", "insurer_recovery_share", "indemnity",
     "indemnity_cash", "n_claims",
@@ -72,7 +66,7 @@ CLAIM_SCALARS = (
 _Q, _GROSS, _SHARE, _NET, _CASH, _NCLAIMS = range(len(CLAIM_SCALARS))
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def _indemnity(x, pct, ded, ml, y, before_cover, use):
     """Indemnity of a qualifying loss ``x`` at insured percentage ``pct`` in policy year
     ``y``, given what is left of the first loss ``ded[y]`` and maximum liability ``ml[y]``;
@@ -92,7 +86,7 @@ def _indemnity(x, pct, ded, ml, y, before_cover, use):
     return c
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def claims_kernel(
     offsets,  # (m + 1,) int64: events of path p are offsets[p] .. offsets[p+1]-1
     cust, day, paid, kind, amount, lgd,  # (E,) sorted by path, day, customer, kind
@@ -128,7 +122,7 @@ def claims_kernel(
         if a == b:
             continue
         for e in range(a, b):
-            if kind[e] == EVENT_INSOLVENCY:
+            if kind[e] == EventKind.INSOLVENCY:
                 g_of[cust[e]] = lgd[e]
                 def_day[cust[e]] = day[e]
         for v in range(n_pol):
@@ -149,7 +143,7 @@ def claims_kernel(
                 d = day[e]
                 y = year_of_day[d]
                 s_day = d + lag
-                if kind[e] == EVENT_INSOLVENCY or paid[e] < 0:
+                if kind[e] == EventKind.INSOLVENCY or paid[e] < 0:
                     # a final claim: uses the buyer's limit, the first loss and the liability
                     used[i] += q
                     acc[i] += q
@@ -200,114 +194,3 @@ def claims_kernel(
         for e in range(a, b):
             g_of[cust[e]] = 1.0
             def_day[cust[e]] = -1
-
-
-class ClaimsOutcome:
-    """What :func:`apply_policies` returns (``E`` events, ``m`` paths, ``V`` policies).
-
-    Attributes
-    ----------
-    order : ndarray, shape (E,), int64
-        The events in processing order (indices into the input arrays); the per-event arrays
-        below are in this order.
-    qualifying : ndarray, shape (E, V)
-        Qualifying loss released at each event (book currency).
-    indemnity_before_recoveries, indemnity : ndarray, shape (E, V)
-        Indemnity of each event before and after the insurer's share of recoveries.
-    scalars : ndarray, shape (m, V, len(CLAIM_SCALARS))
-        Per-path sums (see :data:`CLAIM_SCALARS`).
-    cash_in, cash_out : ndarray, shape (m, V, n_periods)
-        Cash from and to the insurer per period (premiums excluded).
-    """
-
-    __slots__ = ("cash_in", "cash_out", "indemnity", "indemnity_before_recoveries", "order",
-                 "qualifying", "scalars")
-
-    def __init__(self, n_events: int, n_paths: int, n_policies: int, n_periods: int,
-                 order: np.ndarray) -> None:
-        self.order = order
-        self.qualifying = np.zeros((n_events, n_policies))
-        self.indemnity_before_recoveries = np.zeros((n_events, n_policies))
-        self.indemnity = np.zeros((n_events, n_policies))
-        self.scalars = np.zeros((n_paths, n_policies, len(CLAIM_SCALARS)))
-        self.cash_in = np.zeros((n_paths, n_policies, n_periods))
-        self.cash_out = np.zeros((n_paths, n_policies, n_periods))
-
-
-def apply_policies(
-    events_int: np.ndarray,
-    events_amount: np.ndarray,
-    events_lgd: np.ndarray,
-    *,
-    path_start: int,
-    n_paths: int,
-    cover_limit: np.ndarray,
-    insured_pct: np.ndarray,
-    non_qualifying_loss: np.ndarray,
-    first_loss: np.ndarray,
-    before_cover: np.ndarray,
-    max_liability: np.ndarray,
-    settlement_lag: np.ndarray,
-    year_of_day: np.ndarray,
-    n_years: int,
-    period_of_day: np.ndarray,
-    n_days: int,
-    recovery_lag_days: int,
-) -> ClaimsOutcome:
-    """Apply ``V`` policy variants to the claim events of paths ``path_start ..
-    path_start + n_paths - 1``.
-
-    Parameters
-    ----------
-    events_int : ndarray, shape (E, 5), int64
-        Rows ``(path, customer, day, paid_day, kind)`` with global path indices, any order.
-    events_amount : ndarray, shape (E,)
-        Claim amounts, book currency.
-    events_lgd : ndarray, shape (E,)
-        The buyer's loss given default on the path for insolvency events (fraction; any value
-        for protracted events).
-    path_start, n_paths : int
-        The chunk's first path and number of paths.
-    cover_limit, insured_pct : ndarray, shape (V, n_customers)
-        Limit per buyer (0: no cover) and insured percentage.
-    non_qualifying_loss, first_loss, max_liability : ndarray, shape (V,)
-        Per-buyer threshold, aggregate first loss and maximum liability per policy year
-        (``inf``: unlimited), book currency.
-    before_cover : ndarray, shape (V,), bool
-        Whether the first loss is taken before the insured percentage.
-    settlement_lag : ndarray, shape (V,), int64
-        Days from a claim to its payment.
-    year_of_day, period_of_day : ndarray, shape (n_days + 2,), int64
-        Policy year and reporting period of each day (``period_of_day[n_days + 1]`` is the
-        number of periods, "after the horizon").
-    n_years, n_days, recovery_lag_days : int
-
-    Returns
-    -------
-    ClaimsOutcome
-    """
-    ev = np.asarray(events_int, dtype=np.int64).reshape(-1, 5)
-    n_cust = cover_limit.shape[1]
-    # one int64 key ordering by path, day, customer, kind (< 2^63 for any realistic size)
-    key = (((ev[:, 0] - path_start) * (n_days + 2) + ev[:, 2]) * n_cust + ev[:, 1]) * 2 + ev[:, 4]
-    order = np.argsort(key, kind="stable").astype(np.int64)
-    s = ev[order]
-    paths = s[:, 0] - path_start
-    offsets = np.searchsorted(paths, np.arange(n_paths + 1), side="left").astype(np.int64)
-    n_pol = cover_limit.shape[0]
-    n_periods = int(period_of_day[-1])
-    out = ClaimsOutcome(s.shape[0], n_paths, n_pol, n_periods, order)
-    c = np.ascontiguousarray
-    claims_kernel(
-        offsets, c(s[:, 1]), c(s[:, 2]), c(s[:, 3]), c(s[:, 4]),
-        c(np.asarray(events_amount, dtype=float)[order]),
-        c(np.asarray(events_lgd, dtype=float)[order]),
-        c(cover_limit, dtype=float), c(insured_pct, dtype=float),
-        c(non_qualifying_loss, dtype=float), c(first_loss, dtype=float),
-        c(before_cover, dtype=np.bool_), c(max_liability, dtype=float),
-        c(settlement_lag, dtype=np.int64), c(year_of_day, dtype=np.int64), int(n_years),
-        c(period_of_day, dtype=np.int64), int(n_days), int(recovery_lag_days),
-        out.qualifying, out.indemnity_before_recoveries, out.indemnity, out.scalars,
-        out.cash_in, out.cash_out,
-    )
-    return out

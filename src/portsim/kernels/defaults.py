@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
 
+from portsim.kernels.codes import DefaultMethod
+from portsim.kernels.jit import kernel
 from portsim.kernels.rng import next_gamma, next_normal, next_open_uniform, next_u64, next_uniform
 from portsim.kernels.special import norm_cdf
 
@@ -30,9 +31,6 @@ _TWO_53 = 9007199254740992.0
 _U11 = np.uint64(11)
 
 __all__ = [
-    "KERNEL_GROUPED",
-    "KERNEL_PER_CUSTOMER",
-    "KERNEL_SKIP",
     "conditional_pd",
     "customer_losses_of_paths",
     "default_losses_grouped",
@@ -52,7 +50,7 @@ per default, so skipping pays for p below about 2.5 / (40 − 19) ≈ 0.12.
 """
 
 
-@nb.njit(cache=True)
+@kernel()
 def factors(s0, s1, chol, z_shift, y_shift, dof, y):
     """Draw one path's systematic factors into ``y``; return the t scale and the log weight.
 
@@ -81,7 +79,7 @@ def factors(s0, s1, chol, z_shift, y_shift, dof, y):
     return scale, logw, s0, s1
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def conditional_pd(threshold, scale, loading, y_f, idio):
     """P(default | factors) = Φ((c·s − √R·Y)/√(1 − R)); exactly 0 / 1 at c = ∓inf."""
     if threshold == -np.inf:
@@ -91,7 +89,7 @@ def conditional_pd(threshold, scale, loading, y_f, idio):
     return norm_cdf((threshold * scale - loading * y_f) / idio)
 
 
-@nb.njit(cache=True)
+@kernel()
 def lgd_draw(m, probit, c, lgd_link, y_f, t0, t1):
     """LGD on default given the customer's factor value ``y_f`` (scalars only: no array
     arguments, whose reference counting would dominate the cost of a default).
@@ -110,7 +108,7 @@ def lgd_draw(m, probit, c, lgd_link, y_f, t0, t1):
     return m, t0, t1
 
 
-@nb.njit(cache=True)
+@kernel()
 def _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean, lgd_probit, lgd_conc,
                    lgd_link, sector, out_sector_loss, out_sector_ndef, out_cust_loss,
                    out_cust_ndef, lgd_states):
@@ -135,7 +133,7 @@ def _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean, lgd_probit, 
     return loss
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def default_losses_per_customer(
     states,  # (n_paths, 2) uint64, default stream
     lgd_states,  # (n_paths, 2) uint64, LGD stream
@@ -188,7 +186,7 @@ def default_losses_per_customer(
         out_ndef[p] = nd
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def default_losses_grouped(
     states,  # (n_paths, 2) uint64, default stream
     lgd_states,  # (n_paths, 2) uint64, LGD stream
@@ -249,7 +247,7 @@ def default_losses_grouped(
         out_ndef[p] = nd
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def default_losses_skip(
     states,  # (n_paths, 2) uint64, default stream
     lgd_states,  # (n_paths, 2) uint64, LGD stream
@@ -344,14 +342,9 @@ def default_losses_skip(
         out_ndef[p] = nd
 
 
-KERNEL_PER_CUSTOMER = 0
-KERNEL_GROUPED = 1
-KERNEL_SKIP = 2
-
-
-@nb.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def customer_losses_of_paths(
-    method,  # int: KERNEL_PER_CUSTOMER, KERNEL_GROUPED or KERNEL_SKIP
+    method,  # int, a DefaultMethod code
     states,  # (m, 2) uint64, default stream of the chosen paths (any paths, any order)
     lgd_states,  # (m, 2) uint64, LGD stream
     chol, z_shift, y_shift, dof,  # as in the kernels above
@@ -378,14 +371,14 @@ def customer_losses_of_paths(
     for j in range(m):
         st = states[j : j + 1]
         lst = lgd_states[j : j + 1]
-        if method == KERNEL_GROUPED:
+        if method == DefaultMethod.GROUPED:
             default_losses_grouped(
                 st, lst, chol, z_shift, y_shift, dof, group, group_factor, group_loading,
                 group_idio, group_threshold, factor, exposure, lgd_mean, lgd_probit,
                 lgd_conc, lgd_link, sector, out_loss[j : j + 1], ndef, sec_loss, sec_ndef,
                 out_cust_loss[j], cust_ndef, out_logw[j : j + 1],
             )
-        elif method == KERNEL_SKIP:
+        elif method == DefaultMethod.SKIP:
             default_losses_skip(
                 st, lst, chol, z_shift, y_shift, dof, group_start, group_perm, group_factor,
                 group_loading, group_idio, group_threshold, factor, exposure, lgd_mean,

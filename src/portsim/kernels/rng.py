@@ -7,8 +7,9 @@ spawn_key=(b,))`` — the same sequence as ``SeedSequence(seed).spawn(n)[b]`` �
 ``generate_state`` gives every path of the block its words. A path's draws therefore depend on
 nothing but the seed and the path index: not on chunk size, threads, workers or finishing order.
 
-The generator functions are written for numba and inline into the kernels; each takes the state
-words and returns the draw with the new words, so the state stays in registers.
+The generator functions inline into the kernels (:func:`portsim.kernels.jit.kernel`); each takes
+the state words and returns the draw with the new words, so the state stays in registers. As
+Python (``NUMBA_DISABLE_JIT=1``) the ``uint64`` words wrap modulo 2⁶⁴ exactly as compiled.
 
 References
 ----------
@@ -23,15 +24,14 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
+
+from portsim.kernels.codes import Stream
+from portsim.kernels.jit import kernel
 
 __all__ = [
     "BLOCK_PATHS",
     "N_STREAMS",
-    "STREAM_DEFAULT",
-    "STREAM_DELAY",
-    "STREAM_LGD",
     "ZIG_FN",
     "ZIG_KN",
     "ZIG_WN",
@@ -43,11 +43,9 @@ __all__ = [
 BLOCK_PATHS = 256
 """Paths per seeding block (part of the reproducibility contract: never change it)."""
 
-STREAM_DEFAULT = 0
-STREAM_LGD = 1
-STREAM_DELAY = 2
 N_STREAMS = 4
-"""Streams reserved per path; index 3 is spare for later model parts."""
+"""Streams reserved per path (:class:`~portsim.kernels.codes.Stream`); index 3 is spare for
+later model parts."""
 
 _U64 = np.uint64
 _MASK7 = np.uint64(127)
@@ -55,7 +53,7 @@ _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_M52 = 1.0 / 4503599627370496.0
 
 
-def path_states(seed: int, start: int, stop: int, stream: int) -> np.ndarray:
+def path_states(seed: int, start: int, stop: int, stream: Stream) -> np.ndarray:
     """xoroshiro128++ states of paths ``start .. stop-1`` for one stream.
 
     Parameters
@@ -64,8 +62,8 @@ def path_states(seed: int, start: int, stop: int, stream: int) -> np.ndarray:
         The run's seed (non-negative).
     start, stop : int
         Global path indices, ``0 <= start < stop``.
-    stream : int
-        Purpose of the stream, one of the ``STREAM_*`` constants.
+    stream : Stream
+        Purpose of the stream.
 
     Returns
     -------
@@ -139,12 +137,12 @@ def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 ZIG_KN, ZIG_WN, ZIG_FN = _ziggurat_tables()
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def _rotl(x: np.uint64, k: int) -> np.uint64:
     return (x << _U64(k)) | (x >> _U64(64 - k))
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def next_u64(s0: np.uint64, s1: np.uint64) -> tuple[np.uint64, np.uint64, np.uint64]:
     """One xoroshiro128++ step: ``(output, s0, s1)``."""
     result = _rotl(s0 + s1, 17) + s0
@@ -154,14 +152,14 @@ def next_u64(s0: np.uint64, s1: np.uint64) -> tuple[np.uint64, np.uint64, np.uin
     return result, s0, s1
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def next_uniform(s0: np.uint64, s1: np.uint64) -> tuple[float, np.uint64, np.uint64]:
     """Uniform on [0, 1) with 53 random bits: ``(u, s0, s1)``."""
     r, s0, s1 = next_u64(s0, s1)
     return float(r >> _U64(11)) * _TWO_M53, s0, s1
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def next_open_uniform(s0: np.uint64, s1: np.uint64) -> tuple[float, np.uint64, np.uint64]:
     """Uniform on (0, 1) (never 0, safe for logs): ``(u, s0, s1)``."""
     r, s0, s1 = next_u64(s0, s1)
@@ -169,7 +167,7 @@ def next_open_uniform(s0: np.uint64, s1: np.uint64) -> tuple[float, np.uint64, n
     return (float(r >> _U64(12)) + 0.5) * _TWO_M52, s0, s1
 
 
-@nb.njit(cache=True)
+@kernel()
 def _normal_tail(hz, iz, s0, s1):
     """Slow path of the ziggurat (about 2.7 % of draws: layer 1 and the strip edges)."""
     kn, wn, fn = ZIG_KN, ZIG_WN, ZIG_FN
@@ -195,7 +193,7 @@ def _normal_tail(hz, iz, s0, s1):
             return hz * wn[iz], s0, s1
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def next_normal(s0: np.uint64, s1: np.uint64):
     """Standard normal by the 128-layer ziggurat: ``(z, s0, s1)``.
 
@@ -212,7 +210,7 @@ def next_normal(s0: np.uint64, s1: np.uint64):
     return _normal_tail(hz, iz, s0, s1)
 
 
-@nb.njit(cache=True)
+@kernel()
 def next_gamma(shape: float, s0, s1):
     """Gamma(shape, 1) by Marsaglia & Tsang (2000); boosted for shape < 1."""
     boost = 1.0

@@ -14,20 +14,20 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
+from portsim.kernels.jit import kernel
 
 __all__ = ["betainc", "ndtri", "norm_cdf", "student_t_cdf"]
 
 _SQRT1_2 = 0.7071067811865476
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def norm_cdf(x: float) -> float:
     """Standard normal CDF Φ(x), accurate in both tails (through ``erfc``)."""
     return 0.5 * math.erfc(-x * _SQRT1_2)
 
 
-@nb.njit(cache=True)
+@kernel()
 def ndtri(p: float) -> float:
     """Φ⁻¹(p) by Wichura's AS 241 (PPND16); ±inf at 0 and 1."""
     if p <= 0.0:
@@ -72,7 +72,7 @@ def ndtri(p: float) -> float:
     return -val if q < 0.0 else val
 
 
-@nb.njit(cache=True)
+@kernel()
 def _betacf(a: float, b: float, x: float) -> float:
     tiny = 1e-300
     qab, qap, qam = a + b, a + 1.0, a - 1.0
@@ -108,7 +108,7 @@ def _betacf(a: float, b: float, x: float) -> float:
     return h
 
 
-@nb.njit(cache=True)
+@kernel()
 def betainc(a: float, b: float, x: float) -> float:
     """Regularised incomplete beta I_x(a, b)."""
     if x <= 0.0:
@@ -122,7 +122,7 @@ def betainc(a: float, b: float, x: float) -> float:
     return 1.0 - math.exp(lbt) * _betacf(b, a, 1.0 - x) / b
 
 
-@nb.njit(cache=True)
+@kernel()
 def student_t_cdf(x: float, dof: float) -> float:
     """CDF of Student's t with ``dof`` degrees of freedom."""
     if x == -math.inf:

@@ -14,25 +14,22 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
 
+from portsim.kernels.codes import DefaultMethod, EventKind
 from portsim.kernels.defaults import conditional_pd, factors, lgd_draw
+from portsim.kernels.jit import kernel
 from portsim.kernels.rng import next_normal, next_u64, next_uniform
 from portsim.kernels.special import ndtri, norm_cdf, student_t_cdf
 
-__all__ = ["EVENT_INSOLVENCY", "EVENT_PROTRACTED", "timeline_paths"]
+__all__ = ["timeline_paths"]
 
 _DAYS_PER_YEAR = 365.25
 _BLOCK = 32
 _U8 = np.uint64(255)
 
 
-EVENT_INSOLVENCY = 0
-EVENT_PROTRACTED = 1
-
-
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount, lgd):
     """Append a claim event; past the buffer's capacity only count it (the caller retries)."""
     k = ev_count[0]
@@ -47,7 +44,7 @@ def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount, lgd):
     ev_count[0] = k + 1
 
 
-@nb.njit(cache=True, inline="always")
+@kernel(inline=True)
 def _next_byte(bits, left, d0, d1):
     """The next of the eight bytes of a 64-bit delay-stream draw (a new draw every eighth
     call): ``(byte, bits, left, d0, d1)``."""
@@ -57,10 +54,10 @@ def _next_byte(bits, left, d0, d1):
     return np.int64(bits & _U8), bits >> np.uint64(8), left - 1, d0, d1
 
 
-@nb.njit(cache=True, nogil=True)
+@kernel(nogil=True)
 def timeline_paths(
     states, lgd_states, delay_states,  # (m, 2) uint64 each
-    chol, z_shift, y_shift, dof, grouped,  # (K, K), (K,), (K,), float, bool
+    chol, z_shift, y_shift, dof, method,  # (K, K), (K,), (K,), float, DefaultMethod code
     group, group_factor, group_loading, group_idio, group_threshold,  # grouped method
     factor, loading, idio, threshold, hazard,  # (n,)
     event_day,  # (n,) int64: day of a scenario default event (threshold +inf), 0: none
@@ -93,16 +90,18 @@ def timeline_paths(
 
     Claim events (for credit insurance) are appended to ``ev_int`` rows
     ``(path, customer, day, paid_day, kind)`` and ``ev_float`` rows ``(amount, lgd)``: a
-    protracted default (kind 1) on its day with the invoice's amount and the day it is paid
-    after all (−1: never, the customer defaulted; lgd NaN); an insolvency (kind 0) on the
-    default day with the amount unpaid then that was not already claimed as protracted and the
-    customer's LGD on the path (for the insurer's share of recoveries). Events come customer
+    protracted default (``EventKind.PROTRACTED``) on its day with the invoice's amount and the
+    day it is paid after all (−1: never, the customer defaulted; lgd NaN); an insolvency
+    (``EventKind.INSOLVENCY``) on the default day with the amount unpaid then that was not
+    already claimed as protracted and the customer's LGD on the path (for the insurer's share
+    of recoveries). Events come customer
     by customer within each block of paths; the caller sorts them by path (stably).
     """
     m = states.shape[0]
     n = factor.shape[0]
     k = chol.shape[0]
     n_groups = group_factor.shape[0]
+    grouped = method == DefaultMethod.GROUPED  # else per customer (skip draws no day)
     y = np.empty(k)
     # Paths are simulated in blocks of _BLOCK, customer by customer across the block, so a
     # customer's invoices are read from cache once per block rather than once per path. Each
@@ -194,8 +193,8 @@ def timeline_paths(
                         if paid > prot_day and prot_day >= 1 and prot_day <= n_days:
                             out_protracted[p, period_of_day[prot_day]] += inv_amount[j]
                             n_prot[b] += 1
-                            _event(ev_int, ev_float, ev_count, p, i, prot_day, paid, 1,
-                                   inv_amount[j], np.nan)
+                            _event(ev_int, ev_float, ev_count, p, i, prot_day, paid,
+                                   EventKind.PROTRACTED, inv_amount[j], np.nan)
                 else:
                     for j in range(ja, jb):
                         byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
@@ -218,7 +217,8 @@ def timeline_paths(
                                 out_protracted[p, period_of_day[prot_day]] += amt
                                 n_prot[b] += 1
                                 _event(ev_int, ev_float, ev_count, p, i, prot_day,
-                                       -1 if unpaid_for_good else paid, 1, amt, np.nan)
+                                       -1 if unpaid_for_good else paid, EventKind.PROTRACTED, amt,
+                                       np.nan)
                                 if unpaid_for_good:
                                     claimed += amt
                         if unpaid_for_good:
@@ -235,8 +235,8 @@ def timeline_paths(
                     li = g * unpaid
                     rec = unpaid - li
                     out_written_off[p, period_of_day[default_day]] += unpaid
-                    _event(ev_int, ev_float, ev_count, p, i, default_day, -1, 0,
-                           unpaid - claimed, g)
+                    _event(ev_int, ev_float, ev_count, p, i, default_day, -1,
+                           EventKind.INSOLVENCY, unpaid - claimed, g)
                     rday = default_day + recovery_lag_days
                     if rday > n_days:
                         pending[b] += rec

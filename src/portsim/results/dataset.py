@@ -53,7 +53,7 @@ def build_dataset(
 
     Parameters
     ----------
-    out : portsim.engine.core.SimOutput
+    out : portsim.engine.gather.SimOutput
         The simulation's per-path outputs and per-customer sums.
     inputs : portsim.inputs.model.ModelInputs
     currency : str

@@ -23,7 +23,8 @@ from portsim.config.models import RunConfig, config_hash
 from portsim.data.book import Book, read_book
 from portsim.data.invoices import read_invoices
 from portsim.engine import attribution
-from portsim.engine.core import ChunkStore, SimOutput, simulate
+from portsim.engine.gather import SimOutput
+from portsim.engine.local import ChunkStore, simulate
 from portsim.errors import ConfigError, Problem
 from portsim.inputs import importance
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs

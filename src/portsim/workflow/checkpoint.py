@@ -15,7 +15,7 @@ Resuming (``portsim run --resume RUN_DIR``) loads the finished chunks and comput
 others; because a chunk's result depends only on the inputs, the seed and its path range, the
 result is identical to that of an uninterrupted run.
 
-A chunk file stores every field of :class:`portsim.engine.core.ChunkResult` by name (arrays as
+A chunk file stores every field of :class:`portsim.engine.chunk.ChunkResult` by name (arrays as
 they are, scalars as 0-d arrays, ``None`` listed), read through :func:`dataclasses.fields`, so
 fields added to ``ChunkResult`` are kept without changes here. Do not resume one folder from
 two processes at once.
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from portsim import __version__
-from portsim.engine.core import ChunkResult, chunk_ranges
+from portsim.engine.chunk import ChunkResult, chunk_ranges
 from portsim.errors import ConfigError, Problem
 from portsim.workflow.folders import (
     CHUNKS_DIR,
@@ -80,7 +80,8 @@ class RunIdentity:
 
     @property
     def ranges(self) -> list[tuple[int, int]]:
-        """The run's chunks, ``[(start, stop), ...]`` (:func:`portsim.engine.core.chunk_ranges`)."""
+        """The run's chunks, ``[(start, stop), ...]``
+        (:func:`portsim.engine.chunk.chunk_ranges`)."""
         return chunk_ranges(self.n_paths, self.chunk_paths)
 
 
@@ -107,7 +108,7 @@ def _short(value: Any) -> Any:
 class Checkpoint:
     """The finished chunks of one run, kept in its run folder.
 
-    Implements :class:`portsim.engine.core.ChunkStore`: ``done`` / ``load`` / ``save`` by chunk
+    Implements :class:`portsim.engine.local.ChunkStore`: ``done`` / ``load`` / ``save`` by chunk
     start. Create with :meth:`start` (a new run) or :meth:`open` (resume).
     """
 

@@ -1,0 +1,468 @@
+"""The checked call of every kernel: the one place where inputs become kernel arguments.
+
+Each function here takes :class:`~portsim.inputs.model.ModelInputs` (or the arrays of claim
+events and policy terms), checks once that every array the kernel reads has the dtype, shape
+and C order the kernel trusts, allocates the outputs, calls the kernel, and returns the
+filled outputs (QuantEcon's pattern: the kernels only fill ``out`` arrays). A wrong argument
+raises ``ValueError`` naming it, instead of a wrong number or a crash inside compiled code.
+Arguments are matched to the kernel's parameters by name (:func:`_call`), so no call site
+keeps a positional list of 25 to 60 arguments in step with a kernel's signature.
+
+* :func:`default_losses` — the default-only kernels of :mod:`portsim.kernels.defaults`
+  (grouped, per customer or skip, by :class:`~portsim.kernels.codes.DefaultMethod`);
+* :func:`customer_losses_of_paths` — the same kernels path by path, keeping each path's
+  per-customer losses (the tail attribution's second pass);
+* :func:`timeline` — the invoice-by-invoice kernel of :mod:`portsim.kernels.timeline`;
+* :func:`apply_policies` / :func:`policy_claims` — the claims kernel of
+  :mod:`portsim.kernels.claims`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from portsim.inputs.model import ModelInputs
+from portsim.inputs.timeline import TimelineInputs
+from portsim.kernels import defaults as kernels
+from portsim.kernels.claims import CLAIM_SCALARS, claims_kernel
+from portsim.kernels.codes import DefaultMethod
+from portsim.kernels.timeline import timeline_paths
+
+__all__ = [
+    "ClaimsOutcome",
+    "DefaultOutputs",
+    "TimelineOutputs",
+    "apply_policies",
+    "customer_losses_of_paths",
+    "default_losses",
+    "default_method",
+    "policy_claims",
+    "shifts",
+    "timeline",
+]
+
+
+_F = np.dtype(np.float64)
+_I = np.dtype(np.int64)
+_U = np.dtype(np.uint64)
+
+
+def _checked(name: str, a: object, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    """``a`` if it is a C-contiguous ndarray of ``dtype`` and ``shape``; else ValueError."""
+    if (isinstance(a, np.ndarray) and a.dtype == dtype and a.shape == shape
+            and a.flags.c_contiguous):
+        return a
+    got = (f"{a.dtype} {a.shape}{'' if a.flags.c_contiguous else ', not C-contiguous'}"
+           if isinstance(a, np.ndarray) else type(a).__name__)
+    raise ValueError(f"kernel argument {name!r}: expected a C-contiguous {dtype} array of "
+                     f"shape {shape}, got {got}")
+
+
+@functools.cache
+def _parameters(kernel: Any) -> tuple[str, ...]:
+    """The kernel's parameter names, in order (of the Python function a dispatcher compiles)."""
+    return tuple(inspect.signature(getattr(kernel, "py_func", kernel)).parameters)
+
+
+def _call(kernel: Any, args: Mapping[str, object]) -> None:
+    """Call ``kernel`` with ``args[name]`` for each of its parameters, passed by position
+    (``args`` may hold more); ``TypeError`` naming a parameter without an argument."""
+    params = _parameters(kernel)
+    missing = [p for p in params if p not in args]
+    if missing:
+        name = getattr(kernel, "py_func", kernel).__name__
+        raise TypeError(f"{name}: no argument for parameter(s) {missing}")
+    kernel(*(args[p] for p in params))
+
+
+def _states(m: int, **states: np.ndarray) -> None:
+    """Check per-path xoroshiro128++ states: (m, 2) uint64 each."""
+    for name, a in states.items():
+        _checked(name, a, _U, (m, 2))
+
+
+def shifts(x: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
+    """The importance-sampling shift θ and the factor shift, zeros when not set."""
+    k = x.chol.shape[0]
+    zs = np.zeros(k) if x.z_shift is None else np.ascontiguousarray(x.z_shift, dtype=float)
+    ys = np.zeros(k) if x.y_shift is None else np.ascontiguousarray(x.y_shift, dtype=float)
+    return zs, ys
+
+
+def default_method(x: ModelInputs) -> DefaultMethod:
+    """The default kernel ``x.kernel`` names (``"grouped"``, ``"per_customer"``, ``"skip"``)."""
+    return DefaultMethod.of(x.kernel)
+
+
+def _book_args(x: ModelInputs, method: DefaultMethod) -> dict[str, object]:
+    """Every argument the default kernels read from the book, checked, by kernel parameter
+    name (``n`` customers, ``K`` factors, ``G`` groups)."""
+    n, k, g = x.n_customers, x.chol.shape[0], x.group_factor.shape[0]
+    if x.group_start is None or x.group_perm is None:
+        if method == DefaultMethod.SKIP:
+            raise ValueError("kernel 'skip' needs group_start and group_perm (build_inputs)")
+        start, perm = np.zeros(g + 1, dtype=np.int64), np.arange(n, dtype=np.int64)
+    else:
+        start, perm = x.group_start, x.group_perm
+    zs, ys = shifts(x)
+    arrays = {
+        "chol": (x.chol, _F, (k, k)), "z_shift": (zs, _F, (k,)), "y_shift": (ys, _F, (k,)),
+        "group": (x.group, _I, (n,)), "group_start": (start, _I, (g + 1,)),
+        "group_perm": (perm, _I, (n,)), "group_factor": (x.group_factor, _I, (g,)),
+        "group_loading": (x.group_loading, _F, (g,)), "group_idio": (x.group_idio, _F, (g,)),
+        "group_threshold": (x.group_threshold, _F, (g,)), "factor": (x.factor, _I, (n,)),
+        "loading": (x.loading, _F, (n,)), "idio": (x.idio, _F, (n,)),
+        "threshold": (x.threshold, _F, (n,)), "hazard": (x.hazard, _F, (n,)),
+        "exposure": (x.exposure, _F, (n,)), "lgd_mean": (x.lgd_mean, _F, (n,)),
+        "lgd_probit": (x.lgd_probit, _F, (n,)), "lgd_conc": (x.lgd_conc, _F, (n,)),
+        "sector": (x.sector, _I, (n,)),
+    }
+    args: dict[str, object] = {name: _checked(name, a, dt, shape)
+                               for name, (a, dt, shape) in arrays.items()}
+    args["dof"] = float(x.dof)
+    args["lgd_link"] = float(x.lgd_link)
+    return args
+
+
+_DEFAULT_KERNELS = {
+    DefaultMethod.PER_CUSTOMER: kernels.default_losses_per_customer,
+    DefaultMethod.GROUPED: kernels.default_losses_grouped,
+    DefaultMethod.SKIP: kernels.default_losses_skip,
+}
+
+
+@dataclass
+class DefaultOutputs:
+    """What a default kernel fills for ``m`` paths (``n`` customers, ``S`` sectors)."""
+
+    loss: np.ndarray  # (m,) loss of each path, book currency
+    n_defaults: np.ndarray  # (m,) int64
+    sector_loss: np.ndarray  # (m, S) book currency
+    sector_n_defaults: np.ndarray  # (m, S) int64
+    customer_loss: np.ndarray  # (n,) int64: loss in cents summed over the paths
+    customer_n_defaults: np.ndarray  # (n,) int64, summed over the paths
+    log_weight: np.ndarray  # (m,) log likelihood ratio (0 without importance sampling)
+
+    @classmethod
+    def zeros(cls, m: int, n: int, n_sectors: int) -> DefaultOutputs:
+        """Outputs for ``m`` paths, all zero (the kernels add to the per-customer sums)."""
+        return cls(np.zeros(m), np.zeros(m, dtype=np.int64), np.zeros((m, n_sectors)),
+                   np.zeros((m, n_sectors), dtype=np.int64), np.zeros(n, dtype=np.int64),
+                   np.zeros(n, dtype=np.int64), np.zeros(m))
+
+    def kernel_args(self) -> dict[str, np.ndarray]:
+        """The arrays by the names of the kernels' ``out_*`` parameters."""
+        return {"out_loss": self.loss, "out_ndef": self.n_defaults,
+                "out_sector_loss": self.sector_loss, "out_sector_ndef": self.sector_n_defaults,
+                "out_cust_loss": self.customer_loss, "out_cust_ndef": self.customer_n_defaults,
+                "out_logw": self.log_weight}
+
+
+def default_losses(x: ModelInputs, states: np.ndarray, lgd_states: np.ndarray
+                   ) -> DefaultOutputs:
+    """Run the default-only kernel ``x.kernel`` on the paths whose states are given.
+
+    Parameters
+    ----------
+    x : ModelInputs
+        From :func:`portsim.inputs.model.build_inputs`.
+    states, lgd_states : ndarray, shape (m, 2), uint64
+        The paths' default and LGD streams; need not be consecutive paths.
+
+    Returns
+    -------
+    DefaultOutputs
+    """
+    method = default_method(x)
+    m = states.shape[0]
+    _states(m, states=states, lgd_states=lgd_states)
+    out = DefaultOutputs.zeros(m, x.n_customers, len(x.sector_names))
+    _call(_DEFAULT_KERNELS[method], {**_book_args(x, method), "states": states,
+                                     "lgd_states": lgd_states, **out.kernel_args()})
+    return out
+
+
+def customer_losses_of_paths(x: ModelInputs, states: np.ndarray, lgd_states: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run the default kernel ``x.kernel`` path by path, keeping each path's customer losses.
+
+    Parameters
+    ----------
+    x : ModelInputs
+    states, lgd_states : ndarray, shape (m, 2), uint64
+        Default and LGD streams of the chosen paths (any paths, any order).
+
+    Returns
+    -------
+    cents : ndarray, shape (m, n_customers), int64
+        Loss of each customer on each path in integer cents.
+    loss : ndarray, shape (m,)
+        The paths' losses (book currency), as in a chunk run.
+    log_weight : ndarray, shape (m,)
+        The paths' log likelihood ratios.
+    """
+    method = default_method(x)
+    m = states.shape[0]
+    _states(m, states=states, lgd_states=lgd_states)
+    cents = np.zeros((m, x.n_customers), dtype=np.int64)
+    loss = np.zeros(m)
+    logw = np.zeros(m)
+    _call(kernels.customer_losses_of_paths, {
+        **_book_args(x, method), "method": int(method), "states": states,
+        "lgd_states": lgd_states, "n_sectors": len(x.sector_names), "out_loss": loss,
+        "out_cust_loss": cents, "out_logw": logw,
+    })
+    return cents, loss, logw
+
+
+@dataclass
+class TimelineOutputs:
+    """What the timeline kernel fills for ``m`` paths (``P`` periods, ``E`` claim events)."""
+
+    defaults: DefaultOutputs
+    collected_open: np.ndarray  # (m, P + 1) collections per period, last: after the horizon
+    written_off: np.ndarray  # (m, P)
+    recovered: np.ndarray  # (m, P)
+    issued_stop: np.ndarray  # (m, P) planned sales not issued after a default
+    supplier_stop: np.ndarray  # (m, P) purchases not made for them
+    protracted: np.ndarray  # (m, P) amounts turning protracted defaults
+    still_open: np.ndarray  # (m,) unpaid at the horizon
+    recovery_pending: np.ndarray  # (m,) recoveries due after the horizon
+    n_protracted: np.ndarray  # (m,) int64
+    events_int: np.ndarray  # (E, 5) int64: global path, customer, day, paid_day, kind
+    events_amount: np.ndarray  # (E,) claim amounts, book currency
+    events_lgd: np.ndarray  # (E,) the buyer's LGD (insolvency events; else NaN)
+
+
+def _timeline_args(tl: TimelineInputs, n: int) -> dict[str, object]:
+    """The timeline's arguments to the kernel, checked, by parameter name."""
+    j = tl.inv_amount.shape[0]
+    arrays = {
+        "period_of_day": (tl.period_of_day, _I, (tl.n_days + 2,)),
+        "inv_start": (tl.inv_start, _I, (n + 1,)), "inv_amount": (tl.inv_amount, _F, (j,)),
+        "inv_issue": (tl.inv_issue, _I, (j,)), "inv_due": (tl.inv_due, _I, (j,)),
+        "delay_mean": (tl.delay_mean, _F, (n,)), "delay_sd": (tl.delay_sd, _F, (n,)),
+        "delay_noise": (tl.delay_noise, _F, (n,)), "noise_table": (tl.noise_table, _F, (256,)),
+    }
+    args: dict[str, object] = {name: _checked(name, a, dt, shape)
+                               for name, (a, dt, shape) in arrays.items()}
+    args.update(n_days=int(tl.n_days), delay_factor_days=float(tl.delay_factor_days),
+                protracted_days=int(tl.protracted_days),
+                recovery_lag_days=int(tl.recovery_lag_days), dpo_days=int(tl.dpo_days),
+                cogs_share=float(tl.cogs_share))
+    return args
+
+
+def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np.ndarray,
+             delay_states: np.ndarray) -> TimelineOutputs:
+    """Run the timeline kernel on consecutive paths from ``path_start``.
+
+    The claim-event buffer is sized for about twice the expected defaults and protracted
+    claims; in the rare case it is too small the paths are simulated again, with the same
+    draws, into one that fits. Events are returned sorted by path (stably, so within a path
+    as simulated), with global path indices.
+
+    Parameters
+    ----------
+    x : ModelInputs
+        With ``x.timeline`` set; ``x.kernel`` grouped or per customer.
+    path_start : int
+        Global index of the first path.
+    states, lgd_states, delay_states : ndarray, shape (m, 2), uint64
+        The paths' default, LGD and delay streams.
+
+    Returns
+    -------
+    TimelineOutputs
+    """
+    tl = x.timeline
+    if tl is None:
+        raise ValueError("the timeline kernel needs inputs built with a [timeline]")
+    method = default_method(x)
+    if method == DefaultMethod.SKIP:
+        raise ValueError("kernel 'skip' draws no default day: the timeline needs another")
+    m, n, n_p = states.shape[0], x.n_customers, tl.n_periods
+    _states(m, states=states, lgd_states=lgd_states, delay_states=delay_states)
+    inputs = {
+        **_book_args(x, method), **_timeline_args(tl, n), "method": int(method),
+        "states": states, "lgd_states": lgd_states, "delay_states": delay_states,
+        "event_day": (np.zeros(n, dtype=np.int64) if x.default_day is None
+                      else _checked("default_day", x.default_day, _I, (n,))),
+    }
+    # room for about twice the expected defaults (and protracted claims) per path
+    cap = 64 + int(m * (8 + 2 * float(x.p_horizon.sum())))
+    while True:
+        d = DefaultOutputs.zeros(m, n, len(x.sector_names))
+        written_off, recovered, issued_stop, supplier_stop, protracted = np.zeros((5, m, n_p))
+        collected_open = np.zeros((m, n_p + 1))
+        still_open, pending = np.zeros(m), np.zeros(m)
+        n_prot = np.zeros(m, dtype=np.int64)
+        ev_int = np.zeros((cap, 5), dtype=np.int64)
+        ev_float = np.zeros((cap, 2))  # amount, LGD
+        ev_count = np.zeros(1, dtype=np.int64)
+        _call(timeline_paths, {
+            **inputs, **d.kernel_args(), "out_collected": collected_open,
+            "out_written_off": written_off, "out_recovered": recovered,
+            "out_issued_stop": issued_stop, "out_supplier_stop": supplier_stop,
+            "out_protracted": protracted, "out_still_open": still_open,
+            "out_recovery_pending": pending, "out_n_protracted": n_prot, "ev_int": ev_int,
+            "ev_float": ev_float, "ev_count": ev_count,
+        })
+        if ev_count[0] <= cap:
+            break
+        cap = int(ev_count[0])  # rare: more claim events than room; again, same draws
+    k = int(ev_count[0])
+    order = np.argsort(ev_int[:k, 0], kind="stable")  # by path, then as simulated
+    events_int = ev_int[:k][order]
+    events_int[:, 0] += path_start  # global path index
+    return TimelineOutputs(
+        d, collected_open, written_off, recovered, issued_stop, supplier_stop, protracted,
+        still_open, pending, n_prot, events_int, ev_float[:k, 0][order], ev_float[:k, 1][order],
+    )
+
+
+class ClaimsOutcome:
+    """What :func:`apply_policies` returns (``E`` events, ``m`` paths, ``V`` policies).
+
+    Attributes
+    ----------
+    order : ndarray, shape (E,), int64
+        The events in processing order (indices into the input arrays); the per-event arrays
+        below are in this order.
+    qualifying : ndarray, shape (E, V)
+        Qualifying loss released at each event (book currency).
+    indemnity_before_recoveries, indemnity : ndarray, shape (E, V)
+        Indemnity of each event before and after the insurer's share of recoveries.
+    scalars : ndarray, shape (m, V, len(CLAIM_SCALARS))
+        Per-path sums (see :data:`CLAIM_SCALARS`).
+    cash_in, cash_out : ndarray, shape (m, V, n_periods)
+        Cash from and to the insurer per period (premiums excluded).
+    """
+
+    __slots__ = ("cash_in", "cash_out", "indemnity", "indemnity_before_recoveries", "order",
+                 "qualifying", "scalars")
+
+    def __init__(self, n_events: int, n_paths: int, n_policies: int, n_periods: int,
+                 order: np.ndarray) -> None:
+        self.order = order
+        self.qualifying = np.zeros((n_events, n_policies))
+        self.indemnity_before_recoveries = np.zeros((n_events, n_policies))
+        self.indemnity = np.zeros((n_events, n_policies))
+        self.scalars = np.zeros((n_paths, n_policies, len(CLAIM_SCALARS)))
+        self.cash_in = np.zeros((n_paths, n_policies, n_periods))
+        self.cash_out = np.zeros((n_paths, n_policies, n_periods))
+
+
+def apply_policies(
+    events_int: np.ndarray,
+    events_amount: np.ndarray,
+    events_lgd: np.ndarray,
+    *,
+    path_start: int,
+    n_paths: int,
+    cover_limit: np.ndarray,
+    insured_pct: np.ndarray,
+    non_qualifying_loss: np.ndarray,
+    first_loss: np.ndarray,
+    before_cover: np.ndarray,
+    max_liability: np.ndarray,
+    settlement_lag: np.ndarray,
+    year_of_day: np.ndarray,
+    n_years: int,
+    period_of_day: np.ndarray,
+    n_days: int,
+    recovery_lag_days: int,
+) -> ClaimsOutcome:
+    """Apply ``V`` policy variants to the claim events of paths ``path_start ..
+    path_start + n_paths - 1``.
+
+    Parameters
+    ----------
+    events_int : ndarray, shape (E, 5), int64
+        Rows ``(path, customer, day, paid_day, kind)`` with global path indices, any order.
+    events_amount : ndarray, shape (E,)
+        Claim amounts, book currency.
+    events_lgd : ndarray, shape (E,)
+        The buyer's loss given default on the path for insolvency events (fraction; any value
+        for protracted events).
+    path_start, n_paths : int
+        The chunk's first path and number of paths.
+    cover_limit, insured_pct : ndarray, shape (V, n_customers)
+        Limit per buyer (0: no cover) and insured percentage.
+    non_qualifying_loss, first_loss, max_liability : ndarray, shape (V,)
+        Per-buyer threshold, aggregate first loss and maximum liability per policy year
+        (``inf``: unlimited), book currency.
+    before_cover : ndarray, shape (V,), bool
+        Whether the first loss is taken before the insured percentage.
+    settlement_lag : ndarray, shape (V,), int64
+        Days from a claim to its payment.
+    year_of_day, period_of_day : ndarray, shape (n_days + 2,), int64
+        Policy year and reporting period of each day (``period_of_day[n_days + 1]`` is the
+        number of periods, "after the horizon").
+    n_years, n_days, recovery_lag_days : int
+
+    Returns
+    -------
+    ClaimsOutcome
+    """
+    ev = np.asarray(events_int, dtype=np.int64).reshape(-1, 5)
+    n_pol, n_cust = np.shape(cover_limit)
+    # one int64 key ordering by path, day, customer, kind (< 2^63 for any realistic size)
+    key = (((ev[:, 0] - path_start) * (n_days + 2) + ev[:, 2]) * n_cust + ev[:, 1]) * 2 + ev[:, 4]
+    order = np.argsort(key, kind="stable").astype(np.int64)
+    s = ev[order]
+    paths = s[:, 0] - path_start
+    offsets = np.searchsorted(paths, np.arange(n_paths + 1), side="left").astype(np.int64)
+    c = np.ascontiguousarray
+    days = (int(n_days) + 2,)
+    terms = {
+        "limit": (cover_limit, _F, (n_pol, n_cust)), "pct": (insured_pct, _F, (n_pol, n_cust)),
+        "nql": (non_qualifying_loss, _F, (n_pol,)), "first_loss": (first_loss, _F, (n_pol,)),
+        "before_cover": (before_cover, np.dtype(np.bool_), (n_pol,)),
+        "max_liability": (max_liability, _F, (n_pol,)),
+        "settle_lag": (settlement_lag, _I, (n_pol,)), "year_of_day": (year_of_day, _I, days),
+        "period_of_day": (period_of_day, _I, days),
+    }
+    args: dict[str, object] = {name: _checked(name, c(a, dtype=dt), dt, shape)
+                               for name, (a, dt, shape) in terms.items()}
+    out = ClaimsOutcome(s.shape[0], n_paths, n_pol, int(period_of_day[-1]), order)
+    _call(claims_kernel, {
+        **args, "offsets": offsets, "cust": c(s[:, 1]), "day": c(s[:, 2]), "paid": c(s[:, 3]),
+        "kind": c(s[:, 4]), "amount": c(np.asarray(events_amount, dtype=float)[order]),
+        "lgd": c(np.asarray(events_lgd, dtype=float)[order]), "n_years": int(n_years),
+        "n_days": int(n_days), "recovery_lag_days": int(recovery_lag_days),
+        "out_q": out.qualifying, "out_gross": out.indemnity_before_recoveries,
+        "out_net": out.indemnity, "out_scalars": out.scalars, "out_cash_in": out.cash_in,
+        "out_cash_out": out.cash_out,
+    })
+    return out
+
+def policy_claims(x: ModelInputs, events_int: np.ndarray, events_amount: np.ndarray,
+                  events_lgd: np.ndarray, *, path_start: int, n_paths: int) -> ClaimsOutcome:
+    """:func:`apply_policies` with the terms of ``x.insurance`` and the days of ``x.timeline``.
+
+    Parameters
+    ----------
+    x : ModelInputs
+        With ``x.timeline`` and ``x.insurance`` set.
+    events_int, events_amount, events_lgd, path_start, n_paths
+        As in :func:`apply_policies`.
+    """
+    tl, pol = x.timeline, x.insurance
+    if tl is None or pol is None:
+        raise ValueError("the claims kernel needs inputs built with [timeline] and [insurance]")
+    return apply_policies(
+        events_int, events_amount, events_lgd, path_start=path_start, n_paths=n_paths,
+        cover_limit=pol.cover_limit, insured_pct=pol.insured_pct,
+        non_qualifying_loss=pol.non_qualifying_loss, first_loss=pol.first_loss,
+        before_cover=pol.before_cover, max_liability=pol.max_liability,
+        settlement_lag=pol.settlement_lag, year_of_day=pol.year_of_day, n_years=pol.n_years,
+        period_of_day=tl.period_of_day, n_days=tl.n_days,
+        recovery_lag_days=tl.recovery_lag_days,
+    )

@@ -1,0 +1,182 @@
+"""One chunk of paths: seed its streams, run the kernels, turn their outputs into results.
+
+A chunk is the unit of work (a thread-pool task locally, a Dask task on a cluster). Its result
+depends only on the inputs, the seed and its path range, because every path's random streams
+come from the seed and the path index (:mod:`portsim.kernels.rng`); it is pure and
+idempotent, so checkpointing and retries plug in from outside.
+
+Memory per chunk: ``chunk_paths × (2 + 2·n_sectors) × 8`` bytes of per-path outputs plus
+``2 × n_customers × 8`` bytes of per-customer sums; nothing grows with paths × customers.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from portsim.engine import calls
+from portsim.engine.cash import cash_paths
+from portsim.inputs.model import ModelInputs
+from portsim.kernels.claims import CLAIM_SCALARS
+from portsim.kernels.codes import Stream
+from portsim.kernels.rng import BLOCK_PATHS, all_path_states
+from portsim.results.schema import (
+    PATH_SCALARS,
+    POLICY_CASH_SCALARS,
+    POLICY_SCALARS,
+    TIMELINE_SCALARS,
+)
+
+__all__ = ["ChunkResult", "aligned_chunk", "chunk_ranges", "run_chunk"]
+
+
+@dataclass
+class ChunkResult:
+    """Outputs of the paths ``start .. stop-1``."""
+
+    start: int
+    stop: int
+    loss: np.ndarray  # (m,)
+    n_defaults: np.ndarray  # (m,) int64
+    sector_loss: np.ndarray  # (m, S)
+    sector_n_defaults: np.ndarray  # (m, S) int64
+    customer_loss: np.ndarray  # (n,) int64: loss in cents summed over the chunk's paths
+    customer_n_defaults: np.ndarray  # (n,) int64
+    seconds: float = 0.0
+    log_weight: np.ndarray | None = None  # (m,) log likelihood ratio (importance sampling)
+    # timeline runs only
+    timeline_scalars: np.ndarray | None = None  # (m, len(TIMELINE_SCALARS))
+    series: np.ndarray | None = None  # (len(SERIES), m, P) float32
+    flow_sum: np.ndarray | None = None  # (n_blocks, len(FLOWS), P): sums per seeding block
+    flow_sumsq: np.ndarray | None = None  # (n_blocks, len(FLOWS), P)
+    events_int: np.ndarray | None = None  # (E, 5) int64: path, customer, day, paid_day, kind
+    events_amount: np.ndarray | None = None  # (E,) claim amounts
+    events_lgd: np.ndarray | None = None  # (E,) the buyer's LGD (insolvency events; else NaN)
+    # runs with [insurance] only (V policy variants, "none" first)
+    policy_scalars: np.ndarray | None = None  # (m, V, len(POLICY_SCALARS))
+    policy_customer_indemnity: np.ndarray | None = None  # (V, n) int64 cents, over paths
+    policy_customer_qualifying: np.ndarray | None = None  # (V, n) int64 cents, over paths
+    policy_flow_sum: np.ndarray | None = None  # (n_blocks, V, P) net insurer cash per period
+
+
+def aligned_chunk(chunk_paths: int) -> int:
+    """``chunk_paths`` rounded up to a whole number of seeding blocks (256 paths)."""
+    return -(-chunk_paths // BLOCK_PATHS) * BLOCK_PATHS
+
+
+def chunk_ranges(n_paths: int, chunk_paths: int) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` covering ``0 .. n_paths-1``.
+
+    Chunks hold a whole number of seeding blocks (see :func:`aligned_chunk`), so per-block
+    partial sums, and hence every result, are the same for any chunk size.
+    """
+    size = aligned_chunk(chunk_paths)
+    return [(a, min(a + size, n_paths)) for a in range(0, n_paths, size)]
+
+
+def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkResult:
+    """Simulate paths ``start .. stop-1``; pure and idempotent (the unit of distributed work)."""
+    t0 = time.perf_counter()
+    every = all_path_states(seed, start, stop)  # seeded once for all streams
+    states = np.ascontiguousarray(every[:, Stream.DEFAULT, :])
+    lgd_states = np.ascontiguousarray(every[:, Stream.LGD, :])
+    if inputs.timeline is not None:
+        delay_states = np.ascontiguousarray(every[:, Stream.DELAY, :])
+        tl = calls.timeline(inputs, start, states, lgd_states, delay_states)
+        res = _result(start, stop, tl.defaults)
+        _timeline_results(inputs, res, tl)
+    else:
+        res = _result(start, stop, calls.default_losses(inputs, states, lgd_states))
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _result(start: int, stop: int, d: calls.DefaultOutputs) -> ChunkResult:
+    """The chunk's result holding a default kernel's outputs (timeline fields unset)."""
+    return ChunkResult(
+        start=start, stop=stop, loss=d.loss, n_defaults=d.n_defaults,
+        sector_loss=d.sector_loss, sector_n_defaults=d.sector_n_defaults,
+        customer_loss=d.customer_loss, customer_n_defaults=d.customer_n_defaults,
+        log_weight=d.log_weight,
+    )
+
+
+def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs) -> None:
+    """The chunk's timeline scalars, series, flow sums and claim events (and, with
+    ``[insurance]``, policy outputs) from the timeline kernel's outputs."""
+    tl = x.timeline
+    assert tl is not None
+    n_p = tl.n_periods
+    res.events_int, res.events_amount, res.events_lgd = (t.events_int, t.events_amount,
+                                                         t.events_lgd)
+    collected = t.collected_open[:, :n_p]
+    cash = cash_paths(tl, collected, t.written_off, t.recovered, t.issued_stop,
+                      t.supplier_stop)
+    scalars = {
+        "invoiced": cash["invoiced"].sum(axis=1), "collected": collected.sum(axis=1),
+        "written_off": t.written_off.sum(axis=1), "recovered": t.recovered.sum(axis=1),
+        "recovery_pending": t.recovery_pending, "still_open": t.still_open,
+        "n_protracted": t.n_protracted, "protracted_amount": t.protracted.sum(axis=1),
+        **{k: cash[k] for k in PATH_SCALARS},
+    }
+    res.timeline_scalars = np.stack(
+        [np.asarray(scalars[k], dtype=float) for k in TIMELINE_SCALARS], axis=1
+    )
+    res.series = np.stack([cash["cash"], cash["receivables"]]).astype(np.float32)
+    per_flow = np.stack([cash["invoiced"], collected, t.written_off, t.recovered,
+                         t.protracted, tl.planned_supplier[None, :] - t.supplier_stop])
+    res.flow_sum = _block_sums(per_flow)
+    res.flow_sumsq = _block_sums(per_flow**2)
+    if x.insurance is not None:
+        _apply_insurance(x, res, collected, t.written_off, t.recovered, t.issued_stop,
+                         t.supplier_stop)
+
+
+def _apply_insurance(
+    x: ModelInputs, res: ChunkResult, collected: np.ndarray, written_off: np.ndarray,
+    recovered: np.ndarray, issued_stop: np.ndarray, supplier_stop: np.ndarray,
+) -> None:
+    """Every policy variant on the chunk's claim events; cash recomputed per variant with
+    its premiums and insurer cash flows (see :mod:`portsim.kernels.claims`)."""
+    tl, pol = x.timeline, x.insurance
+    assert tl is not None
+    assert pol is not None
+    assert res.events_int is not None
+    assert res.events_amount is not None
+    assert res.events_lgd is not None
+    m = res.stop - res.start
+    claims = calls.policy_claims(x, res.events_int, res.events_amount, res.events_lgd,
+                                 path_start=res.start, n_paths=m)
+    n_pol = pol.n_policies
+    cols = {name: claims.scalars[:, :, j] for j, name in enumerate(CLAIM_SCALARS)}
+    cols["insurer_settlement_pending"] = cols["indemnity"] - cols["indemnity_cash"]
+    cash_cols = {name: np.empty((m, n_pol)) for name in POLICY_CASH_SCALARS}
+    for v in range(n_pol):
+        cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop,
+                          extra_in=claims.cash_in[:, v],
+                          extra_out=claims.cash_out[:, v] + pol.premium_cash[v][None, :])
+        for name in POLICY_CASH_SCALARS:
+            cash_cols[name][:, v] = cash[name.removeprefix("policy_")]
+    cols.update(cash_cols)
+    res.policy_scalars = np.stack([cols[k] for k in POLICY_SCALARS], axis=2)
+    # per-customer sums over paths in integer cents: exact, so independent of the chunking
+    cust = res.events_int[claims.order, 1]
+    n = x.n_customers
+    for attr, per_event in (("policy_customer_indemnity", claims.indemnity),
+                            ("policy_customer_qualifying", claims.qualifying)):
+        total = np.zeros((n_pol, n), dtype=np.int64)
+        cents = np.rint(per_event * 100.0).astype(np.int64)
+        for v in range(n_pol):
+            np.add.at(total[v], cust, cents[:, v])
+        setattr(res, attr, total)
+    net = (claims.cash_in - claims.cash_out).transpose(1, 0, 2)  # (V, m, P)
+    res.policy_flow_sum = _block_sums(net)
+
+
+def _block_sums(a: np.ndarray) -> np.ndarray:
+    """Sums over paths (axis 1) per seeding block: shape (n_blocks, F, P)."""
+    m = a.shape[1]
+    edges = np.arange(0, m, BLOCK_PATHS)
+    return np.stack([a[:, e : e + BLOCK_PATHS].sum(axis=1) for e in edges])

@@ -1,0 +1,73 @@
+"""The integer codes the kernels share, one :class:`~enum.IntEnum` per kind of code.
+
+Every code is defined here and only here. numba compiles IntEnum members used in a kernel as
+constants; callers pass ``int(member)`` (or an array of codes) as a kernel argument. Names
+that users write (config strings, names in results files) are the members' :attr:`label`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Self
+
+__all__ = ["CoverType", "DefaultMethod", "EventKind", "Stream"]
+
+
+class _Labelled(IntEnum):
+    """An IntEnum whose members are written as lower-case labels (``PER_CUSTOMER`` is
+    ``"per_customer"``)."""
+
+    @property
+    def label(self) -> str:
+        """The name users write and results files carry."""
+        return self.name.lower()
+
+    @classmethod
+    def of(cls, label: str) -> Self:
+        """The member written ``label``; ``ValueError`` quoting the choices otherwise."""
+        try:
+            return cls[label.upper()]
+        except KeyError:
+            choices = ", ".join(repr(m.label) for m in cls)
+            raise ValueError(f"{cls.__name__} {label!r} is not one of {choices}") from None
+
+    @classmethod
+    def labels(cls) -> tuple[str, ...]:
+        """Every member's label, indexed by code."""
+        return tuple(m.label for m in sorted(cls))
+
+
+class DefaultMethod(_Labelled):
+    """How the default kernels draw defaults (``[simulation] kernel``): a normal per
+    customer-path, a uniform against the group's conditional PD, or geometric skipping over
+    each group's customers (see :mod:`portsim.kernels.defaults`)."""
+
+    PER_CUSTOMER = 0
+    GROUPED = 1
+    SKIP = 2
+
+
+class EventKind(_Labelled):
+    """Kind of a claim event the timeline kernel logs and the claims kernel applies."""
+
+    INSOLVENCY = 0
+    PROTRACTED = 1
+
+
+class CoverType(_Labelled):
+    """Credit-insurance cover of a buyer under a policy variant."""
+
+    NONE = 0
+    NAMED = 1
+    DISCRETIONARY = 2
+    UNNAMED = 3
+    EXCLUDED = 4
+
+
+class Stream(IntEnum):
+    """Random stream of a path, by purpose (index into the per-path states of
+    :func:`portsim.kernels.rng.all_path_states`); part of the reproducibility contract."""
+
+    DEFAULT = 0
+    LGD = 1
+    DELAY = 2
