@@ -827,7 +827,7 @@ def load_scenario(path: str | Path, sectors: list[str] | None = None) -> Scenari
         The scenario file, e.g. ``scenarios/severe_recession.toml``.
     sectors : list of str, optional
         The config's ``[book] sectors``: sector names in the scenario are checked against it
-        (else they are checked against the book when the inputs are built).
+        (else they are checked against the book before the inputs are built).
 
     Raises
     ------
@@ -939,9 +939,10 @@ def apply_scenario(config: RunConfig, scenario: ScenarioConfig) -> RunConfig:
 
     The scenario's policy names must be the config's ``[insurance.policies]`` (or ``none``)
     and its sectors in ``[book] sectors`` when that list is given; the checks against the
-    book (sectors, countries, ratings, factors, customers, event dates) are made when the
-    inputs are built (:func:`portsim.inputs.model.build_inputs`). The stress itself is applied
-    there too, so applying another scenario to the result replaces this one.
+    book (sectors, countries, ratings, factors, customers, event dates) are made before the
+    inputs are built (:func:`portsim.workflow.checks.check_run`), and the stress itself when
+    they are built (:mod:`portsim.inputs.stress`), so applying another scenario to the result
+    replaces this one.
 
     Raises
     ------

@@ -28,6 +28,7 @@ from portsim.errors import ConfigError, Problem
 from portsim.inputs import importance
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
 from portsim.results.metrics import build_dataset, risk_metrics
+from portsim.workflow.checks import require_valid
 
 __all__ = ["load_book", "load_invoices", "prepare", "run", "summarize"]
 
@@ -66,11 +67,22 @@ def _invoices_need_timeline(config: RunConfig) -> None:
 
 
 def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInputs]:
-    """Validate the book (and open invoices, if named) and build the kernel inputs, without
-    simulating."""
+    """Validate the book (and open invoices, if named), check the config and its scenario
+    against the book (:func:`portsim.workflow.checks.check_run`) and build the kernel inputs,
+    without simulating.
+
+    Raises
+    ------
+    BookError
+        For an invalid book or invoices table.
+    ConfigError
+        Listing every problem of the config against the book.
+    """
     _invoices_need_timeline(config)  # before reading anything
     book = load_book(config) if book is None else book
-    inputs = build_inputs(book, config, load_invoices(config, book))
+    invoices = load_invoices(config, book)
+    require_valid(config, book)
+    inputs = build_inputs(book, config, invoices)
     return book, _with_tail_sampling(config, inputs)
 
 
