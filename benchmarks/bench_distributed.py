@@ -29,7 +29,7 @@ import pytest
 from distributed import Client
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from portsim.config.models import BookConfig, RunConfig, load_config
+from portsim.config import BookConfig, RunConfig, load_config
 from portsim.engine.core import SimOutput, chunk_ranges, simulate, warmup
 from portsim.engine.distributed import open_client, simulate_with_client
 from portsim.inputs.model import ModelInputs

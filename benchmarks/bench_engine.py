@@ -29,8 +29,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baselines
-from portsim.config.models import RunConfig
-from portsim.data.book import book_from_frame
+from portsim.config import RunConfig
+from portsim.data import book_from_frame
 from portsim.engine.core import chunk_ranges, simulate
 from portsim.inputs.model import ModelInputs, build_inputs
 from portsim.kernels.rng import STREAM_DEFAULT, next_normal, path_states

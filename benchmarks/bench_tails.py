@@ -38,8 +38,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baselines
-from portsim.config.models import RunConfig
-from portsim.data.book import book_from_frame
+from portsim.config import RunConfig
+from portsim.data import book_from_frame
 from portsim.engine.core import default_threads, run_default_kernel, simulate
 from portsim.inputs.importance import find_shift
 from portsim.inputs.model import ModelInputs, build_inputs

@@ -11,8 +11,8 @@ import pydantic
 import pytest
 
 import portsim
-from portsim.config.models import RunConfig, config_hash, load_config, load_scenario
-from portsim.data.book import Book
+from portsim.config import RunConfig, config_hash, load_config, load_scenario
+from portsim.data import Book
 from portsim.errors import ConfigError, InputError, Problem
 from portsim.inputs.model import build_inputs
 from portsim.workflow.checks import check_run

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import portsim
-from portsim.config.models import RunConfig, load_config
-from portsim.data.book import Book, book_from_frame
+from portsim.config import RunConfig, load_config
+from portsim.data import Book, book_from_frame
 from portsim.engine.core import run_chunk, simulate
 from portsim.errors import ConfigError
 from portsim.inputs.model import build_inputs

@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 
 import portsim
-from portsim.data.book import Book
+from portsim.data import Book
 from portsim.engine.core import run_chunk
 from portsim.inputs.model import build_inputs
 from portsim.kernels.rng import (

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from portsim.data.book import Book
+from portsim.data import Book
 from portsim.engine.core import SimOutput, run_chunk, simulate
 from portsim.errors import ConfigError
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs

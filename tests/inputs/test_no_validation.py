@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from portsim.config.models import RunConfig, ScenarioConfig
+from portsim.config import RunConfig, ScenarioConfig
 from portsim.errors import ConfigError
 from portsim.inputs.model import build_inputs
 from portsim.workflow.checks import check_run, require_valid

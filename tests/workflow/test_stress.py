@@ -13,8 +13,8 @@ import pytest
 from scipy import special
 
 import portsim
-from portsim.config.models import RunConfig, ScenarioConfig
-from portsim.data.book import Book
+from portsim.config import RunConfig, ScenarioConfig
+from portsim.data import Book
 from portsim.engine.core import run_chunk
 from portsim.errors import ConfigError
 from portsim.inputs.model import build_inputs

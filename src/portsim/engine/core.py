@@ -527,8 +527,8 @@ def warmup() -> float:
     """
     import pandas as pd
 
-    from portsim.config.models import RunConfig
-    from portsim.data.book import book_from_frame
+    from portsim.config import RunConfig
+    from portsim.data import book_from_frame
     from portsim.inputs.model import build_inputs
 
     t0 = time.perf_counter()

@@ -12,8 +12,8 @@ import warnings
 
 import numpy as np
 
-from portsim.config.models import CorrelationConfig, RunConfig
-from portsim.data.book import Book
+from portsim.config import CorrelationConfig, RunConfig
+from portsim.data import Book
 
 __all__ = [
     "PSD_TOLERANCE",

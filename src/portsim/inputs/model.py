@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from portsim.config.models import ASSET_CORRELATION_CAP, RunConfig
-from portsim.data.book import Book
+from portsim.config import ASSET_CORRELATION_CAP, RunConfig
+from portsim.data import Book
 from portsim.inputs.factors import factor_correlation, factor_labels, factor_stress, psd_cholesky
 from portsim.inputs.policy import PolicyInputs, build_policies
 from portsim.inputs.stress import (

@@ -46,8 +46,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from portsim.config.models import PolicyConfig, RunConfig
-from portsim.data.book import Book
+from portsim.config import PolicyConfig, RunConfig
+from portsim.data import Book
 from portsim.inputs.timeline import TimelineInputs
 
 __all__ = [

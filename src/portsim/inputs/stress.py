@@ -1,6 +1,6 @@
 """The scenario stress: the book, PDs, payment delays and insurance under a scenario.
 
-Scenario stress (``config.scenario``, a :class:`~portsim.config.models.ScenarioConfig`) is
+Scenario stress (``config.scenario``, a :class:`~portsim.config.ScenarioConfig`) is
 applied when the inputs are built (:func:`portsim.inputs.model.build_inputs`), in this order;
 an empty scenario changes nothing (bit for bit):
 
@@ -34,8 +34,8 @@ import dataclasses
 
 import numpy as np
 
-from portsim.config.models import RunConfig, ScenarioConfig
-from portsim.data.book import Book
+from portsim.config import RunConfig, ScenarioConfig
+from portsim.data import Book
 
 __all__ = [
     "LGD_SD_CAP",

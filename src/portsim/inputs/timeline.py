@@ -28,8 +28,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from portsim.config.models import RunConfig, TimelineConfig
-from portsim.data.book import Book
+from portsim.config import RunConfig, TimelineConfig
+from portsim.data import Book
 
 __all__ = ["TimelineInputs", "build_timeline", "horizon_days", "horizon_years", "noise_table"]
 

@@ -228,7 +228,7 @@ def _book_names(run: RunData) -> tuple[np.ndarray | None, str]:
     The book is found from ``config.json`` (``book.path`` relative to ``base_dir``) and read
     with :func:`portsim.data.book.read_book`; its SHA-256 must be the one in ``run.json``.
     """
-    from portsim.data.book import BookWarning, read_book
+    from portsim.data import BookWarning, read_book
     from portsim.errors import InputError
 
     book_cfg = run.config.get("book") or {}

@@ -19,9 +19,8 @@ import pandas as pd
 import xarray as xr
 
 from portsim import __version__
-from portsim.config.models import RunConfig, config_hash
-from portsim.data.book import Book, read_book
-from portsim.data.invoices import read_invoices
+from portsim.config import RunConfig, config_hash
+from portsim.data import Book, read_book, read_invoices
 from portsim.engine import attribution
 from portsim.engine.core import ChunkStore, SimOutput, simulate
 from portsim.errors import ConfigError, Problem

@@ -35,14 +35,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from portsim.config.models import (
+from portsim.config import (
     RunConfig,
     ScenarioConfig,
     apply_scenario,
     did_you_mean,
     load_scenario,
 )
-from portsim.data.book import Book
+from portsim.data import Book
 from portsim.errors import ConfigError, Problem
 from portsim.results.metrics import (
     Z95,
@@ -108,7 +108,7 @@ def expand_scenario_files(patterns: Sequence[str | Path]) -> list[Path]:
 
 def load_scenarios(files: Sequence[str | Path], sectors: list[str] | None = None
                    ) -> list[ScenarioConfig]:
-    """Every scenario file (:func:`portsim.config.models.load_scenario`), with the problems of all
+    """Every scenario file (:func:`portsim.config.load_scenario`), with the problems of all
     files reported at once; ``sectors``: the config's ``[book] sectors``, if any."""
     scens: list[ScenarioConfig] = []
     problems: list[Problem] = []

@@ -22,14 +22,14 @@ from datetime import date
 
 import numpy as np
 
-from portsim.config.models import (
+from portsim.config import (
     CorrelationConfig,
     PolicyConfig,
     RunConfig,
     did_you_mean,
     key_location,
 )
-from portsim.data.book import Book
+from portsim.data import Book
 from portsim.errors import ConfigError, Problem
 from portsim.inputs.factors import (
     PSD_TOLERANCE,
@@ -51,7 +51,7 @@ def check_run(config: RunConfig, book: Book) -> list[Problem]:
     Parameters
     ----------
     config : RunConfig
-        A loaded config (its own keys already valid, :func:`portsim.config.models.load_config`).
+        A loaded config (its own keys already valid, :func:`portsim.config.load_config`).
     book : Book
         The validated book the run reads.
 

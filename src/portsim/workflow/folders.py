@@ -26,8 +26,8 @@ from typing import Any
 import xarray as xr
 
 from portsim import __version__
-from portsim.config.models import RunConfig, config_hash
-from portsim.data.book import Book
+from portsim.config import RunConfig, config_hash
+from portsim.data import Book
 from portsim.engine.attribution import contributions_table
 from portsim.errors import ConfigError, Problem
 from portsim.results.metrics import summary_table
