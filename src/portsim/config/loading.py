@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,58 @@ def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_Layer = tuple[Path, str, dict[str, Any]]
+
+
+def _read_chain(
+    path: Path, kind: str, parent_of: Callable[[_Layer], tuple[Path, str]]
+) -> tuple[list[_Layer], dict[str, Any]]:
+    """The files of ``path``'s ``extends`` chain as (path, text, keys), child first, and their
+    keys merged (a child's keys replace its parent's; tables merge key by key).
+
+    ``parent_of(layer)`` gives the file a layer extends and its name as the message shows it
+    (raising when there is no such file).
+    """
+    data, text = _read_toml(path, kind)
+    layers = [(path, text, dict(data))]
+    seen = {path.resolve()}
+    while "extends" in layers[-1][2]:
+        child = layers[-1][0]
+        parent, shown = parent_of(layers[-1])
+        if parent.resolve() in seen:
+            raise ConfigError([Problem(str(child), f"extends={shown!r}", "is circular")])
+        seen.add(parent.resolve())
+        pdata, ptext = _read_toml(parent, kind)
+        layers.append((parent, ptext, pdata))
+    merged: dict[str, Any] = {}
+    for _, _, layer in reversed(layers):
+        merged = _deep_merge(merged, {k: v for k, v in layer.items() if k != "extends"})
+    return layers, merged
+
+
+def _config_parent(layer: _Layer) -> tuple[Path, str]:
+    """A config's parent: the path in ``extends``, relative to the file naming it."""
+    parent = layer[0].parent / str(layer[2]["extends"])
+    return parent, parent.name
+
+
+def _scenario_parent(layer: _Layer) -> tuple[Path, str]:
+    """A scenario's parent: the scenario file named in ``extends`` in the same folder
+    (``.toml`` may be omitted); a name that is no file there is an error."""
+    child, text, raw = layer
+    parent_name = str(raw["extends"])
+    parent = child.parent / (parent_name if parent_name.endswith(".toml")
+                             else parent_name + ".toml")
+    if not parent.exists():
+        line = key_line(text, ("extends",))
+        others = sorted(p.stem for p in child.parent.glob("*.toml") if p != child)
+        raise ConfigError([Problem(f"{child} line {line}" if line else str(child),
+                                   f"extends={parent_name!r}",
+                                   f"names no scenario file in {child.parent}",
+                                   did_you_mean(parent_name, others, "scenarios there"))])
+    return parent, parent_name
+
+
 def load_scenario(path: str | Path, sectors: list[str] | None = None) -> ScenarioConfig:
     """Read a scenario file (TOML), following ``extends`` to its parent.
 
@@ -63,29 +116,7 @@ def load_scenario(path: str | Path, sectors: list[str] | None = None) -> Scenari
         the key).
     """
     path = Path(path)
-    data, text = _read_toml(path, "scenario")
-    layers = [(path, text, dict(data))]
-    seen = {path.resolve()}
-    while "extends" in layers[-1][2]:
-        child = layers[-1][0]
-        parent_name = str(layers[-1][2]["extends"])
-        parent = child.parent / (parent_name if parent_name.endswith(".toml")
-                                 else parent_name + ".toml")
-        if parent.resolve() in seen:
-            raise ConfigError([Problem(str(child), f"extends={parent_name!r}", "is circular")])
-        if not parent.exists():
-            line = key_line(layers[-1][1], ("extends",))
-            others = sorted(p.stem for p in child.parent.glob("*.toml") if p != child)
-            raise ConfigError([Problem(f"{child} line {line}" if line else str(child),
-                                       f"extends={parent_name!r}",
-                                       f"names no scenario file in {child.parent}",
-                                       did_you_mean(parent_name, others, "scenarios there"))])
-        seen.add(parent.resolve())
-        pdata, ptext = _read_toml(parent, "scenario")
-        layers.append((parent, ptext, pdata))
-    data = {}
-    for _, _, layer in reversed(layers):
-        data = _deep_merge(data, {k: v for k, v in layer.items() if k != "extends"})
+    layers, data = _read_chain(path, "scenario", _scenario_parent)
     data.setdefault("name", path.stem)
     try:
         scen = ScenarioConfig.model_validate(data)
@@ -118,21 +149,8 @@ def load_config(path: str | Path, scenario: str | Path | None = None) -> RunConf
         Listing every problem with file, key, line, rule and fix.
     """
     path = Path(path)
-    data, text = _read_toml(path, "config")
     # the chain child → parent → grandparent …, each parent relative to the file naming it
-    layers = [(path, text, dict(data))]
-    seen = {path.resolve()}
-    while "extends" in layers[-1][2]:
-        child = layers[-1][0]
-        parent = child.parent / str(layers[-1][2]["extends"])
-        if parent.resolve() in seen:
-            raise ConfigError([Problem(str(child), f"extends={parent.name!r}", "is circular")])
-        seen.add(parent.resolve())
-        pdata, ptext = _read_toml(parent, "config")
-        layers.append((parent, ptext, pdata))
-    data = {}
-    for _, _, layer in reversed(layers):
-        data = _deep_merge(data, {k: v for k, v in layer.items() if k != "extends"})
+    layers, data = _read_chain(path, "config", _config_parent)
     data.setdefault("base_dir", str(path.resolve().parent))
     try:
         cfg = RunConfig.model_validate(data)

@@ -122,7 +122,7 @@ class ScenarioConfig(Strict):
     """Economic assumptions overlaid on a run (a scenario file, see ``scenarios/``).
 
     Every part is optional; an empty scenario reproduces the config's run bit for bit. How
-    each part is applied: :mod:`portsim.inputs.model`.
+    each part is applied: :mod:`portsim.inputs.stress`.
     """
 
     name: str = "baseline"
