@@ -29,7 +29,7 @@ import pytest
 from distributed import Client
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from portsim.config.models import BookConfig, RunConfig, load_config
+from portsim.config import BookConfig, RunConfig, load_config
 from portsim.engine.chunk import chunk_ranges
 from portsim.engine.distributed import open_client, simulate_with_client
 from portsim.engine.gather import SimOutput

@@ -29,7 +29,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baselines
-from portsim.config.models import RunConfig
+from portsim.config import RunConfig
 from portsim.data.book import book_from_frame
 from portsim.engine.chunk import chunk_ranges
 from portsim.engine.local import simulate

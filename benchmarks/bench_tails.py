@@ -38,7 +38,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 import baselines
-from portsim.config.models import RunConfig
+from portsim.config import RunConfig
 from portsim.data.book import book_from_frame
 from portsim.engine.calls import default_losses
 from portsim.engine.local import default_threads, simulate

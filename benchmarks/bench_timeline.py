@@ -25,7 +25,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from numpy_timeline import numpy_timeline
-from portsim.config.models import RunConfig
+from portsim.config import RunConfig
 from portsim.data.book import book_from_frame
 from portsim.engine.local import simulate
 from portsim.inputs.model import ModelInputs, build_inputs

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portsim.config.models import RunConfig
-from portsim.data.book import Book, book_from_frame
+from portsim.config import RunConfig
+from portsim.data import Book, book_from_frame
 
 BookFactory = Callable[..., Book]
 ConfigFactory = Callable[..., RunConfig]

@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load_config": "portsim.config.models",
+    "load_config": "portsim.config",
     "load_book": "portsim.workflow.api",
     "prepare": "portsim.workflow.api",
     "run": "portsim.workflow.api",

@@ -237,7 +237,7 @@ def run_cmd(
         "--report", help="write report.html into the run folder when the run is complete")] = False,
 ) -> None:
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
-    from portsim.config.models import load_config
+    from portsim.config import load_config
     from portsim.errors import InputError
     from portsim.workflow.runner import default_run_dir, resume_folder, run_folder
 
@@ -309,7 +309,7 @@ def report_cmd(
 @app.command("validate")
 def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
     """Check a config and its book (and each scenario) without simulating."""
-    from portsim.config.models import load_config
+    from portsim.config import load_config
     from portsim.errors import InputError
     from portsim.workflow.api import prepare
 
@@ -354,7 +354,7 @@ def _run_batch(
     resume: Path | None, quiet: bool, report: bool,
 ) -> None:
     """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder."""
-    from portsim.config.models import load_config
+    from portsim.config import load_config
     from portsim.workflow.batch import load_scenarios
     from portsim.workflow.runner import default_batch_dir, resume_batch_folder, run_batch_folder
 
@@ -488,7 +488,7 @@ def stress_cmd(
     """Reverse stress test: the mildest scenario along a direction that hits a target."""
     import math
 
-    from portsim.config.models import load_config
+    from portsim.config import load_config
     from portsim.errors import InputError
     from portsim.workflow.api import load_book
     from portsim.workflow.stress import parse_direction, parse_target, reverse_stress
@@ -567,9 +567,8 @@ def calibrate_cmd(
     book with them."""
     from datetime import date
 
-    from portsim.config.models import load_config
-    from portsim.data.book import read_book
-    from portsim.data.calibrate import estimate_delays, read_history, write_calibrated_book
+    from portsim.config import load_config
+    from portsim.data import estimate_delays, read_book, read_history, write_calibrated_book
     from portsim.errors import InputError
 
     cutoff = None

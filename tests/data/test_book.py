@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portsim.data.book import (
+from portsim.data import (
     BOOK_COLUMNS,
     MAX_LISTED_PROBLEMS,
     Book,

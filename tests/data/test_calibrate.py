@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from portsim.cli import app
-from portsim.config.models import RunConfig
-from portsim.data.book import DELAY_COLUMNS, Book, book_from_frame, read_book
+from portsim.config import RunConfig
+from portsim.data import DELAY_COLUMNS, Book, book_from_frame, read_book
 from portsim.data.calibrate import (
     CUSTOMER_COLUMNS,
     calibrate_delays,

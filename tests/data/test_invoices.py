@@ -16,12 +16,15 @@ from typer.testing import CliRunner
 
 import portsim
 from portsim.cli import app
-from portsim.config.models import RunConfig
-from portsim.data.book import Book, BookWarning, book_from_frame, read_book
-from portsim.data.invoices import (
+from portsim.config import RunConfig
+from portsim.data import (
     INVOICE_COLUMNS,
+    Book,
+    BookWarning,
+    book_from_frame,
     exposure_differences,
     invoices_from_frame,
+    read_book,
     read_invoices,
 )
 from portsim.errors import BookError, ConfigError

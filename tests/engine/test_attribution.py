@@ -19,7 +19,7 @@ import pytest
 from scipy import special, stats
 
 import portsim
-from portsim.data.book import Book
+from portsim.data import Book
 from portsim.engine.attribution import (
     GA_DELTA,
     concentration,

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 import portsim
 import portsim.engine.local
 from portsim.cli import app
-from portsim.config.models import RunConfig, load_config
+from portsim.config import RunConfig, load_config
 from portsim.engine.distributed import MissingExtraError, open_client
 from portsim.errors import ConfigError, InputError
 from portsim.inputs.model import ModelInputs

@@ -19,7 +19,7 @@ import xarray as xr
 from scipy import integrate, special, stats
 
 import portsim
-from portsim.data.book import Book
+from portsim.data import Book
 from portsim.inputs.model import basel_asset_correlation, build_inputs
 from reference import (
     es_discrete,

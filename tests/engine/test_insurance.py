@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import portsim
-from portsim.config.models import RunConfig, load_config
+from portsim.config import RunConfig, load_config
 from portsim.data.book import Book, book_from_frame
 from portsim.engine import calls
 from portsim.engine.chunk import run_chunk

@@ -21,6 +21,7 @@ from portsim.engine.gather import SimOutput
 from portsim.engine.local import simulate
 from portsim.errors import ConfigError
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
+from portsim.workflow.checks import require_valid
 from reference import mc_mean_se, one_factor_count_distribution
 
 ALPHA = 1e-3  # significance of every chi-square test here
@@ -183,4 +184,4 @@ def test_auto_picks_skip_for_a_rated_book_and_skip_refuses_a_timeline(
     cfg = make_config(simulation={"kernel": "skip"},
                       timeline={"as_of": "2026-12-31", "horizon_months": 2})
     with pytest.raises(ConfigError, match="skip"):
-        build_inputs(book, cfg)
+        require_valid(cfg, book)

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import portsim
-from portsim.config.models import RunConfig
-from portsim.data.book import book_from_frame
+from portsim.config import RunConfig
+from portsim.data import book_from_frame
 from portsim.inputs.model import build_inputs
 
 AS_OF = "2026-12-31"

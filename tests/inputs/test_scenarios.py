@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import portsim
 from portsim.cli import app
-from portsim.config.models import load_config, load_scenario
+from portsim.config import load_config, load_scenario
 from portsim.errors import ConfigError
 from portsim.workflow.api import prepare
 from portsim.workflow.batch import expand_scenario_files, load_scenarios, run_batch

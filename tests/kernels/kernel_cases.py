@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from portsim.config.models import RunConfig
+from portsim.config import RunConfig
 from portsim.data.book import book_from_frame
 from portsim.engine import calls
 from portsim.engine.chunk import run_chunk

@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 import portsim
-from portsim.config.models import load_config
+from portsim.config import load_config
 from portsim.inputs import importance
 from portsim.results.comparison import scenario_paths
 from portsim.results.schema import COMPARISON_COORDS, EXACT_LONG_NAMES, VARIABLES, Var, attrs

@@ -16,7 +16,7 @@ from rich.console import Console
 
 import portsim
 from portsim.cli import _insurance_table, _print_comparison, _short
-from portsim.config.models import load_config
+from portsim.config import load_config
 from portsim.report.comparison_figures import cover_frame
 from portsim.report.plotting import format_money
 from portsim.report.tables import fmt_value, insurance_table, scenario_table

@@ -23,7 +23,7 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from portsim.cli import app
-from portsim.config.models import RunConfig, config_hash
+from portsim.config import RunConfig, config_hash
 from portsim.results.estimators import value_at_risk
 
 RUN_FILES = {"config.json", "results.nc", "summary.csv", "summary.json", "run.json",

@@ -13,11 +13,12 @@ import pytest
 from scipy import special
 
 import portsim
-from portsim.config.models import RunConfig, ScenarioConfig
+from portsim.config import RunConfig, ScenarioConfig
 from portsim.data.book import Book
 from portsim.engine.chunk import run_chunk
 from portsim.errors import ConfigError
 from portsim.inputs.model import build_inputs
+from portsim.workflow.checks import require_valid
 from portsim.workflow.stress import Direction, parse_direction, parse_target, reverse_stress
 from reference import mc_mean_se
 
@@ -165,7 +166,7 @@ def test_factor_multiplier_that_breaks_psd_is_an_error_with_the_largest_valid_on
     cfg = with_scenario(make_config(model={"factors": "sector", "correlation": corr}),
                         correlation={"factor_multiplier": 2.0})
     with pytest.raises(ConfigError) as info:
-        build_inputs(book, cfg)
+        require_valid(cfg, book)
     (msg,) = map(str, info.value.problems)
     lam = float(np.linalg.eigvalsh(np.asarray(corr["matrix"])).min())
     assert "correlation.factor_multiplier=2.0 makes the factor correlation matrix not positive" \

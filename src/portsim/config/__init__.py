@@ -1,2 +1,71 @@
 """Run settings: pydantic models of the config, scenario and insurance tables; TOML
-loading with ``extends`` and scenario overlays; errors that name file, key and line."""
+loading with ``extends`` and scenario overlays; errors that name file, key and line.
+
+``from portsim.config import RunConfig, load_config`` — the modules are :mod:`.run` (run
+settings), :mod:`.scenario`, :mod:`.insurance`, :mod:`.loading` (files, ``extends``,
+overlays) and :mod:`.locate` (key lines, did-you-mean).
+"""
+
+from portsim.config.base import KeyedValueError
+from portsim.config.insurance import InsuranceConfig, PolicyConfig
+from portsim.config.loading import apply_scenario, load_config, load_scenario
+from portsim.config.locate import did_you_mean, key_location
+from portsim.config.run import (
+    BookConfig,
+    CompanyConfig,
+    CorrelationConfig,
+    DelayConfig,
+    DelayParams,
+    ModelConfig,
+    OutputConfig,
+    RiskConfig,
+    RunConfig,
+    SimulationConfig,
+    TimelineConfig,
+    config_hash,
+)
+from portsim.config.scenario import (
+    ASSET_CORRELATION_CAP,
+    CorrelationStress,
+    DefaultEvent,
+    DelayStress,
+    FactorCondition,
+    FactorShift,
+    LgdStress,
+    PdMultiplier,
+    SalesStress,
+    ScenarioConfig,
+)
+
+__all__ = [
+    "ASSET_CORRELATION_CAP",
+    "BookConfig",
+    "CompanyConfig",
+    "CorrelationConfig",
+    "CorrelationStress",
+    "DefaultEvent",
+    "DelayConfig",
+    "DelayParams",
+    "DelayStress",
+    "FactorCondition",
+    "FactorShift",
+    "InsuranceConfig",
+    "KeyedValueError",
+    "LgdStress",
+    "ModelConfig",
+    "OutputConfig",
+    "PdMultiplier",
+    "PolicyConfig",
+    "RiskConfig",
+    "RunConfig",
+    "SalesStress",
+    "ScenarioConfig",
+    "SimulationConfig",
+    "TimelineConfig",
+    "apply_scenario",
+    "config_hash",
+    "did_you_mean",
+    "key_location",
+    "load_config",
+    "load_scenario",
+]

@@ -28,12 +28,10 @@ with rows counted as a spreadsheet shows them (header = row 1). The same reader,
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import warnings
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Final
 
@@ -41,25 +39,30 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from portsim.data.book import (
-    _EXTRAS,
-    _READERS,
-    Book,
-    BookWarning,
-    _as_text,
-    _blank_mask,
-    _check_duplicates,
-    _close,
-    _column_letter,
-    _missing_file_problem,
-    _normalise_label,
-    _number_hint,
-    _Numbers,
-    _parse_numbers,
-    _Problems,
-    _show,
+from portsim.data.book import Book, BookWarning
+from portsim.data.cells import (
+    Numbers,
+    ObjectArray,
+    as_text,
+    blank_mask,
+    closest,
+    not_number,
+    parse_numbers,
+    show,
 )
-from portsim.errors import BookError, Problem
+from portsim.data.dates import Dates, parse_dates
+from portsim.data.problems import TableProblems
+from portsim.data.readers import read_table_file
+from portsim.data.table import (
+    ColumnGuesser,
+    Columns,
+    check_duplicates,
+    data_rows,
+    duplicate_columns,
+    header_labels,
+    missing_columns,
+)
+from portsim.errors import Problem
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -79,7 +82,6 @@ HISTORY_COLUMNS: Final = (*INVOICE_COLUMNS, "paid_date")
 EXPOSURE_TOLERANCE: Final = 0.01
 
 _DATE_COLUMNS: Final = ("issue_date", "due_date", "paid_date")
-_ORDER: Final = {c: i for i, c in enumerate(HISTORY_COLUMNS)}
 _ALIASES: Final = {
     "invoice_id": ("invoice", "invoice_no", "invoice_number", "invoice_nr", "document",
                    "document_no", "document_number", "doc_no", "id", "reference"),
@@ -103,14 +105,16 @@ _DESCRIPTION: Final = {
 }
 _KIND: Final = {"invoices": "invoices", "history": "payment history"}
 
-BoolArray = npt.NDArray[np.bool_]
-ObjectArray = npt.NDArray[np.object_]
-DateArray = npt.NDArray[np.datetime64]
+
+def _rules(columns: tuple[str, ...]) -> Columns:
+    return Columns(known=columns, required=columns, aliases=_ALIASES, description=_DESCRIPTION,
+                   separator_fix="save as 'CSV UTF-8 (comma delimited)' with a decimal point, "
+                                 "or use .xlsx",
+                   row_noun="invoice")
 
 
-# --------------------------------------------------------------------------------------------
-# Public entry points
-# --------------------------------------------------------------------------------------------
+#: The column rules of an invoices table and of a payment history, all columns required.
+_RULES: Final = {"invoices": _rules(INVOICE_COLUMNS), "history": _rules(HISTORY_COLUMNS)}
 
 
 def read_invoices(
@@ -176,30 +180,12 @@ def read_invoice_table(
     ``as_of`` may be None for a history (no dates are then checked against it). Returns the
     frame of :func:`read_invoices`, with ``paid_date`` (NaT where unpaid) for a history.
     """
-    file = Path(path)
-    name = file.name
+    name = Path(path).name
     title = f"invalid {_KIND[kind]} {os.fspath(path)}"
-    if not file.exists():
-        raise BookError([_missing_file_problem(file)], title=title)
-    if file.is_dir():
-        raise BookError([Problem(name, "path", "is a directory", "give the path of the file")],
-                        title=title)
-    suffix = file.suffix.lower()
-    reader = _READERS.get(suffix)
-    if reader is None:
-        kind_text = f"'{suffix}'" if suffix else "(no extension)"
-        raise BookError([Problem(name, "file type", f"{kind_text} is not supported",
-                                 "save the table as .csv, .parquet or .xlsx")], title=title)
-    check = _EXTRAS.get(suffix)
-    if check is not None:
-        check(name)
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise BookError([Problem(name, "file", f"cannot be read ({exc})")], title=title) from exc
-    if not data.strip():
-        raise BookError([_empty_problem(name, kind)], title=title)
-    frame = reader(data, name, title)
+    _, frame = read_table_file(path, title=title, empty=_empty_problem(name, kind),
+                               dir_fix="give the path of the file",
+                               type_fix="save the table as .csv, .parquet or .xlsx",
+                               blank_first=True)
     return _build(frame, book, name=name, title=title, as_of=as_of, kind=kind)
 
 
@@ -252,13 +238,6 @@ def exposure_differences(
 # --------------------------------------------------------------------------------------------
 
 
-class _TableProblems(_Problems):
-    """Problems sorted by row, then by the column's place in the table."""
-
-    def _add(self, row: int, column: str, problem: Problem) -> None:
-        self._items.append((row, _ORDER.get(column, -1), len(self._items), problem))
-
-
 def _empty_problem(name: str, kind: str) -> Problem:
     columns = ", ".join(HISTORY_COLUMNS if kind == "history" else INVOICE_COLUMNS)
     return Problem(name, "file", "is empty", f"write a header row with {columns}, then one row "
@@ -295,60 +274,45 @@ def _as_of_date(as_of: date | str | None) -> np.datetime64 | None:
 def _build(
     df: pd.DataFrame, book: Book, *, name: str, title: str, as_of: date | str | None, kind: str
 ) -> pd.DataFrame:
-    columns = HISTORY_COLUMNS if kind == "history" else INVOICE_COLUMNS
+    rules = _RULES[kind]
+    columns = rules.known
     cutoff = _as_of_date(as_of)
-    problems = _TableProblems(name, title)
-    labels = [str(c).strip() for c in df.columns]
-    if not labels:
-        problems.file(*_split(_empty_problem(name, kind)))
-        problems.raise_if_any()
-    if len(labels) == 1:
-        for sep, sep_name in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
-            if sep in labels[0]:
-                problems.header("", "columns", f"are separated by {sep_name}",
-                                "save as 'CSV UTF-8 (comma delimited)' with a decimal point, "
-                                "or use .xlsx")
-                problems.raise_if_any()
-    has: dict[str, int] = {}
-    for pos, label in enumerate(labels):
-        has.setdefault(label, pos)
-    _header_checks(problems, labels, has, columns)
+    problems = TableProblems(name, title, rules.order)
+    labels, has = header_labels(df, problems, rules, _empty_problem(name, kind))
+    duplicate_columns(problems, labels, has, columns)
+    missing_columns(problems, labels, has, rules, ColumnGuesser(labels, columns, _ALIASES))
 
     used = [c for c in columns if c in has]
     blank_rows = np.ones(len(df), dtype=bool)
     for pos in range(len(labels)):
-        blank_rows &= _blank_mask(df.iloc[:, pos])
-    keep = np.flatnonzero(~blank_rows)
+        blank_rows &= blank_mask(df.iloc[:, pos])
+    keep = data_rows(blank_rows, len(df), problems, rules)
     n = keep.size
-    if n == 0:
-        problems.file("data rows", "are missing (only a header)" if len(df) == 0
-                      else "are all blank", "add one row per invoice below the header")
-        problems.raise_if_any()
     rows = (keep + 2).astype(np.int64)
     cells = {c: df.iloc[keep, has[c]].reset_index(drop=True) for c in used}
 
-    ids = _as_text(cells["invoice_id"]) if "invoice_id" in cells else np.full(n, "", object)
+    ids = as_text(cells["invoice_id"]) if "invoice_id" in cells else np.full(n, "", object)
     problems.rows, problems.ids = rows, ids
     if "invoice_id" in cells:
         problems.cells(ids == "", "invoice_id", lambda i: (
             "invoice_id", "is blank", "give every invoice its id, e.g. the ERP document number"))
-        _check_duplicates(problems, ids, "invoice_id",
-                          "list each invoice once (one row per invoice), or give each its own id")
+        check_duplicates(problems, ids, "invoice_id",
+                         "list each invoice once (one row per invoice), or give each its own id")
 
     customer = np.full(n, -1, dtype=np.int64)
     cids = np.full(n, "", dtype=object)
     if "customer_id" in cells:
-        cids = _as_text(cells["customer_id"])
+        cids = as_text(cells["customer_id"])
         customer = _customer_index(problems, cids, book)
 
     amount = np.full(n, np.nan)
     if "amount" in cells:
-        amount = _check_amount(problems, _parse_numbers(cells["amount"]))
+        amount = _check_amount(problems, parse_numbers(cells["amount"]))
 
-    dates: dict[str, _Dates] = {}
+    dates: dict[str, Dates] = {}
     for column in _DATE_COLUMNS:
         if column in cells:
-            dates[column] = _parse_dates(cells[column])
+            dates[column] = parse_dates(cells[column])
             optional = column == "paid_date"
             _report_dates(problems, column, dates[column], blank_ok=optional)
     _check_order(problems, dates, cutoff, kind)
@@ -366,50 +330,9 @@ def _build(
     return out
 
 
-def _split(problem: Problem) -> tuple[str, str, str]:
-    return problem.what, problem.rule, problem.fix
-
-
-def _header_checks(
-    problems: _Problems, labels: list[str], has: dict[str, int], columns: tuple[str, ...]
-) -> None:
-    seen: dict[str, list[int]] = {}
-    for pos, label in enumerate(labels):
-        base = re.sub(r"\.\d+$", "", label)  # pandas renames a repeated "x" to "x.1"
-        key = base if (base != label and base in has and base in columns) else label
-        seen.setdefault(key, []).append(pos)
-    for label, positions in seen.items():
-        if len(positions) > 1 and label in columns:
-            cols = " and ".join(_column_letter(p) for p in positions)
-            problems.header(label, f"column {label}",
-                            f"appears {len(positions)} times (columns {cols})",
-                            "keep one of them; the first is used")
-    extras = [lab for lab in labels if lab and lab not in columns
-              and re.sub(r"\.\d+$", "", lab) not in columns]
-    normalised = {_normalise_label(e): e for e in reversed(extras)}
-    found = ", ".join(labels[:15]) + (", …" if len(labels) > 15 else "")
-    claimed: set[str] = set()
-    for column in columns:
-        if column in has:
-            continue
-        candidate = None
-        pool = {k: v for k, v in normalised.items() if v not in claimed}
-        for alias in (column, *_ALIASES[column]):
-            if alias in pool:
-                candidate = pool[alias]
-                break
-        if candidate is None:
-            close = difflib.get_close_matches(column, list(pool), n=1, cutoff=0.7)
-            candidate = pool[close[0]] if close else None
-        if candidate is not None:
-            claimed.add(candidate)
-            fix = f"did you mean {candidate!r}? rename it to {column}"
-        else:
-            fix = f"add it: {_DESCRIPTION[column]} (columns found: {found})"
-        problems.header(column, f"column {column}", "is required but missing", fix)
-
-
-def _customer_index(problems: _Problems, cids: ObjectArray, book: Book) -> npt.NDArray[np.int64]:
+def _customer_index(
+    problems: TableProblems, cids: ObjectArray, book: Book
+) -> npt.NDArray[np.int64]:
     known = pd.Index(np.asarray(book.customer_id, dtype=object))
     index = known.get_indexer(pd.Index(cids)).astype(np.int64)
     problems.cells(cids == "", "customer_id", lambda i: (
@@ -422,11 +345,11 @@ def _customer_index(problems: _Problems, cids: ObjectArray, book: Book) -> npt.N
     def unknown(i: int) -> tuple[str, str, str]:
         value = str(cids[i])
         # a spreadsheet drops leading zeros: 123 for 00123, C1 for C001
-        hint = unpadded.get(_strip_zeros(value)) or _close(value, book_ids)
+        hint = unpadded.get(_strip_zeros(value)) or closest(value, book_ids)
         fix = "add the customer to the book, or remove its invoices"
         if hint is not None:
             fix = f"did you mean {hint}? otherwise {fix}"
-        return f"customer_id={_show(value)}", "is not in the book", fix
+        return f"customer_id={show(value)}", "is not in the book", fix
 
     problems.cells((cids != "") & (index < 0), "customer_id", unknown)
     return index
@@ -436,17 +359,14 @@ def _strip_zeros(text: str) -> str:
     return re.sub(r"(?<!\d)0+(?=\d)", "", text.strip().lower())
 
 
-def _check_amount(problems: _Problems, parsed: _Numbers) -> npt.NDArray[np.float64]:
+def _check_amount(problems: TableProblems, parsed: Numbers) -> npt.NDArray[np.float64]:
     v = parsed.values
 
-    def not_number(i: int) -> tuple[str, str, str]:
-        raw = str(parsed.text[i]) if parsed.text is not None else ""
-        return f"amount={parsed.show(i)}", "is not a number", _number_hint(raw)
+    problems.cells(parsed.bad, "amount", not_number("amount", parsed))
 
-    problems.cells(parsed.bad, "amount", not_number)
     def blank(i: int) -> tuple[str, str, str]:
         raw = str(parsed.text[i]).strip() if parsed.text is not None else ""
-        what = f"amount={_show(raw)}" if raw else "amount"
+        what = f"amount={show(raw)}" if raw else "amount"
         return what, "is blank" if not raw else "is missing (not a number)", (
             "give the open amount in book currency (a number ≥ 0)")
 
@@ -464,166 +384,11 @@ def _check_amount(problems: _Problems, parsed: _Numbers) -> npt.NDArray[np.float
 # Dates
 # --------------------------------------------------------------------------------------------
 
-_ISO: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d*)?)?)?")
-_DAY_MONTH: Final = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})")
-_YEAR_FIRST: Final = re.compile(r"(\d{4})([./])(\d{1,2})\2(\d{1,2})")
-_COMPACT: Final = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_NUMBER: Final = re.compile(r"\d+(?:\.\d*)?")
-_WORD_FORMATS: Final = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y",
-                        "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%d. %B %Y", "%d %b, %Y")
-_EXCEL_EPOCH: Final = date(1899, 12, 30)
 
-
-@dataclass(frozen=True)
-class _Dates:
-    """A parsed date column: day values (NaT where blank or bad), masks, texts for messages."""
-
-    values: DateArray  # datetime64[D]
-    blank: BoolArray
-    bad: BoolArray
-    shown: ObjectArray  # the cell as written (for messages)
-    why: dict[int, tuple[str, str]]  # bad cell -> (rule, fix)
-
-
-def _make_date(y: int, m: int, d: int) -> date | None:
-    try:
-        return date(y, m, d)
-    except ValueError:
-        return None
-
-
-def _year(text: str) -> int:
-    y = int(text)
-    return y + 2000 if len(text) == 2 else y
-
-
-def _parse_dates(column: pd.Series) -> _Dates:
-    n = len(column)
-    values = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    blank = np.zeros(n, dtype=bool)
-    bad = np.zeros(n, dtype=bool)
-    why: dict[int, tuple[str, str]] = {}
-    if pd.api.types.is_datetime64_any_dtype(column):
-        col = column
-        if getattr(col.dt, "tz", None) is not None:
-            col = col.dt.tz_localize(None)
-        values = col.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-        shown = np.array([str(v) for v in values], dtype=object)
-        return _Dates(values, np.isnat(values), bad, shown, why)
-    cells = column.to_numpy(dtype=object)
-    shown = np.empty(n, dtype=object)
-    # day/month-order evidence from unambiguous d/m/y texts: (order, text)
-    orders: list[tuple[str, str]] = []
-    ambiguous: dict[int, tuple[int, int, int]] = {}
-    # fast path: ISO text, parsed at once; the rest cell by cell
-    is_text = np.fromiter((type(v) is str for v in cells), dtype=bool, count=n)
-    done = np.zeros(n, dtype=bool)
-    if is_text.any():
-        text = pd.Series(cells[is_text], dtype=object).str.strip()
-        iso = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
-        parsed = pd.to_datetime(text[iso], format="%Y-%m-%d", errors="coerce")
-        good = parsed.notna().to_numpy(dtype=bool)
-        where = np.flatnonzero(is_text)[iso][good]
-        values[where] = parsed[good].to_numpy(dtype="datetime64[D]")
-        shown[where] = text[iso][good].to_numpy(dtype=object)
-        done[where] = True
-    for i in np.flatnonzero(~done).tolist():
-        cell = cells[i]
-        if cell is None or cell is pd.NaT or cell is pd.NA or (
-            isinstance(cell, float) and np.isnan(cell)
-        ):
-            blank[i] = True
-            shown[i] = ""
-            continue
-        if isinstance(cell, datetime | date | np.datetime64) and not isinstance(cell, str):
-            ts = pd.Timestamp(cell)
-            if ts is pd.NaT:
-                blank[i] = True
-                shown[i] = ""
-                continue
-            if ts.tzinfo is not None:
-                ts = ts.tz_localize(None)
-            values[i] = np.datetime64(ts.date(), "D")
-            shown[i] = ts.date().isoformat()
-            continue
-        if isinstance(cell, bool | np.bool_):
-            shown[i] = str(cell)
-            bad[i] = True
-            why[i] = ("is not a date", "write the date as YYYY-MM-DD, e.g. 2026-02-01")
-            continue
-        if isinstance(cell, int | float | np.integer | np.floating):
-            text = repr(float(cell)).removesuffix(".0")
-        else:
-            text = str(cell).strip()
-        shown[i] = text
-        if text.lower() in ("", "nan", "na", "n/a", "null", "none", "nat"):
-            blank[i] = True
-            continue
-        if m := _ISO.fullmatch(text):
-            d = _make_date(int(m[1]), int(m[2]), int(m[3]))
-            if d is not None:
-                values[i] = np.datetime64(d, "D")
-            else:
-                bad[i] = True
-                why[i] = ("is not a valid date", "check the month and day (YYYY-MM-DD)")
-            continue
-        bad[i] = True
-        if m := _DAY_MONTH.fullmatch(text):
-            a, b, y = int(m[1]), int(m[3]), _year(m[4])
-            dmy, mdy = _make_date(y, b, a), _make_date(y, a, b)
-            if dmy is not None and mdy is not None and dmy != mdy:
-                ambiguous[i] = (a, b, y)
-                continue
-            d = dmy or mdy
-            if d is None:
-                why[i] = ("is not a valid date", "write the date as YYYY-MM-DD, e.g. 2026-02-01")
-            else:
-                if dmy is not None and mdy is None:
-                    orders.append(("day-first", text))
-                elif mdy is not None and dmy is None:
-                    orders.append(("month-first", text))
-                why[i] = ("is not an ISO date (YYYY-MM-DD)", f"write {d.isoformat()}")
-            continue
-        d = None
-        if m := (_YEAR_FIRST.fullmatch(text) or _COMPACT.fullmatch(text)):
-            groups = [g for g in m.groups() if g not in ("/", ".")]
-            d = _make_date(int(groups[0]), int(groups[1]), int(groups[2]))
-        elif any(c.isalpha() for c in text):
-            for fmt in _WORD_FORMATS:
-                try:
-                    d = datetime.strptime(text, fmt).date()
-                    break
-                except ValueError:
-                    continue
-        if d is not None:
-            why[i] = ("is not an ISO date (YYYY-MM-DD)", f"write {d.isoformat()}")
-        elif _NUMBER.fullmatch(text):
-            serial = float(text)
-            fix = "write the date as YYYY-MM-DD, e.g. 2026-02-01"
-            if 20_000 <= serial <= 80_000:
-                as_date = _EXCEL_EPOCH + timedelta(days=int(serial))
-                fix = (f"if it is an Excel date serial it is {as_date.isoformat()}: format the "
-                       "column as dates, or write YYYY-MM-DD")
-            why[i] = ("is a number, not a date", fix)
-        else:
-            why[i] = ("is not a date", "write the date as YYYY-MM-DD, e.g. 2026-02-01")
-    for i, (a, b, y) in ambiguous.items():
-        first, second = date(y, b, a), date(y, a, b)  # day-first, month-first reading
-        fix = f"write ISO {first.isoformat()} or {second.isoformat()}"
-        kinds = {o for o, _ in orders}
-        if len(kinds) == 1:
-            order, example = orders[0]
-            guess = first if order == "day-first" else second
-            fix += (f"; other dates in this column are {order} (e.g. {example}), so probably "
-                    f"{guess.isoformat()}")
-        why[i] = ("is ambiguous (day and month could be either way round)", fix)
-    return _Dates(values, blank, bad, shown, why)
-
-
-def _report_dates(problems: _Problems, column: str, dates: _Dates, *, blank_ok: bool) -> None:
+def _report_dates(problems: TableProblems, column: str, dates: Dates, *, blank_ok: bool) -> None:
     def bad(i: int) -> tuple[str, str, str]:
         rule, fix = dates.why[i]
-        return f"{column}={_show(str(dates.shown[i]))}", rule, fix
+        return f"{column}={show(str(dates.shown[i]))}", rule, fix
 
     problems.cells(dates.bad, column, bad)
     if not blank_ok:
@@ -632,9 +397,9 @@ def _report_dates(problems: _Problems, column: str, dates: _Dates, *, blank_ok: 
 
 
 def _check_order(
-    problems: _Problems, dates: dict[str, _Dates], cutoff: np.datetime64 | None, kind: str
+    problems: TableProblems, dates: dict[str, Dates], cutoff: np.datetime64 | None, kind: str
 ) -> None:
-    def iso(d: _Dates, i: int) -> str:
+    def iso(d: Dates, i: int) -> str:
         return str(d.values[i])
 
     def before(later: str, earlier: str, fix: str) -> None:
@@ -670,9 +435,8 @@ def _check_order(
         if column == "issue_date":
             rule += f": the invoice is not {what}"
 
-        def describe(i: int, d: _Dates = d, column: str = column, rule: str = rule,
+        def describe(i: int, d: Dates = d, column: str = column, rule: str = rule,
                      fix: str = fix) -> tuple[str, str, str]:
             return f"{column}={iso(d, i)}", rule, fix
 
         problems.cells(late, column, describe)
-

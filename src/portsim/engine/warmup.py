@@ -18,7 +18,7 @@ def warmup() -> float:
     """
     import pandas as pd
 
-    from portsim.config.models import RunConfig
+    from portsim.config import RunConfig
     from portsim.data.book import book_from_frame
     from portsim.inputs.model import build_inputs
 

@@ -56,7 +56,6 @@ import math
 import numpy as np
 from scipy import special
 
-from portsim.errors import ConfigError, Problem
 from portsim.inputs.model import ModelInputs
 
 __all__ = [
@@ -131,21 +130,11 @@ def find_shift(x: ModelInputs, level: float, *, tol: float = 1e-10,
         θ with ‖θ‖ = Φ⁻¹(q) maximising the conditional expected loss, or zeros when the loss
         does not depend on the factors (no correlation, or every PD 0 or 1) or q ≤ 0.5.
 
-    Raises
-    ------
-    ConfigError
-        For the Student-t copula or a timeline run (see the module docstring).
+    Notes
+    -----
+    The Student-t copula and timeline runs are refused before the inputs are built
+    (:mod:`portsim.workflow.checks`; see the module docstring).
     """
-    if x.dof > 0.0:
-        raise ConfigError([Problem("config [simulation]", "tail_sampling='importance'",
-                                   "shifts the Gaussian factors only; the Student-t copula's "
-                                   "tail also comes from its common scale",
-                                   'use tail_sampling = "plain" or copula = "gaussian"')])
-    if x.timeline is not None:
-        raise ConfigError([Problem("config [simulation]", "tail_sampling='importance'",
-                                   "is for default-only runs: the cash and insurance metrics "
-                                   "of a [timeline] run are not weighted",
-                                   'use tail_sampling = "plain" with a [timeline]')])
     k = x.chol.shape[0]
     radius = float(special.ndtri(level))
     if not radius > 0.0:

@@ -41,21 +41,21 @@ loss apply per policy year.
 
 from __future__ import annotations
 
-import difflib
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from portsim.config.models import PolicyConfig, RunConfig, key_location
-from portsim.data.book import Book
-from portsim.errors import ConfigError, Problem
+from portsim.config import PolicyConfig, RunConfig
+from portsim.data import Book
 from portsim.inputs.timeline import TimelineInputs
 from portsim.kernels.codes import CoverType
 
 __all__ = [
     "PolicyInputs",
     "build_policies",
+    "policy_cover",
+    "premium_terms",
 ]
 
 _MONTHS_PER_INSTALMENT = {"annual": 12, "quarterly": 3, "monthly": 1}
@@ -117,9 +117,29 @@ def _instalment_days(as_of: object, n_days: int, months: int) -> np.ndarray:
     return np.asarray(out, dtype=np.int64)
 
 
-def _cover(
+def policy_cover(
     pol: PolicyConfig, book: Book, index: dict[str, int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cover of every buyer under one policy (the rules of the module docstring).
+
+    Parameters
+    ----------
+    pol : PolicyConfig
+        The policy's terms; ids it names that are not in ``index`` are ignored.
+    book : Book
+        Gives ``insured_limit``, ``credit_limit``, ``exposure`` and ``annual_sales``.
+    index : dict of str to int
+        Row of each customer id in the book.
+
+    Returns
+    -------
+    limit : ndarray, shape (n_customers,)
+        Cover limit per buyer, book currency (0: no cover).
+    pct : ndarray, shape (n_customers,)
+        Insured percentage per buyer, fraction (0 without cover).
+    kind : ndarray of int8, shape (n_customers,)
+        ``COVER_*`` code per buyer.
+    """
     n = book.n_customers
     insurer = np.nan_to_num(np.asarray(book.insured_limit, dtype=float), nan=0.0)
     for cid, lim in pol.buyer_limits.items():
@@ -157,27 +177,33 @@ def _cover(
     return limit, pct, kind
 
 
-def _unknown_ids(
-    name: str, pol: PolicyConfig, index: dict[str, int], source: str | None, book: Book
-) -> list[Problem]:
-    problems = []
-    ids = list(index)
-    fallback = f"config [insurance.policies.{name}]"
-    for key, listed in (("excluded", list(pol.excluded)),
-                        ("buyer_limits", list(pol.buyer_limits))):
-        for cid in listed:
-            if cid in index:
-                continue
-            loc: tuple[str, ...] = ("insurance", "policies", name, key)
-            if key == "buyer_limits":
-                loc = (*loc, cid)
-            close = difflib.get_close_matches(cid, ids, n=1, cutoff=0.6)
-            problems.append(Problem(
-                key_location(source, loc, fallback), f"insurance.policies.{name}.{key}: {cid!r}",
-                f"is not a customer_id of the book ({book.source})",
-                f"did you mean {close[0]!r}?" if close else "list customer ids from the book",
-            ))
-    return problems
+def premium_terms(pol: PolicyConfig, book: Book, limit: np.ndarray) -> tuple[float, float, float]:
+    """Insured turnover, annual premium and maximum liability per policy year of a policy.
+
+    Parameters
+    ----------
+    pol : PolicyConfig
+        The policy's premium rate, minimum premium and maximum liability.
+    book : Book
+        Gives ``annual_sales``, book currency per year (blank: 0).
+    limit : ndarray, shape (n_customers,)
+        Cover limit per buyer (:func:`policy_cover`); buyers with a limit above 0 are insured.
+
+    Returns
+    -------
+    insured_turnover, annual_premium, max_liability : float
+        Book currency; the maximum liability is ``inf`` when the policy sets none.
+    """
+    sales = np.nan_to_num(np.asarray(book.annual_sales, dtype=float), nan=0.0)
+    insured_turnover = float(sales[limit > 0].sum())
+    premium = max(pol.premium_rate * insured_turnover, pol.minimum_premium)
+    if pol.max_liability is not None:
+        max_liab = float(pol.max_liability)
+    elif pol.max_liability_multiple is not None:
+        max_liab = pol.max_liability_multiple * premium
+    else:
+        max_liab = np.inf
+    return insured_turnover, premium, max_liab
 
 
 def build_policies(
@@ -195,24 +221,21 @@ def build_policies(
     timeline : TimelineInputs
         The horizon's days and periods (premium instalments, policy years).
 
-    Raises
-    ------
-    ConfigError
-        Listing every problem: customer ids in ``excluded`` / ``buyer_limits`` that are not
-        in the book (with the closest id), a first loss above the maximum liability once the
-        premium is known, a maximum liability of 0 (a multiple of a zero premium).
+    Notes
+    -----
+    Customer ids of ``excluded`` / ``buyer_limits`` outside the book, and terms whose
+    maximum liability is 0 or below the first loss, are refused before
+    (:mod:`portsim.workflow.checks`); here such ids are ignored.
     """
     ins = config.insurance
     if ins is None:
         return None
-    if timeline is None or config.timeline is None:
-        raise ConfigError([Problem("config", "[insurance]", "needs a [timeline]",
-                                   "add a [timeline] table with as_of = 2026-12-31")])
+    assert timeline is not None, "[insurance] needs a timeline"
+    assert config.timeline is not None, "[insurance] needs a timeline"
     tl = timeline
     n = book.n_customers
     n_p = tl.n_periods
     index = {str(c): i for i, c in enumerate(book.customer_id)}
-    source = ins.source
 
     starts = _year_starts(config.timeline.as_of, tl.n_days)  # D_0 .. D_Y (D_Y >= n_days)
     n_years = starts.size - 1
@@ -221,7 +244,6 @@ def build_policies(
     year_len = np.diff(starts).astype(float)
     inside = np.minimum(starts[1:], tl.n_days) - starts[:-1]
     earned_share = float((inside / year_len).sum())
-    sales = np.nan_to_num(np.asarray(book.annual_sales, dtype=float), nan=0.0)
 
     names = ["none"]
     limits = [np.zeros(n)]
@@ -230,34 +252,9 @@ def build_policies(
     nql, fl, before, ml, lag = [0.0], [0.0], [False], [np.inf], [0]
     turnover, annual, paid, earned = [0.0], [0.0], [0.0], [0.0]
     premium_cash = [np.zeros(n_p)]
-    problems: list[Problem] = []
     for name, pol in ins.policies.items():
-        problems += _unknown_ids(name, pol, index, source, book)
-        limit, pct, kind = _cover(pol, book, index)
-        insured_turnover = float(sales[limit > 0].sum())
-        premium = max(pol.premium_rate * insured_turnover, pol.minimum_premium)
-        if pol.max_liability is not None:
-            max_liab = float(pol.max_liability)
-        elif pol.max_liability_multiple is not None:
-            max_liab = pol.max_liability_multiple * premium
-        else:
-            max_liab = np.inf
-        where = key_location(source, ("insurance", "policies", name, "first_loss"),
-                             f"config [insurance.policies.{name}]")
-        if max_liab <= 0:
-            problems.append(Problem(
-                key_location(source, ("insurance", "policies", name, "max_liability_multiple"),
-                             where),
-                f"insurance.policies.{name}.max_liability_multiple",
-                "gives a maximum liability of 0 (the premium is 0)",
-                "set premium_rate or minimum_premium, or give max_liability as an amount"))
-        elif pol.first_loss > max_liab:
-            problems.append(Problem(
-                where, f"insurance.policies.{name}.first_loss={pol.first_loss!r}",
-                f"is above the maximum liability {max_liab:,.2f} "
-                f"(max_liability_multiple={pol.max_liability_multiple!r} × annual premium "
-                f"{premium:,.2f})",
-                "lower first_loss or raise the maximum liability"))
+        limit, pct, kind = policy_cover(pol, book, index)
+        insured_turnover, premium, max_liab = premium_terms(pol, book, limit)
         months = _MONTHS_PER_INSTALMENT[pol.premium_schedule]
         inst_days = _instalment_days(config.timeline.as_of, tl.n_days, months)
         inst = premium * months / 12.0
@@ -277,8 +274,6 @@ def build_policies(
         paid.append(float(cash.sum()))
         earned.append(premium * earned_share)
         premium_cash.append(cash.astype(float))
-    if problems:
-        raise ConfigError(problems)
 
     c = np.ascontiguousarray
     return PolicyInputs(

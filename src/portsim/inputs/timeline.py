@@ -28,9 +28,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from portsim.config.models import RunConfig, TimelineConfig
-from portsim.data.book import Book
-from portsim.errors import ConfigError, Problem
+from portsim.config import RunConfig, TimelineConfig
+from portsim.data import Book
 
 __all__ = ["TimelineInputs", "build_timeline", "horizon_days", "horizon_years", "noise_table"]
 
@@ -112,12 +111,8 @@ def _delay_params(book: Book, config: RunConfig) -> tuple[np.ndarray, ...]:
             col = getattr(book, name, None)
             for label, params in table.items():
                 v = getattr(params, key)
-                if v is None:
-                    continue
-                if col is None:
-                    raise ConfigError([Problem("config [delays]", f"{name}.{label}",
-                                               f"needs a '{name}' column in the book")])
-                vals[np.asarray(col) == label] = v
+                if v is not None:  # a rating override needs the rating column (checked)
+                    vals[np.asarray(col) == label] = v
         given = getattr(book, f"delay_{key}", None)
         if given is not None:
             g = np.asarray(given, dtype=float)
@@ -142,9 +137,7 @@ def build_timeline(
         ``amount``, ``issue_date``, ``due_date``; replaces the invoices derived from exposure.
     """
     tl = config.timeline
-    if tl is None:
-        raise ConfigError([Problem("config", "[timeline]", "is missing",
-                                   "add a [timeline] table with as_of = 2026-12-31")])
+    assert tl is not None, "build_timeline needs config.timeline"
     co = config.company
     n = book.n_customers
     n_days = horizon_days(tl)

@@ -19,9 +19,8 @@ import pandas as pd
 import xarray as xr
 
 from portsim import __version__
-from portsim.config.models import RunConfig, config_hash
-from portsim.data.book import Book, read_book
-from portsim.data.invoices import read_invoices
+from portsim.config import RunConfig, config_hash
+from portsim.data import Book, read_book, read_invoices
 from portsim.engine import attribution
 from portsim.engine.gather import SimOutput
 from portsim.engine.local import ChunkStore, simulate
@@ -30,6 +29,7 @@ from portsim.inputs import importance
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
 from portsim.results.dataset import build_dataset, is_weighted
 from portsim.results.metrics import risk_metrics
+from portsim.workflow.checks import require_valid
 from portsim.workflow.options import RunOptions
 
 __all__ = ["load_book", "load_invoices", "prepare", "run", "run_with", "summarize"]
@@ -69,11 +69,22 @@ def _invoices_need_timeline(config: RunConfig) -> None:
 
 
 def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInputs]:
-    """Validate the book (and open invoices, if named) and build the kernel inputs, without
-    simulating."""
+    """Validate the book (and open invoices, if named), check the config and its scenario
+    against the book (:func:`portsim.workflow.checks.check_run`) and build the kernel inputs,
+    without simulating.
+
+    Raises
+    ------
+    BookError
+        For an invalid book or invoices table.
+    ConfigError
+        Listing every problem of the config against the book.
+    """
     _invoices_need_timeline(config)  # before reading anything
     book = load_book(config) if book is None else book
-    inputs = build_inputs(book, config, load_invoices(config, book))
+    invoices = load_invoices(config, book)
+    require_valid(config, book)
+    inputs = build_inputs(book, config, invoices)
     return book, _with_tail_sampling(config, inputs)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from portsim.config.models import RunConfig, ScenarioConfig, apply_scenario, load_scenario
+from portsim.config import RunConfig, ScenarioConfig, apply_scenario, load_scenario
 from portsim.data.book import Book
 from portsim.errors import ConfigError, Problem
 from portsim.results.comparison import scenario_comparison, scenario_paths
@@ -80,7 +80,7 @@ def expand_scenario_files(patterns: Sequence[str | Path]) -> list[Path]:
 
 def load_scenarios(files: Sequence[str | Path], sectors: list[str] | None = None
                    ) -> list[ScenarioConfig]:
-    """Every scenario file (:func:`portsim.config.models.load_scenario`), with the problems of all
+    """Every scenario file (:func:`portsim.config.load_scenario`), with the problems of all
     files reported at once; ``sectors``: the config's ``[book] sectors``, if any."""
     scens: list[ScenarioConfig] = []
     problems: list[Problem] = []

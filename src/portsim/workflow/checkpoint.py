@@ -59,7 +59,7 @@ class RunIdentity:
     Parameters
     ----------
     config_hash : str
-        :func:`portsim.config.models.config_hash` of the resolved config.
+        :func:`portsim.config.config_hash` of the resolved config.
     book_sha256 : str
         ``Book.sha256`` of the book simulated.
     seed, n_paths, chunk_paths : int

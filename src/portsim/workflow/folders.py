@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import xarray as xr
 
-from portsim.config.models import RunConfig
+from portsim.config import RunConfig
 from portsim.errors import ConfigError, Problem
 
 if TYPE_CHECKING:

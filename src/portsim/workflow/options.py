@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from portsim.config.models import RunConfig
+    from portsim.config import RunConfig
 
 __all__ = ["DEFAULT_OPTIONS", "RunOptions", "RunOptionsError"]
 

@@ -24,7 +24,7 @@ import pandas as pd
 import xarray as xr
 
 from portsim import __version__
-from portsim.config.models import RunConfig, ScenarioConfig, config_hash
+from portsim.config import RunConfig, ScenarioConfig, config_hash
 from portsim.data.book import Book
 from portsim.engine.attribution import contributions_table
 from portsim.errors import ConfigError, Problem

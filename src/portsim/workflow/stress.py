@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from portsim.config.models import RunConfig, ScenarioConfig, did_you_mean
+from portsim.config import RunConfig, ScenarioConfig, did_you_mean
 from portsim.data.book import Book
 from portsim.errors import ConfigError, Problem
 from portsim.results.estimators import Z95, expected_shortfall, value_at_risk

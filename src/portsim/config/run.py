@@ -1,0 +1,283 @@
+"""Run settings (``configs/*.toml``): the book, the model choices, the simulation size, the
+risk levels, the timeline, payment delays, the company's cash profile, the output, and the
+scenario and insurance sections they hold."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from portsim.config.base import Fraction, KeyedValueError, Strict
+from portsim.config.insurance import InsuranceConfig
+from portsim.config.scenario import ScenarioConfig
+
+__all__ = [
+    "BookConfig",
+    "CompanyConfig",
+    "CorrelationConfig",
+    "DelayConfig",
+    "DelayParams",
+    "ModelConfig",
+    "OutputConfig",
+    "RiskConfig",
+    "RunConfig",
+    "SimulationConfig",
+    "TimelineConfig",
+    "config_hash",
+]
+
+
+class BookConfig(Strict):
+    """Where the customers table is and how to read it."""
+
+    path: str | None = Field(
+        default=None, description="customers table (.csv, .parquet, .xlsx), relative to the config"
+    )
+    ratings: dict[str, Fraction] | None = Field(
+        default=None, description="rating grade → 1-year probability of default"
+    )
+    sectors: list[str] | None = Field(
+        default=None, description="allowed sectors; a book sector outside it is an error"
+    )
+    currency: str = "EUR"
+    invoices: str | None = Field(
+        default=None, description="open invoices table at the as-of date (optional)"
+    )
+
+
+class CorrelationConfig(Strict):
+    """Correlation between the systematic factors.
+
+    Every pair of factors gets ``default``; ``pairs`` overrides named pairs
+    (``"construction|retail" = 0.7``); ``matrix`` with ``factors`` gives the whole matrix.
+    """
+
+    default: float = Field(default=0.5, ge=-1.0, le=1.0)
+    pairs: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(default_factory=dict)
+    factors: list[str] | None = None
+    matrix: list[list[float]] | None = None
+    repair: bool = Field(
+        default=False, description="replace a non-PSD matrix by the nearest PSD one, with a warning"
+    )
+
+    @model_validator(mode="after")
+    def _matrix_needs_names(self) -> CorrelationConfig:
+        if (self.matrix is None) != (self.factors is None):
+            raise ValueError("give both 'factors' and 'matrix', or neither")
+        return self
+
+
+class ModelConfig(Strict):
+    """Model choices."""
+
+    horizon_years: float = Field(default=1.0, gt=0.0, le=30.0)
+    factors: Literal["sector", "sector_country", "single"] = "sector"
+    copula: Literal["gaussian", "student_t"] = "gaussian"
+    dof: float | None = Field(default=None, gt=2.0, description="t-copula degrees of freedom")
+    asset_correlation: Literal["basel"] | Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        default="basel",
+        description="asset correlation R for customers without one: 'basel' or a number",
+    )
+    lgd_factor_sensitivity: float = Field(
+        default=0.0, ge=0.0, le=5.0, description="PD–LGD link: LGD mean rises when the factor falls"
+    )
+    correlation: CorrelationConfig = Field(default_factory=CorrelationConfig)
+
+    @model_validator(mode="after")
+    def _dof_with_t(self) -> ModelConfig:
+        if self.copula == "student_t" and self.dof is None:
+            raise ValueError("copula = 'student_t' needs 'dof' (degrees of freedom, e.g. dof = 8)")
+        return self
+
+
+class SimulationConfig(Strict):
+    """Monte Carlo size, seed and execution."""
+
+    paths: int = Field(default=100_000, ge=1, le=10**9)
+    seed: int = Field(default=20261128, ge=0)
+    chunk_paths: int = Field(default=8192, ge=1, le=10**7)
+    threads: int | None = Field(default=None, ge=1, le=1024)
+    kernel: Literal["auto", "grouped", "per_customer", "skip"] = "auto"
+    tail_sampling: Literal["plain", "importance"] = Field(
+        default="plain", description="'importance': shift the systematic factors towards the "
+        "loss tail (Glasserman-Li) and weight every path by its likelihood ratio")
+    tail_level: float = Field(default=0.999, gt=0.0, lt=1.0, description="risk level the "
+                              "importance-sampling shift is chosen for")
+
+
+class RiskConfig(Strict):
+    """Risk measures to report."""
+
+    levels: list[Annotated[float, Field(gt=0.0, lt=1.0)]] = Field(
+        default_factory=lambda: [0.95, 0.99, 0.995, 0.999]
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _sorted_unique(cls, v: list[float]) -> list[float]:
+        return sorted(set(v))
+
+
+class TimelineConfig(Strict):
+    """The invoice-by-invoice timeline over the horizon (turns on collections and cash)."""
+
+    as_of: date = Field(description="as-of date: open invoices are those unpaid on this day")
+    horizon_months: int = Field(default=12, ge=1, le=120)
+    period: Literal["month", "week"] = "month"
+    invoice_frequency: Literal["monthly", "weekly", "daily"] = Field(
+        default="monthly", description="how often forward sales are invoiced"
+    )
+    seasonality: list[Annotated[float, Field(ge=0.0)]] | None = Field(
+        default=None, description="12 monthly sales weights (January first), mean 1"
+    )
+    protracted_default_days: int = Field(
+        default=90, ge=0, le=720, description="an invoice unpaid this long after due is a "
+        "protracted default"
+    )
+    recovery_lag_days: int = Field(default=180, ge=0, le=3650)
+
+    @field_validator("seasonality")
+    @classmethod
+    def _twelve(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None:
+            if len(v) != 12:
+                raise ValueError(f"needs 12 monthly weights, got {len(v)}")
+            if sum(v) <= 0:
+                raise ValueError("weights must not all be zero")
+        return v
+
+
+class DelayParams(Strict):
+    """Payment-delay parameters in days (beyond the due date)."""
+
+    mean_days: float | None = Field(default=None, ge=-365.0, le=730.0)
+    sd_days: float | None = Field(default=None, ge=0.0, le=365.0)
+    noise_days: float | None = Field(default=None, ge=0.0, le=365.0)
+
+
+class DelayConfig(Strict):
+    """Payment delays: delay = propensity + invoice noise, lengthened by a bad factor.
+
+    A customer's propensity on a path is ``mean_days + sd_days·η − factor_sensitivity_days·Y``
+    (η ~ N(0, 1) per customer and path, Y the customer's systematic factor); each invoice adds
+    noise with standard deviation ``noise_days``. Values come from the book's
+    ``delay_mean_days``/``delay_sd_days``/``delay_noise_days`` columns where given, else from
+    ``rating`` overrides, else ``sector`` overrides, else these defaults.
+    """
+
+    mean_days: float = Field(default=10.0, ge=-365.0, le=730.0)
+    sd_days: float = Field(default=5.0, ge=0.0, le=365.0)
+    noise_days: float = Field(default=5.0, ge=0.0, le=365.0)
+    factor_sensitivity_days: float = Field(default=5.0, ge=0.0, le=365.0)
+    shift_days: float = Field(default=0.0, ge=-365.0, le=730.0,
+                              description="added to every delay (scenarios)")
+    multiplier: float = Field(default=1.0, ge=0.0, le=10.0,
+                              description="multiplies every propensity mean (scenarios)")
+    sector: dict[str, DelayParams] = Field(default_factory=dict)
+    rating: dict[str, DelayParams] = Field(default_factory=dict)
+
+
+class CompanyConfig(Strict):
+    """The company's cash profile (money in book currency, per month where stated)."""
+
+    opening_cash: float = 0.0
+    credit_line: float = Field(default=0.0, ge=0.0)
+    min_cash_buffer: float = Field(default=0.0, ge=0.0)
+    fixed_outflows_monthly: float = Field(default=0.0, ge=0.0)
+    other_receipts_monthly: float = Field(default=0.0, ge=0.0)
+    cogs_share: Fraction = Field(default=0.7, description="cost of goods as a share of sales")
+    dpo_days: int = Field(default=45, ge=0, le=365, description="days payable outstanding")
+    dio_days: float = Field(default=40.0, ge=0.0, le=730.0,
+                            description="days inventory outstanding")
+
+
+class OutputConfig(Strict):
+    """Where run folders go: relative to the working directory, as a user expects."""
+
+    dir: str = "runs"
+    series_budget_mb: float = Field(
+        default=256.0, gt=0.0, description="memory for per-path × period series; beyond it a "
+        "fixed subsample of paths is kept for the fan charts"
+    )
+
+
+class RunConfig(Strict):
+    """Everything a run needs."""
+
+    name: str = "run"
+    description: str = ""
+    book: BookConfig = Field(default_factory=BookConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    timeline: TimelineConfig | None = None
+    delays: DelayConfig = Field(default_factory=DelayConfig)
+    company: CompanyConfig = Field(default_factory=CompanyConfig)
+    scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
+    insurance: InsuranceConfig | None = None
+    base_dir: str = Field(default=".", description="folder relative paths are resolved against")
+
+    @model_validator(mode="after")
+    def _one_horizon(self) -> RunConfig:
+        if self.timeline is not None and "horizon_years" in self.model.model_fields_set:
+            raise ValueError("with a [timeline] the horizon is timeline.horizon_months; "
+                             "remove model.horizon_years")
+        if self.insurance is not None:
+            if self.timeline is None:
+                raise KeyedValueError(("insurance",), "[insurance]", "needs a [timeline]",
+                                      "claims come from the payment timeline; add [timeline] "
+                                      "with as_of = 2026-12-31")
+            if getattr(self.simulation, "tail_sampling", "plain") != "plain":
+                raise KeyedValueError(
+                    ("simulation", "tail_sampling"), self.simulation.tail_sampling,
+                    "is not supported with [insurance] yet",
+                    "the value-of-cover metrics weigh every path equally; use "
+                    "tail_sampling = 'plain'")
+            wait = self.timeline.protracted_default_days
+            for name, pol in self.insurance.policies.items():
+                if pol.waiting_period_days is not None and pol.waiting_period_days != wait:
+                    raise KeyedValueError(
+                        ("insurance", "policies", name, "waiting_period_days"),
+                        pol.waiting_period_days,
+                        f"differs from timeline.protracted_default_days={wait}",
+                        "the timeline's protracted_default_days is the waiting period: make "
+                        "them equal, or leave waiting_period_days out",
+                    )
+        return self
+
+    def resolved(self) -> dict[str, Any]:
+        """Every setting as JSON-ready data that validates back to this config.
+
+        ``model.horizon_years`` is left out when a timeline sets the horizon.
+        """
+        data = self.model_dump(mode="json", by_alias=True)
+        if self.timeline is not None:
+            data["model"].pop("horizon_years", None)
+        return data
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, resolved against the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    def with_updates(self, **sections: dict[str, Any]) -> RunConfig:
+        """A copy with some keys of some sections replaced, validated again."""
+        data = self.model_dump(by_alias=True, exclude_unset=True)
+        for sec, upd in sections.items():
+            if isinstance(data.get(sec), dict):
+                data[sec] = {**data[sec], **upd}
+            else:
+                data[sec] = upd
+        return RunConfig.model_validate(data)
+
+
+def config_hash(config: RunConfig) -> str:
+    """SHA-256 of the resolved config (without its folder), for provenance."""
+    data = config.model_dump(mode="json", by_alias=True, exclude={"base_dir"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

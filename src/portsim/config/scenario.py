@@ -1,0 +1,207 @@
+"""Scenarios: economic assumptions overlaid on a run (``scenarios/*.toml``) — PD multipliers,
+factor shifts and conditioning, correlation scaling, LGD, delays, sales, default events,
+the policy variants — and where each of their keys was written."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from portsim.config.base import KeyedValueError, Strict
+from portsim.config.locate import array_table_line, key_line, sets_key
+
+__all__ = [
+    "ASSET_CORRELATION_CAP",
+    "CorrelationStress",
+    "DefaultEvent",
+    "DelayStress",
+    "FactorCondition",
+    "FactorShift",
+    "LgdStress",
+    "PdMultiplier",
+    "SalesStress",
+    "ScenarioConfig",
+]
+
+
+class PdMultiplier(Strict):
+    """Multipliers on the 1-year PD; the product of all that apply, capped at 1."""
+
+    global_: float = Field(default=1.0, ge=0.0, le=1000.0, alias="global")
+    sector: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
+    country: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
+    rating: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+_Sd = Annotated[float, Field(ge=-10.0, le=10.0)]
+
+
+class FactorShift(Strict):
+    """Shift of the systematic factors' means, in standard deviations (negative: a bad year).
+
+    The most specific entry applies to a factor: ``factor`` (by factor name: the sector with
+    ``model.factors = "sector"``, ``"sector/country"`` with ``"sector_country"``, ``"all"``
+    with ``"single"``), else ``sector`` (every factor of that sector), else ``global``.
+    """
+
+    global_: float = Field(default=0.0, ge=-10.0, le=10.0, alias="global")
+    sector: dict[str, _Sd] = Field(default_factory=dict)
+    factor: dict[str, _Sd] = Field(default_factory=dict)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FactorCondition(Strict):
+    """Factors fixed at a value (standard deviations); the others follow their conditional
+    distribution given them (mean Σ_rc·Σ_cc⁻¹·v, covariance Σ_rr − Σ_rc·Σ_cc⁻¹·Σ_cr)."""
+
+    sector: dict[str, _Sd] = Field(default_factory=dict)
+    factor: dict[str, _Sd] = Field(default_factory=dict)
+
+
+#: Asset correlations scaled by a scenario are capped here (the idiosyncratic part stays > 0).
+ASSET_CORRELATION_CAP = 0.99
+
+
+class CorrelationStress(Strict):
+    """Scaled correlations: asset correlations R (capped at 0.99) and the off-diagonal factor
+    correlations (clipped to [−1, 1]; the matrix must stay positive semi-definite)."""
+
+    asset_multiplier: float = Field(default=1.0, ge=0.0, le=100.0,
+                                    description="R → min(R × multiplier, 0.99)")
+    factor_multiplier: float = Field(default=1.0, ge=0.0, le=100.0,
+                                     description="off-diagonal factor correlations × multiplier")
+
+
+class LgdStress(Strict):
+    """Loss given default: ``shift`` is added to every LGD mean, clipped to [0, 1]."""
+
+    shift: float = Field(default=0.0, ge=-1.0, le=1.0)
+
+
+class DelayStress(Strict):
+    """Payment behaviour. Combined with the config's ``[delays]``: the multipliers multiply and
+    the shifts add, so a customer's mean delay becomes
+    ``mean × delays.multiplier × multiplier + delays.shift_days + shift_days``."""
+
+    shift_days: float = Field(default=0.0, ge=-365.0, le=730.0,
+                              description="days added to every mean payment delay")
+    multiplier: float = Field(default=1.0, ge=0.0, le=10.0,
+                              description="multiplies every mean payment delay")
+    terms_days: int | None = Field(default=None, ge=0, le=720,
+                                   description="payment terms of every customer, replacing the "
+                                   "book's payment_terms_days (invoices issued from the as-of "
+                                   "date on; an invoices table keeps its due dates)")
+
+
+class SalesStress(Strict):
+    """Forward sales: every customer's ``annual_sales`` × (1 + ``change``)."""
+
+    change: float = Field(default=0.0, ge=-1.0, le=10.0, description="-0.1 for 10 % less")
+
+
+class DefaultEvent(Strict):
+    """A named customer defaults on a date on every path (a deterministic event)."""
+
+    customer: str = Field(description="customer_id in the book")
+    date: _dt.date | None = Field(default=None, description="day of default; needed with a "
+                              "[timeline] (after as_of, within the horizon)")
+    description: str = ""
+
+
+_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+class ScenarioConfig(Strict):
+    """Economic assumptions overlaid on a run (a scenario file, see ``scenarios/``).
+
+    Every part is optional; an empty scenario reproduces the config's run bit for bit. How
+    each part is applied: :mod:`portsim.inputs.stress`.
+    """
+
+    name: str = "baseline"
+    description: str = ""
+    pd_multiplier: PdMultiplier = Field(default_factory=PdMultiplier)
+    factor_shift: FactorShift = Field(default_factory=FactorShift)
+    factor_condition: FactorCondition = Field(default_factory=FactorCondition)
+    correlation: CorrelationStress = Field(default_factory=CorrelationStress)
+    lgd: LgdStress = Field(default_factory=LgdStress)
+    delays: DelayStress = Field(default_factory=DelayStress)
+    sales: SalesStress = Field(default_factory=SalesStress)
+    default_events: list[DefaultEvent] = Field(default_factory=list)
+    policies: list[str] | None = Field(
+        default=None, description="credit-insurance variants to evaluate (of the config's "
+        "[insurance.policies]; 'none' is always evaluated)")
+    insurance: Literal["as_configured", "withdrawn"] = Field(
+        default="as_configured", description="'withdrawn': no policy variant (no cover)")
+    _layers: list[tuple[str, dict[str, Any]]] = PrivateAttr(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _SCENARIO_NAME.match(v):
+            raise ValueError("must start with a letter or digit and hold only letters, digits, "
+                             "'_', '-' and '.' (it names the scenario's folder)")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScenarioConfig:
+        if self.insurance == "withdrawn" and self.policies is not None:
+            raise KeyedValueError(("policies",), self.policies, "is given with "
+                                  "insurance = 'withdrawn'", "give one of them")
+        if self.policies is not None and len(set(self.policies)) != len(self.policies):
+            raise KeyedValueError(("policies",), self.policies, "names a policy twice")
+        seen: set[str] = set()
+        for ev in self.default_events:
+            if ev.customer in seen:
+                raise KeyedValueError(("default_events",), ev.customer,
+                                      "has two default events", "keep one")
+            seen.add(ev.customer)
+        for table in ("sector", "factor"):
+            both = set(getattr(self.factor_shift, table)) & set(
+                getattr(self.factor_condition, table))
+            if both:
+                name = sorted(both)[0]
+                raise KeyedValueError(
+                    ("factor_shift", table, name), getattr(self.factor_shift, table)[name],
+                    f"shifts a factor that factor_condition.{table} fixes",
+                    "a conditioned factor has no distribution left to shift: keep one of them")
+        return self
+
+    @property
+    def is_identity(self) -> bool:
+        """Nothing is changed: the run equals the config's own run bit for bit."""
+        return self.model_dump(exclude={"name", "description"}) == ScenarioConfig().model_dump(
+            exclude={"name", "description"})
+
+    @property
+    def source(self) -> str | None:
+        """The scenario file (the last of its ``extends`` chain) it was read from, if any."""
+        return self._layers[0][0] if self._layers else None
+
+    def locate(self, keys: tuple[str | int, ...]) -> str:
+        """``"FILE line N"`` of the key at ``keys`` (list positions as ints) in the nearest
+        file of the ``extends`` chain that sets it; ``scenario 'NAME'`` when unknown."""
+        fallback = f"scenario '{self.name}'"
+        clean = tuple(str(k) for k in keys if not isinstance(k, int))
+        array_entry = len(keys) >= 2 and isinstance(keys[1], int)
+        for path, raw in self._layers:
+            if not sets_key(raw, clean[:1] if array_entry else clean):
+                continue
+            try:
+                text = Path(path).read_text(encoding="utf-8")
+            except OSError:
+                return path
+            line = None
+            if array_entry:  # an entry of an array of tables
+                line = array_table_line(text, str(keys[0]), int(keys[1]),
+                                         str(keys[2]) if len(keys) > 2 else None)
+            line = line or key_line(text, clean)
+            return f"{path} line {line}" if line else path
+        return fallback

@@ -1,0 +1,321 @@
+"""Every check of a run before its inputs are built: the config and its scenario against
+the book.
+
+:func:`check_run` is called once, by :func:`portsim.workflow.api.prepare` (so by ``portsim run``
+and ``portsim validate``) and by whatever else builds inputs from a user's files, after the
+config, the book and the open invoices have been read (each reader checks its own file) and
+before :func:`portsim.inputs.model.build_inputs`, which trusts what it is given. Every problem
+is collected and names the file, key and line, the rule and a fix (with the closest name for
+an unknown one).
+
+The checks sit above :mod:`portsim.inputs` because some concern what the inputs derive from
+the config rather than the config itself: the factor names of the book, the scaled factor
+correlation matrix (positive semi-definite?) and the premium from the cover rules (is the
+maximum liability, a multiple of it, above the first loss?). They call the same functions the
+build calls, so the checked values are the built ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+from datetime import date
+
+import numpy as np
+
+from portsim.config import (
+    CorrelationConfig,
+    PolicyConfig,
+    RunConfig,
+    did_you_mean,
+    key_location,
+)
+from portsim.data import Book
+from portsim.errors import ConfigError, Problem
+from portsim.inputs.factors import (
+    PSD_TOLERANCE,
+    correlation_matrix,
+    factor_labels,
+    scaled_correlation,
+    smallest_eigenvalue,
+)
+from portsim.inputs.policy import policy_cover, premium_terms
+from portsim.inputs.stress import effective_config, stressed_book
+from portsim.inputs.timeline import horizon_days
+
+__all__ = ["check_run", "check_scenario", "require_valid"]
+
+
+def check_run(config: RunConfig, book: Book) -> list[Problem]:
+    """Every problem of a run config (with its scenario) against a book.
+
+    Parameters
+    ----------
+    config : RunConfig
+        A loaded config (its own keys already valid, :func:`portsim.config.load_config`).
+    book : Book
+        The validated book the run reads.
+
+    Returns
+    -------
+    list of Problem
+        In this order: the scenario against the book (:func:`check_scenario`), the factor
+        correlations, the kernel, importance sampling, the payment-delay overrides, the
+        insurance policies against the book (under the scenario's sales and policy choice).
+        Empty when the inputs can be built.
+    """
+    names = sorted(set(factor_labels(book, config.model.factors).tolist()))
+    problems = check_scenario(book, config)
+    corr_problems = _correlation_problems(names, config.model.correlation)
+    problems += corr_problems
+    if not corr_problems:
+        problems += _factor_multiplier_problems(names, config)
+    if config.simulation.kernel == "skip" and config.timeline is not None:
+        problems.append(Problem("config [simulation]", "kernel='skip'", "draws defaults only, "
+                                "not the default day a [timeline] run needs",
+                                'use kernel = "grouped" (or "auto")'))
+    if config.simulation.tail_sampling == "importance":
+        problems += _importance_problems(config)
+    if config.timeline is not None:
+        problems += _delay_problems(book, config)
+    if not config.scenario.is_identity:
+        book = stressed_book(book, config.scenario)
+        config = effective_config(config)
+    if config.insurance is not None:
+        for name, pol in config.insurance.policies.items():
+            problems += _policy_problems(name, pol, book, config.insurance.source)
+    return problems
+
+
+def require_valid(config: RunConfig, book: Book) -> None:
+    """Raise :class:`~portsim.errors.ConfigError` listing every problem of
+    :func:`check_run`, if any."""
+    problems = check_run(config, book)
+    if problems:
+        raise ConfigError(problems)
+
+
+def check_scenario(book: Book, config: RunConfig) -> list[Problem]:
+    """Problems of the scenario against the book: unknown sectors, countries, ratings,
+    factors and customers (with did-you-mean hints), event dates outside the horizon,
+    sector stress on a single-factor model, conditioning with importance sampling.
+
+    Each problem is located in the scenario file (line of the key).
+    """
+    scen = config.scenario
+    if scen.is_identity:
+        return []
+    where = scen.locate
+    factor_names = sorted(set(factor_labels(book, config.model.factors).tolist()))
+    probs: list[Problem] = []
+
+    sectors = sorted({str(s) for s in book.sector})
+    countries = sorted({str(c) for c in book.country})
+    ratings = (sorted({str(r) for r in book.rating if r}) if book.rating is not None
+               else None)
+    pm = scen.pd_multiplier
+    for s in pm.sector:
+        if s not in sectors:
+            probs.append(Problem(where(("pd_multiplier", "sector", s)),
+                                 f"pd_multiplier.sector.{s}", "is not a sector of the book",
+                                 did_you_mean(s, sectors, "sectors")))
+    for c in pm.country:
+        if c not in countries:
+            probs.append(Problem(where(("pd_multiplier", "country", c)),
+                                 f"pd_multiplier.country.{c}", "is not a country of the book",
+                                 did_you_mean(c, countries, "countries")))
+    for r in pm.rating:
+        if ratings is None:
+            probs.append(Problem(where(("pd_multiplier", "rating", r)),
+                                 f"pd_multiplier.rating.{r}", "needs a 'rating' column in "
+                                 "the book", "multiply PDs by sector or country instead"))
+        elif r not in ratings:
+            probs.append(Problem(where(("pd_multiplier", "rating", r)),
+                                 f"pd_multiplier.rating.{r}", "is not a rating of the book",
+                                 did_you_mean(r, ratings, "ratings")))
+    single = config.model.factors == "single"
+    for table in ("factor_shift", "factor_condition"):
+        part = getattr(scen, table)
+        for s in part.sector:
+            if single:
+                probs.append(Problem(where((table, "sector", s)), f"{table}.sector.{s}",
+                                     "moves a sector, but model.factors = 'single' gives "
+                                     "every customer the same factor",
+                                     f"use {table}.factor.all (every customer) or "
+                                     "model.factors = 'sector'"))
+            elif s not in sectors:
+                probs.append(Problem(where((table, "sector", s)), f"{table}.sector.{s}",
+                                     "is not a sector of the book",
+                                     did_you_mean(s, sectors, "sectors")))
+        for f in part.factor:
+            if f not in factor_names:
+                probs.append(Problem(where((table, "factor", f)), f"{table}.factor.{f}",
+                                     f"is not a factor of the model (model.factors = "
+                                     f"'{config.model.factors}')",
+                                     did_you_mean(f, factor_names, "factors")))
+    if (config.simulation.tail_sampling != "plain"
+            and (scen.factor_condition.sector or scen.factor_condition.factor)):
+        probs.append(Problem(where(("factor_condition",)), "factor_condition",
+                             "is not supported with tail_sampling = 'importance' (the exact "
+                             "per-customer moments assume unit factor variances)",
+                             "use tail_sampling = 'plain', or factor_shift"))
+    ids = [str(x) for x in book.customer_id]
+    known = set(ids)
+    tl = config.timeline
+    n_days = horizon_days(tl) if tl is not None else 0
+    for k, ev in enumerate(scen.default_events):
+        if ev.customer not in known:
+            probs.append(Problem(where(("default_events", k, "customer")),
+                                 f"default_events[{k}].customer={ev.customer!r}",
+                                 "is not a customer of the book",
+                                 did_you_mean(ev.customer, ids, "customers")))
+        if tl is None:
+            continue
+        if ev.date is None:
+            probs.append(Problem(where(("default_events", k, "customer")),
+                                 f"default_events[{k}].date", "is missing: a [timeline] run "
+                                 "needs the day of default",
+                                 f"add date = {tl.as_of.replace(day=28).isoformat()} (after "
+                                 f"the as-of date {tl.as_of.isoformat()})"))
+            continue
+        day = (ev.date - tl.as_of).days
+        if not 1 <= day <= n_days:
+            end = date.fromordinal(tl.as_of.toordinal() + n_days)
+            probs.append(Problem(where(("default_events", k, "date")),
+                                 f"default_events[{k}].date={ev.date.isoformat()}",
+                                 f"is outside the horizon ({tl.as_of.isoformat()}, "
+                                 f"{end.isoformat()}]",
+                                 "give a day after the as-of date, within the horizon"))
+    return probs
+
+
+def _correlation_problems(names: list[str], cfg: CorrelationConfig) -> list[Problem]:
+    """The ``[model.correlation]`` table against the model's factors ``names``: a matrix's
+    shape and rows, pairs naming two factors, symmetry, unit diagonal, entries in [−1, 1],
+    positive semi-definite (unless ``repair``)."""
+    where = "config [model.correlation]"
+    if cfg.matrix is not None and cfg.factors is not None:
+        mat = np.asarray(cfg.matrix, dtype=float)
+        if mat.ndim != 2 or mat.shape != (len(cfg.factors), len(cfg.factors)):
+            return [Problem(where, f"matrix of shape {mat.shape}", "must be square with one "
+                            f"row per factor ({len(cfg.factors)} factors)")]
+        missing = [n for n in names if n not in cfg.factors]
+        if missing:
+            return [Problem(where, "factors", f"lacks {', '.join(missing)}",
+                            "add a row and column for each factor of the book")]
+    else:
+        bad = [key for key in cfg.pairs
+               if len(key.split("|")) != 2 or any(p not in names for p in key.split("|"))]
+        if bad:
+            return [Problem(where, f"pairs.{key!r}", "must name two factors as 'a|b'",
+                            f"factors: {', '.join(names)}") for key in bad]
+    corr = correlation_matrix(names, cfg)
+    problems = []
+    if not np.allclose(corr, corr.T, atol=1e-12):
+        problems.append(Problem(where, "matrix", "is not symmetric"))
+    if not np.allclose(np.diag(corr), 1.0, atol=1e-12):
+        problems.append(Problem(where, "matrix", "must have a unit diagonal"))
+    if np.any(np.abs(corr) > 1.0 + 1e-12):
+        problems.append(Problem(where, "matrix", "has entries outside [-1, 1]"))
+    if problems:
+        return problems
+    min_eig = smallest_eigenvalue(corr)
+    if min_eig < PSD_TOLERANCE and not cfg.repair:
+        return [Problem(where, "matrix", f"is not positive semi-definite (smallest eigenvalue "
+                        f"{min_eig:.4g})", "fix the correlations or set repair = true to use "
+                        "the nearest positive semi-definite matrix")]
+    return []
+
+
+def _factor_multiplier_problems(names: list[str], config: RunConfig) -> list[Problem]:
+    """The scenario's ``correlation.factor_multiplier``: the scaled factor correlation matrix
+    must stay positive semi-definite (unless ``model.correlation.repair``)."""
+    mult = config.scenario.correlation.factor_multiplier
+    if mult == 1.0 or config.model.correlation.repair:
+        return []
+    corr = correlation_matrix(names, config.model.correlation)
+    min_eig = smallest_eigenvalue(scaled_correlation(corr, mult))
+    if min_eig >= PSD_TOLERANCE:
+        return []
+    lam = float(np.linalg.eigvalsh(corr).min())
+    most = f"at most {1.0 / (1.0 - lam):.4g} keeps it PSD" if lam < 1.0 else ""
+    return [Problem(config.scenario.locate(("correlation", "factor_multiplier")),
+                    f"correlation.factor_multiplier={mult!r}",
+                    f"makes the factor correlation matrix not positive semi-definite "
+                    f"(smallest eigenvalue {min_eig:.4g})",
+                    f"use a smaller multiplier ({most}), or set model.correlation.repair = "
+                    "true for the nearest PSD matrix")]
+
+
+def _importance_problems(config: RunConfig) -> list[Problem]:
+    """``tail_sampling = "importance"`` shifts the Gaussian factors of a default-only run (see
+    :mod:`portsim.inputs.importance`)."""
+    problems = []
+    if config.model.copula == "student_t":
+        problems.append(Problem("config [simulation]", "tail_sampling='importance'",
+                                "shifts the Gaussian factors only; the Student-t copula's "
+                                "tail also comes from its common scale",
+                                'use tail_sampling = "plain" or copula = "gaussian"'))
+    if config.timeline is not None:
+        problems.append(Problem("config [simulation]", "tail_sampling='importance'",
+                                "is for default-only runs: the cash and insurance metrics of "
+                                "a [timeline] run are not weighted",
+                                'use tail_sampling = "plain" with a [timeline]'))
+    return problems
+
+
+def _delay_problems(book: Book, config: RunConfig) -> list[Problem]:
+    """``[delays.sector]`` / ``[delays.rating]`` overrides need that column in the book."""
+    dc = config.delays
+    problems = []
+    for name, table in (("sector", dc.sector), ("rating", dc.rating)):
+        if getattr(book, name, None) is not None:
+            continue
+        for label, params in table.items():
+            if any(getattr(params, key) is not None
+                   for key in ("mean_days", "sd_days", "noise_days")):
+                problems.append(Problem("config [delays]", f"{name}.{label}",
+                                        f"needs a '{name}' column in the book"))
+    return problems
+
+
+def _policy_problems(name: str, pol: PolicyConfig, book: Book,
+                     source: str | None) -> list[Problem]:
+    """One policy against the book: customer ids of ``excluded`` and ``buyer_limits`` not in
+    it (with the closest id), a maximum liability of 0 (a multiple of a zero premium) or
+    below the first loss once the premium is known."""
+    index = {str(c): i for i, c in enumerate(book.customer_id)}
+    ids = list(index)
+    fallback = f"config [insurance.policies.{name}]"
+    problems = []
+    for key, listed in (("excluded", list(pol.excluded)),
+                        ("buyer_limits", list(pol.buyer_limits))):
+        for cid in listed:
+            if cid in index:
+                continue
+            loc: tuple[str, ...] = ("insurance", "policies", name, key)
+            if key == "buyer_limits":
+                loc = (*loc, cid)
+            close = difflib.get_close_matches(cid, ids, n=1, cutoff=0.6)
+            problems.append(Problem(
+                key_location(source, loc, fallback), f"insurance.policies.{name}.{key}: {cid!r}",
+                f"is not a customer_id of the book ({book.source})",
+                f"did you mean {close[0]!r}?" if close else "list customer ids from the book",
+            ))
+    limit, _, _ = policy_cover(pol, book, index)
+    _, premium, max_liab = premium_terms(pol, book, limit)
+    where = key_location(source, ("insurance", "policies", name, "first_loss"), fallback)
+    if max_liab <= 0:
+        problems.append(Problem(
+            key_location(source, ("insurance", "policies", name, "max_liability_multiple"),
+                         where),
+            f"insurance.policies.{name}.max_liability_multiple",
+            "gives a maximum liability of 0 (the premium is 0)",
+            "set premium_rate or minimum_premium, or give max_liability as an amount"))
+    elif pol.first_loss > max_liab:
+        problems.append(Problem(
+            where, f"insurance.policies.{name}.first_loss={pol.first_loss!r}",
+            f"is above the maximum liability {max_liab:,.2f} "
+            f"(max_liability_multiple={pol.max_liability_multiple!r} × annual premium "
+            f"{premium:,.2f})",
+            "lower first_loss or raise the maximum liability"))
+    return problems
