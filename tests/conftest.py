@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 from portsim.config.models import RunConfig
 from portsim.data.book import Book, book_from_frame
@@ -30,6 +31,23 @@ ConfigFactory = Callable[..., RunConfig]
 Derived = Callable[[np.random.Generator, np.ndarray], Any]
 
 AS_OF = "2026-12-31"
+
+# Property tests are deterministic (derandomized, no example database) and short: a failure
+# in CI is reproducible by running the same test again. Examples hold a simulation each, so
+# there is no deadline; drawing a book of 30 customers is not "too slow".
+settings.register_profile(
+    "portsim", max_examples=20, deadline=None, derandomize=True, database=None,
+    print_blob=True, suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("portsim")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # On a failing property test Hypothesis imports its patch writer, whose libcst (when
+    # installed) defines a class with a deprecated helper: that must not turn the report of the
+    # failure into an internal error under ``filterwarnings = error``.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
 
 TIMELINE_BASE: dict[str, Any] = {
     "simulation": {"paths": 400, "seed": 7, "chunk_paths": 128, "threads": 1},
