@@ -123,5 +123,7 @@ def policy_terms(draw: st.DrawFn) -> dict[str, Any]:
     elif cap == "multiple":  # a first loss must stay below a cap known only with the premium
         first_loss = 0.0
         terms["max_liability_multiple"] = draw(st.sampled_from([0.5, 20.0]))
+        terms["minimum_premium"] = 5_000.0  # a multiple of no premium is refused
+
     terms["first_loss"] = first_loss
     return terms
