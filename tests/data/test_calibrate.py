@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,6 @@ import pytest
 from typer.testing import CliRunner
 
 from portsim.cli import app
-from portsim.config import RunConfig
 from portsim.data import DELAY_COLUMNS, Book, book_from_frame, read_book
 from portsim.data.calibrate import (
     CUSTOMER_COLUMNS,
@@ -270,24 +270,22 @@ def test_write_calibrated_book_formats(tmp_path: Path, example_book: Book) -> No
         write_calibrated_book(small, est, tmp_path / "b.txt")
 
 
-def test_book_delay_columns_feed_the_timeline() -> None:
-    book = book_from_frame(pd.DataFrame({
-        "customer_id": ["A", "B"], "sector": "retail", "country": "DE", "exposure": 100.0,
-        "p_default": 0.01, "lgd": 0.5, "annual_sales": 1000.0,
-        "delay_mean_days": [3.5, None], "delay_sd_days": [1.0, None],
-        "delay_noise_days": [2.0, None],
-    }))
+def test_book_delay_columns_feed_the_timeline(make_book: Any, make_config: Any) -> None:
+    book = make_book(customer_id=["A", "B"], sector="retail", country="DE", exposure=100.0,
+                     p_default=0.01, lgd=0.5, annual_sales=1000.0,
+                     delay_mean_days=[3.5, None], delay_sd_days=[1.0, None],
+                     delay_noise_days=[2.0, None])
     assert np.isnan(book.delay_mean_days[1])
-    cfg = RunConfig.model_validate({"timeline": {"as_of": "2026-12-31"},
-                                    "delays": {"mean_days": 10, "sd_days": 4, "noise_days": 6}})
+    cfg = make_config(timeline={"as_of": "2026-12-31"},
+                      delays={"mean_days": 10, "sd_days": 4, "noise_days": 6})
     tl = build_inputs(book, cfg).timeline
     assert tl is not None
     np.testing.assert_array_equal(tl.delay_mean, [3.5, 10.0])
     np.testing.assert_array_equal(tl.delay_sd, [1.0, 4.0])
     np.testing.assert_array_equal(tl.delay_noise, [2.0, 6.0])
     # a book without the columns has NaN in them
-    plain = book_from_frame(pd.DataFrame({"customer_id": ["A"], "sector": "s", "country": "DE",
-                                          "exposure": 1.0, "p_default": 0.01, "lgd": 0.5}))
+    plain = make_book(customer_id=["A"], sector="s", country="DE", exposure=1.0, p_default=0.01,
+                      lgd=0.5)
     assert np.isnan(plain.delay_sd_days).all()
 
 

@@ -8,6 +8,7 @@ import importlib.util
 import re
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,6 @@ from portsim.data import (
     INVOICE_COLUMNS,
     Book,
     BookWarning,
-    book_from_frame,
     exposure_differences,
     invoices_from_frame,
     read_book,
@@ -36,15 +36,9 @@ HEADER = ",".join(INVOICE_COLUMNS)
 
 
 @pytest.fixture
-def book() -> Book:
-    return book_from_frame(pd.DataFrame({
-        "customer_id": ["C001", "C002", "C003"],
-        "sector": "retail",
-        "country": "DE",
-        "exposure": [300.0, 1000.5, 0.0],
-        "p_default": 0.0,
-        "lgd": 0.5,
-    }))
+def book(make_book: Any) -> Book:
+    return make_book(customer_id=["C001", "C002", "C003"], sector="retail", country="DE",
+                     exposure=[300.0, 1000.5, 0.0], p_default=0.0, lgd=0.5)
 
 
 def write(tmp_path: Path, *rows: str, header: str = HEADER, name: str = "invoices.csv") -> Path:

@@ -11,7 +11,7 @@ import pytest
 
 import portsim
 from portsim.config import RunConfig, load_config
-from portsim.data.book import Book, book_from_frame
+from portsim.data.book import Book
 from portsim.engine import calls
 from portsim.engine.chunk import run_chunk
 from portsim.engine.local import simulate
@@ -168,23 +168,20 @@ def test_an_advance_is_refunded_and_a_claim_paid_before_settlement_is_withdrawn(
 
 # ----------------------------------------------------------------- real runs
 
-def _book(n: int = 60, seed: int = 4) -> Book:
-    rng = np.random.default_rng(seed)
-    exposure = rng.uniform(1_000, 60_000, n).round(2)
-    insured = np.where(np.arange(n) % 3 == 0, 0.0, (exposure * rng.uniform(0.3, 1.5, n)).round(-2))
-    return book_from_frame(pd.DataFrame({
-        "customer_id": [f"K{i:03d}" for i in range(n)],
-        "sector": np.where(np.arange(n) % 2 == 0, "retail", "construction"),
-        "country": "DE",
-        "exposure": exposure,
-        "p_default": np.where(np.arange(n) % 4 == 0, 0.25, 0.08),
-        "lgd": 0.6,
-        "lgd_sd": 0.2,
-        "credit_limit": (exposure * 1.2).round(-3),
-        "insured_limit": insured,
-        "payment_terms_days": 30,
-        "annual_sales": rng.uniform(20_000, 400_000, n).round(2),
-    }))
+def _insured_limit(rng: np.random.Generator, exposure: np.ndarray) -> np.ndarray:
+    n = exposure.size
+    return np.where(np.arange(n) % 3 == 0, 0.0, (exposure * rng.uniform(0.3, 1.5, n)).round(-2))
+
+
+BUYERS: dict[str, Any] = {  # make_trade_book(n, **BUYERS): the buyers of the insured runs
+    "seed": 4, "prefix": "K", "exposure": (1_000, 60_000), "annual_sales": (20_000, 400_000),
+    "derived": {
+        "p_default": lambda rng, e: np.where(np.arange(e.size) % 4 == 0, 0.25, 0.08),
+        "credit_limit": lambda rng, e: (e * 1.2).round(-3),
+        "insured_limit": _insured_limit,
+    },
+    "lgd_sd": 0.2, "payment_terms_days": 30,
+}
 
 
 POLICIES: dict[str, Any] = {
@@ -200,30 +197,26 @@ POLICIES: dict[str, Any] = {
 }
 
 
-def _config(policies: dict[str, Any] | None = POLICIES, **over: Any) -> RunConfig:
-    base: dict[str, Any] = {
-        "simulation": {"paths": 1_500, "seed": 9, "chunk_paths": 512, "threads": 1},
-        "model": {"correlation": {"default": 0.5}},
-        "timeline": {"as_of": AS_OF, "horizon_months": 12, "protracted_default_days": 60},
-        "delays": {"mean_days": 20, "sd_days": 15, "noise_days": 15,
-                   "factor_sensitivity_days": 10},
-        "company": {"opening_cash": 2e6, "credit_line": 1e6, "min_cash_buffer": 5e5,
-                    "fixed_outflows_monthly": 1e6, "cogs_share": 0.6},
-    }
-    if policies is not None:
-        base["insurance"] = {"policies": policies}
-    base.update(over)
-    return RunConfig.model_validate(base)
+INSURED: dict[str, Any] = {  # make_config(base=INSURED, insurance=COVER): the insured runs
+    "simulation": {"paths": 1_500, "seed": 9, "chunk_paths": 512},
+    "model": {"correlation": {"default": 0.5}},
+    "timeline": {"as_of": AS_OF, "horizon_months": 12, "protracted_default_days": 60},
+    "delays": {"mean_days": 20, "sd_days": 15, "noise_days": 15, "factor_sensitivity_days": 10},
+    "company": {"opening_cash": 2e6, "credit_line": 1e6, "min_cash_buffer": 5e5,
+                "fixed_outflows_monthly": 1e6, "cogs_share": 0.6},
+}
+COVER: dict[str, Any] = {"policies": POLICIES}
 
 
 @pytest.fixture(scope="module")
-def insured() -> tuple[Book, RunConfig, Any]:
-    book = _book()
-    cfg = _config()
+def insured(make_trade_book: Any, make_config: Any) -> tuple[Book, RunConfig, Any]:
+    book = make_trade_book(60, **BUYERS)
+    cfg = make_config(base=INSURED, insurance=COVER)
     return book, cfg, portsim.run(cfg, book)
 
 
-def test_invariants_on_every_path(insured: tuple[Book, RunConfig, Any]) -> None:
+def test_invariants_on_every_path(insured: tuple[Book, RunConfig, Any],
+                                  make_config: Any) -> None:
     book, cfg, ds = insured
     assert list(ds["policy"].values) == ["none", "broad", "xl"]
     ind = ds["indemnity"].values
@@ -240,7 +233,7 @@ def test_invariants_on_every_path(insured: tuple[Book, RunConfig, Any]) -> None:
     np.testing.assert_array_equal(ds["retained_loss"].values, loss[:, None] - ind)
     assert np.all(ds["retained_loss"].values >= -1e-6)
     # gross loss is the same for every variant: the run without insurance has the same loss
-    plain = portsim.run(_config(None), book)
+    plain = portsim.run(make_config(base=INSURED), book)
     np.testing.assert_array_equal(plain["loss"].values, loss)
     np.testing.assert_array_equal(ds["retained_loss"].values[:, 0], loss)
 
@@ -278,9 +271,11 @@ def test_invariants_on_every_path(insured: tuple[Book, RunConfig, Any]) -> None:
     assert np.all(exp_ind[excluded] == 0)
 
 
-def test_variants_do_not_affect_each_other(insured: tuple[Book, RunConfig, Any]) -> None:
+def test_variants_do_not_affect_each_other(insured: tuple[Book, RunConfig, Any],
+                                           make_config: Any) -> None:
     book, _, ds = insured
-    alone = portsim.run(_config({"xl": POLICIES["xl"]}), book)
+    alone = portsim.run(make_config(base=INSURED, insurance={"policies": {"xl": POLICIES["xl"]}}),
+                        book)
     for name in ("indemnity", "retained_loss", "policy_net_cash_flow", "policy_min_cash"):
         np.testing.assert_array_equal(alone[name].sel(policy="xl").values,
                                       ds[name].sel(policy="xl").values)
@@ -353,25 +348,23 @@ def test_paired_standard_errors_match_the_spread_of_replications() -> None:
         assert abs(float(np.mean(se[key])) / spread - 1.0) < tol, (key, spread, np.mean(se[key]))
 
 
-def test_protracted_claim_after_waiting_period_and_settlement_lag() -> None:
+def test_protracted_claim_after_waiting_period_and_settlement_lag(make_book: Any,
+                                                                  make_config: Any) -> None:
     # a buyer with PD 0 paying 150 days late; one open invoice issued on day −10, due day 20:
     # protracted default on day 20 + 90 = 110 (the waiting period), paid on day 170.
     # Advance 0.9 × 10,000 = 9,000 on day 110 + 20 = 130 (May, period 4: days 121-151),
     # refunded on day 170 (June, period 5: days 152-181). Gross loss and indemnity are 0.
     # (A second, uninsured customer with forward sales; its late invoices are not covered.)
-    book = book_from_frame(pd.DataFrame({
-        "customer_id": ["LATE", "OTHER"], "sector": "s", "country": "DE",
-        "exposure": [10_000.0, 0.0], "p_default": 0.0, "lgd": 0.5,
-        "insured_limit": [50_000.0, 0.0], "annual_sales": [0.0, 120_000.0],
-    }))
-    cfg = RunConfig.model_validate({
-        "simulation": {"paths": 8, "seed": 1, "threads": 1},
-        "timeline": {"as_of": AS_OF, "horizon_months": 12, "protracted_default_days": 90},
-        "delays": {"mean_days": 150, "sd_days": 0, "noise_days": 0,
-                   "factor_sensitivity_days": 0},
-        "insurance": {"policies": {"p": {"insured_percentage": 0.9, "settlement_lag_days": 20,
-                                         "waiting_period_days": 90, "premium_rate": 0.0}}},
-    })
+    book = make_book(customer_id=["LATE", "OTHER"], sector="s", country="DE",
+                     exposure=[10_000.0, 0.0], p_default=0.0, lgd=0.5,
+                     insured_limit=[50_000.0, 0.0], annual_sales=[0.0, 120_000.0])
+    cfg = make_config(
+        simulation={"paths": 8, "seed": 1},
+        timeline={"as_of": AS_OF, "horizon_months": 12, "protracted_default_days": 90},
+        delays={"mean_days": 150, "sd_days": 0, "noise_days": 0, "factor_sensitivity_days": 0},
+        insurance={"policies": {"p": {"insured_percentage": 0.9, "settlement_lag_days": 20,
+                                      "waiting_period_days": 90, "premium_rate": 0.0}}},
+    )
     invoices = pd.DataFrame({"customer": [0], "amount": [10_000.0],
                              "issue_date": [pd.Timestamp(AS_OF) - pd.Timedelta(days=10)],
                              "due_date": [pd.Timestamp(AS_OF) + pd.Timedelta(days=20)]})
@@ -400,9 +393,10 @@ def test_protracted_claim_after_waiting_period_and_settlement_lag() -> None:
     assert not out60.policy_flow_sum.any()  # type: ignore[union-attr]
 
 
-def test_without_insurance_no_policy_dimension(insured: tuple[Book, RunConfig, Any]) -> None:
+def test_without_insurance_no_policy_dimension(insured: tuple[Book, RunConfig, Any],
+                                               make_config: Any) -> None:
     book, _, ds = insured
-    plain = portsim.run(_config(None), book)
+    plain = portsim.run(make_config(base=INSURED), book)
     assert "policy" not in plain.dims
     assert not [v for v in plain.data_vars if "policy" in plain[v].dims]
     assert "insurance" not in portsim.summarize(plain)
@@ -411,10 +405,11 @@ def test_without_insurance_no_policy_dimension(insured: tuple[Book, RunConfig, A
         np.testing.assert_array_equal(plain[name].values, ds[name].values, err_msg=name)
 
 
-def test_results_do_not_depend_on_chunking_or_threads() -> None:
-    book = _book(n=30)
-    cfg = _config({"xl": POLICIES["xl"]},
-                  simulation={"paths": 700, "seed": 3, "chunk_paths": 256, "threads": 1})
+def test_results_do_not_depend_on_chunking_or_threads(make_trade_book: Any,
+                                                      make_config: Any) -> None:
+    book = make_trade_book(30, **BUYERS)
+    cfg = make_config(base=INSURED, insurance={"policies": {"xl": POLICIES["xl"]}},
+                      simulation={"paths": 700, "seed": 3, "chunk_paths": 256})
     a = portsim.run(cfg, book)
     b = portsim.run(cfg.with_updates(simulation={"chunk_paths": 512}), book, threads=2)
     for name in a.data_vars:
@@ -422,9 +417,10 @@ def test_results_do_not_depend_on_chunking_or_threads() -> None:
             np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
 
 
-def test_premium_and_cover_types() -> None:
-    book = _book()
-    inputs = build_inputs(book, _config(
+def test_premium_and_cover_types(make_trade_book: Any, make_config: Any) -> None:
+    book = make_trade_book(60, **BUYERS)
+    inputs = build_inputs(book, make_config(
+        base=INSURED, insurance=COVER,
         timeline={"as_of": AS_OF, "horizon_months": 18, "protracted_default_days": 60}))
     pol = inputs.insurance
     assert pol is not None
@@ -465,9 +461,10 @@ def test_premium_and_cover_types() -> None:
 
 # ----------------------------------------------------------------- config errors
 
-def _write(tmp_path: Path, policy: str, timeline: str = "protracted_default_days = 90") -> Path:
+def _write(tmp_path: Path, buyers: Book, policy: str,
+           timeline: str = "protracted_default_days = 90") -> Path:
     book = tmp_path / "book.csv"
-    _book(n=5).to_frame().to_csv(book, index=False)
+    buyers.to_frame().to_csv(book, index=False)
     cfg = tmp_path / "run.toml"
     cfg.write_text(f"""name = "t"
 [book]
@@ -484,8 +481,8 @@ premium_rate = 0.002
     return cfg
 
 
-def _error(tmp_path: Path, policy: str, **kw: str) -> str:
-    path = _write(tmp_path, policy, **kw)
+def _error(tmp_path: Path, buyers: Book, policy: str, **kw: str) -> str:
+    path = _write(tmp_path, buyers, policy, **kw)
     def load() -> None:
         portsim.workflow.api.prepare(load_config(path))
 
@@ -508,9 +505,9 @@ def _error(tmp_path: Path, policy: str, **kw: str) -> str:
      ["line 11", "waiting_period_days=60", "timeline.protracted_default_days=90"]),
     ("premium_schedule = 'weekly'", ["line 11", "premium_schedule"]),
 ])
-def test_config_errors_name_key_and_line(tmp_path: Path, policy: str,
-                                         expected: list[str]) -> None:
-    msg = _error(tmp_path, policy)
+def test_config_errors_name_key_and_line(tmp_path: Path, policy: str, expected: list[str],
+                                         make_trade_book: Any) -> None:
+    msg = _error(tmp_path, make_trade_book(5, **BUYERS), policy)
     for part in expected:
         assert part in msg, msg
 
@@ -525,6 +522,7 @@ def test_reserved_name_and_missing_timeline(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_importance_sampling_is_refused_with_insurance() -> None:
+def test_importance_sampling_is_refused_with_insurance(make_config: Any) -> None:
     with pytest.raises(ValueError, match=r"tail_sampling='importance' is not supported"):
-        _config(simulation={"paths": 10, "tail_sampling": "importance"})
+        make_config(base=INSURED, insurance=COVER,
+                    simulation={"paths": 10, "tail_sampling": "importance"})

@@ -2,53 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-import pandas as pd
 import pytest
 
 import portsim
 from portsim.config import RunConfig
-from portsim.data import book_from_frame
 from portsim.inputs.model import build_inputs
 
 AS_OF = "2026-12-31"
 
 
-def _book(n: int = 40, p: float = 0.0, seed: int = 1) -> portsim.data.book.Book:
-    rng = np.random.default_rng(seed)
-    return book_from_frame(pd.DataFrame({
-        "customer_id": [f"C{i:03d}" for i in range(n)],
-        "sector": np.where(np.arange(n) % 2 == 0, "retail", "construction"),
-        "country": "DE",
-        "exposure": rng.uniform(1_000, 50_000, n).round(2),
-        "p_default": p,
-        "lgd": 0.6,
-        "payment_terms_days": np.where(np.arange(n) % 3 == 0, 30, 60),
-        "annual_sales": rng.uniform(50_000, 500_000, n).round(2),
-    }))
-
-
-def _config(**over: object) -> RunConfig:
-    base: dict = {
-        "simulation": {"paths": 400, "seed": 7, "chunk_paths": 128, "threads": 1},
-        "timeline": {"as_of": AS_OF, "horizon_months": 12},
-        "delays": {"mean_days": 0, "sd_days": 0, "noise_days": 0,
-                   "factor_sensitivity_days": 0},
-        "company": {"opening_cash": 1e6, "credit_line": 5e5, "min_cash_buffer": 2e5,
-                    "fixed_outflows_monthly": 2e5, "cogs_share": 0.6, "dpo_days": 30,
-                    "dio_days": 20},
-    }
-    for key, val in over.items():
-        if isinstance(val, dict) and isinstance(base.get(key), dict):
-            base[key] = {**base[key], **val}
-        else:
-            base[key] = val
-    return RunConfig.model_validate(base)
-
-
-def test_zero_delays_and_no_defaults_collect_the_invoice_schedule_exactly() -> None:
-    book = _book()
-    cfg = _config()
+def test_zero_delays_and_no_defaults_collect_the_invoice_schedule_exactly(
+    make_trade_book: Any, make_timeline_config: Any
+) -> None:
+    book = make_trade_book()
+    cfg = make_timeline_config()
     ds = portsim.run(cfg, book)
     tl = build_inputs(book, cfg).timeline
     assert tl is not None
@@ -64,12 +34,14 @@ def test_zero_delays_and_no_defaults_collect_the_invoice_schedule_exactly() -> N
     assert float(ds["loss"].max()) == 0.0
 
 
-def test_dso_equals_terms_for_daily_invoicing() -> None:
+def test_dso_equals_terms_for_daily_invoicing(
+    make_trade_book: Any, make_timeline_config: Any
+) -> None:
     # daily invoices of s per day with terms T: at any period end at least T days in, the
     # receivable is s·T, so DSO = receivable / sales of the period × days = T; for a book,
     # the sales-weighted mean of the terms
-    book = _book()
-    cfg = _config(timeline={"as_of": AS_OF, "invoice_frequency": "daily"})
+    book = make_trade_book()
+    cfg = make_timeline_config(timeline={"as_of": AS_OF, "invoice_frequency": "daily"})
     ds = portsim.run(cfg, book)
     sales = np.asarray(book.annual_sales)
     terms = np.asarray(book.payment_terms_days)
@@ -80,13 +52,15 @@ def test_dso_equals_terms_for_daily_invoicing() -> None:
 
 
 @pytest.mark.parametrize("kernel", ["grouped", "per_customer"])
-def test_accounting_identity_on_every_path(kernel: str) -> None:
-    book = _book(n=60, p=0.15)
-    cfg = _config(delays={"mean_days": 15, "sd_days": 10, "noise_days": 12,
-                          "factor_sensitivity_days": 8},
-                  simulation={"paths": 600, "seed": 3, "chunk_paths": 200, "threads": 1,
-                              "kernel": kernel},
-                  model={"correlation": {"default": 0.4}})
+def test_accounting_identity_on_every_path(
+    kernel: str, make_trade_book: Any, make_timeline_config: Any
+) -> None:
+    book = make_trade_book(n=60, p_default=0.15)
+    cfg = make_timeline_config(delays={"mean_days": 15, "sd_days": 10, "noise_days": 12,
+                                       "factor_sensitivity_days": 8},
+                               simulation={"paths": 600, "seed": 3, "chunk_paths": 200,
+                                           "kernel": kernel},
+                               model={"correlation": {"default": 0.4}})
     ds = portsim.run(cfg, book)
     tl = build_inputs(book, cfg).timeline
     assert tl is not None
@@ -108,17 +82,20 @@ def test_accounting_identity_on_every_path(kernel: str) -> None:
     np.testing.assert_array_less(ds["invoiced"].values, tl.planned_issued.sum() + 1e-6)
 
 
-def _delay_run(shift: float, sens: float = 6.0, seed: int = 11) -> object:
-    book = _book(n=50, p=0.05)
-    cfg = _config(delays={"mean_days": 10, "sd_days": 6, "noise_days": 8,
-                          "factor_sensitivity_days": sens, "shift_days": shift},
-                  simulation={"paths": 500, "seed": seed, "chunk_paths": 250, "threads": 1})
+def _delay_run(make_trade_book: Any, make_timeline_config: Any, shift: float,
+               sens: float = 6.0, seed: int = 11) -> Any:
+    book = make_trade_book(n=50, p_default=0.05)
+    cfg = make_timeline_config(delays={"mean_days": 10, "sd_days": 6, "noise_days": 8,
+                                       "factor_sensitivity_days": sens, "shift_days": shift},
+                               simulation={"paths": 500, "seed": seed, "chunk_paths": 250})
     return portsim.run(cfg, book)
 
 
-def test_longer_delays_raise_dso_and_lower_min_cash_on_every_path() -> None:
-    base = _delay_run(0.0)
-    late = _delay_run(20.0)
+def test_longer_delays_raise_dso_and_lower_min_cash_on_every_path(
+    make_trade_book: Any, make_timeline_config: Any
+) -> None:
+    base = _delay_run(make_trade_book, make_timeline_config, 0.0)
+    late = _delay_run(make_trade_book, make_timeline_config, 20.0)
     # common random numbers: the same customers default on the same paths
     np.testing.assert_array_equal(base["n_defaults"].values, late["n_defaults"].values)
     assert np.all(late["dso_avg"].values >= base["dso_avg"].values)
@@ -127,17 +104,17 @@ def test_longer_delays_raise_dso_and_lower_min_cash_on_every_path() -> None:
     assert float((late["dso_avg"] - base["dso_avg"]).mean()) > 10.0
 
 
-def test_a_bad_factor_lengthens_delays() -> None:
+def test_a_bad_factor_lengthens_delays(make_trade_book: Any, make_timeline_config: Any) -> None:
     # one factor shared by everyone: paths with many defaults had a bad factor draw; with a
     # delay sensitivity to the factor their DSO rises, without it it does not. The DSO
     # increase caused by the sensitivity (same draws otherwise) is positively correlated with
     # the default count, beyond 4 standard errors of a correlation (≈ 1/√n).
-    book = _book(n=80, p=0.05)
+    book = make_trade_book(n=80, p_default=0.05)
     cfgs = [
-        _config(delays={"mean_days": 10, "sd_days": 0, "noise_days": 0,
-                        "factor_sensitivity_days": s},
-                model={"factors": "single", "asset_correlation": 0.3},
-                simulation={"paths": 2000, "seed": 5, "chunk_paths": 500, "threads": 1})
+        make_timeline_config(delays={"mean_days": 10, "sd_days": 0, "noise_days": 0,
+                                     "factor_sensitivity_days": s},
+                             model={"factors": "single", "asset_correlation": 0.3},
+                             simulation={"paths": 2000, "seed": 5, "chunk_paths": 500})
         for s in (0.0, 10.0)
     ]
     flat, sens = (portsim.run(c, book) for c in cfgs)
@@ -146,23 +123,27 @@ def test_a_bad_factor_lengthens_delays() -> None:
     assert corr > 4.0 / np.sqrt(diff.size)
 
 
-def test_timeline_reproducible_across_threads_and_chunks() -> None:
-    book = _book(n=30, p=0.1)
+def test_timeline_reproducible_across_threads_and_chunks(
+    make_trade_book: Any, make_timeline_config: Any
+) -> None:
+    book = make_trade_book(n=30, p_default=0.1)
     runs = []
     for threads, chunk in ((1, 64), (2, 100), (2, 1000)):
-        cfg = _config(delays={"mean_days": 5, "sd_days": 3, "noise_days": 4},
-                      simulation={"paths": 300, "seed": 9, "chunk_paths": chunk,
-                                  "threads": threads})
+        cfg = make_timeline_config(delays={"mean_days": 5, "sd_days": 3, "noise_days": 4},
+                                   simulation={"paths": 300, "seed": 9, "chunk_paths": chunk,
+                                               "threads": threads})
         runs.append(portsim.run(cfg, book))
     for other in runs[1:]:
         for name, var in runs[0].data_vars.items():
             np.testing.assert_array_equal(var.values, other[name].values, err_msg=name)
 
 
-def test_series_subsample_within_memory_budget() -> None:
-    book = _book(n=10)
-    cfg = _config(output={"series_budget_mb": 0.01},
-                  simulation={"paths": 1000, "seed": 1, "chunk_paths": 300, "threads": 1})
+def test_series_subsample_within_memory_budget(
+    make_trade_book: Any, make_timeline_config: Any
+) -> None:
+    book = make_trade_book(n=10)
+    cfg = make_timeline_config(output={"series_budget_mb": 0.01},
+                               simulation={"paths": 1000, "seed": 1, "chunk_paths": 300})
     ds = portsim.run(cfg, book)
     stride = ds.attrs["series_stride"]
     # 2 series × 12 periods × 4 bytes × 1000 paths = 96 kB > 10 kB: keep every 10th path
@@ -170,15 +151,17 @@ def test_series_subsample_within_memory_budget() -> None:
     np.testing.assert_array_equal(ds["sample_path"].values, np.arange(0, 1000, 10))
     assert ds["cash_series"].dtype == np.float32
     # the kept series are the full-run values of those paths
-    full = portsim.run(_config(simulation={"paths": 1000, "seed": 1, "chunk_paths": 300,
-                                           "threads": 1}), book)
+    full = portsim.run(make_timeline_config(simulation={"paths": 1000, "seed": 1,
+                                                        "chunk_paths": 300}), book)
     np.testing.assert_array_equal(full["cash_series"].values[::10], ds["cash_series"].values)
 
 
-def test_seasonal_forward_sales_sum_to_annual_sales() -> None:
-    book = _book(n=5)
+def test_seasonal_forward_sales_sum_to_annual_sales(
+    make_trade_book: Any, make_timeline_config: Any
+) -> None:
+    book = make_trade_book(n=5)
     season = [0.5, 0.5, 1, 1, 1, 1, 1.5, 1.5, 1, 1, 1, 1]
-    cfg = _config(timeline={"as_of": AS_OF, "seasonality": season})
+    cfg = make_timeline_config(timeline={"as_of": AS_OF, "seasonality": season})
     tl = build_inputs(book, cfg).timeline
     assert tl is not None
     total = float(np.asarray(book.annual_sales).sum())
@@ -190,13 +173,15 @@ def test_seasonal_forward_sales_sum_to_annual_sales() -> None:
     assert tl.planned_issued[0] < tl.planned_issued[6]
 
 
-def test_protracted_default_after_waiting_period() -> None:
+def test_protracted_default_after_waiting_period(
+    make_trade_book: Any, make_timeline_config: Any
+) -> None:
     # PD 0, every invoice paid 120 days late (no noise): each invoice due within the horizon
     # minus 90 days becomes a protracted default exactly 90 days after its due date
-    book = _book(n=3)
-    cfg = _config(delays={"mean_days": 120, "sd_days": 0, "noise_days": 0},
-                  timeline={"as_of": AS_OF, "protracted_default_days": 90},
-                  simulation={"paths": 20, "seed": 2, "chunk_paths": 20, "threads": 1})
+    book = make_trade_book(n=3)
+    cfg = make_timeline_config(delays={"mean_days": 120, "sd_days": 0, "noise_days": 0},
+                               timeline={"as_of": AS_OF, "protracted_default_days": 90},
+                               simulation={"paths": 20, "seed": 2, "chunk_paths": 20})
     ds = portsim.run(cfg, book)
     tl = build_inputs(book, cfg).timeline
     assert tl is not None
@@ -206,9 +191,9 @@ def test_protracted_default_after_waiting_period() -> None:
     np.testing.assert_allclose(ds["protracted_amount"].values, tl.inv_amount[inside].sum())
 
 
-def test_timeline_config_errors() -> None:
+def test_timeline_config_errors(make_timeline_config: Any) -> None:
     with pytest.raises(ValueError, match="12 monthly weights"):
-        _config(timeline={"as_of": AS_OF, "seasonality": [1, 2]})
+        make_timeline_config(timeline={"as_of": AS_OF, "seasonality": [1, 2]})
     with pytest.raises(ValueError, match="horizon"):
         RunConfig.model_validate({"model": {"horizon_years": 2.0},
                                   "timeline": {"as_of": AS_OF}})

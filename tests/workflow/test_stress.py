@@ -33,18 +33,13 @@ def with_scenario(cfg: RunConfig, **parts: Any) -> RunConfig:
     return cfg.model_copy(update={"scenario": scen(**parts)})
 
 
-def timeline_config(**over: Any) -> RunConfig:
-    base: dict[str, Any] = {
-        "simulation": {"paths": 512, "seed": 11, "chunk_paths": 256, "threads": 1,
-                       "kernel": "grouped"},
-        "timeline": {"as_of": AS_OF, "horizon_months": 12},
-        "delays": {"mean_days": 5, "sd_days": 2, "noise_days": 3,
-                   "factor_sensitivity_days": 4},
-        "company": {"opening_cash": 1e6, "credit_line": 5e5, "min_cash_buffer": 2e5,
-                    "fixed_outflows_monthly": 2e5, "cogs_share": 0.6},
-        **over,
-    }
-    return RunConfig.model_validate(base)
+TIMELINE_RUN: dict[str, Any] = {  # make_config(base=TIMELINE_RUN): a run with a timeline
+    "simulation": {"paths": 512, "seed": 11, "chunk_paths": 256, "kernel": "grouped"},
+    "timeline": {"as_of": AS_OF, "horizon_months": 12},
+    "delays": {"mean_days": 5, "sd_days": 2, "noise_days": 3, "factor_sensitivity_days": 4},
+    "company": {"opening_cash": 1e6, "credit_line": 5e5, "min_cash_buffer": 2e5,
+                "fixed_outflows_monthly": 2e5, "cogs_share": 0.6},
+}
 
 
 @pytest.fixture
@@ -188,9 +183,11 @@ def test_lgd_shift_is_clipped_and_keeps_a_valid_beta(make_book: Any, make_config
     np.testing.assert_allclose(sd, [0.1, min(0.3, 0.95 * math.sqrt(0.24))])
 
 
-def test_sales_terms_and_delays_reach_the_timeline(two_sector_book: Book) -> None:
-    cfg = timeline_config(delays={"mean_days": 10, "shift_days": 2, "multiplier": 1.5,
-                                  "sd_days": 1, "noise_days": 1})
+def test_sales_terms_and_delays_reach_the_timeline(two_sector_book: Book,
+                                                  make_config: Any) -> None:
+    cfg = make_config(base=TIMELINE_RUN, delays={"mean_days": 10, "shift_days": 2,
+                                                 "multiplier": 1.5, "sd_days": 1,
+                                                 "noise_days": 1})
     base = build_inputs(two_sector_book, cfg).timeline
     stressed_cfg = with_scenario(cfg, sales={"change": -0.1},
                                  delays={"terms_days": 70, "shift_days": 5, "multiplier": 2})
@@ -205,9 +202,9 @@ def test_sales_terms_and_delays_reach_the_timeline(two_sector_book: Book) -> Non
     np.testing.assert_allclose(base.delay_mean, 10 * 1.5 + 2)
 
 
-def test_policy_selection_and_withdrawal(two_sector_book: Book) -> None:
+def test_policy_selection_and_withdrawal(two_sector_book: Book, make_config: Any) -> None:
     pols = {"a": {"premium_rate": 0.002}, "b": {"premium_rate": 0.001}}
-    cfg = timeline_config(insurance={"policies": pols})
+    cfg = make_config(base=TIMELINE_RUN, insurance={"policies": pols})
     x = build_inputs(two_sector_book, cfg)
     assert x.insurance is not None
     assert x.insurance.names == ("none", "a", "b")
@@ -225,9 +222,9 @@ def test_policy_selection_and_withdrawal(two_sector_book: Book) -> None:
 
 
 def test_default_event_shows_up_on_every_path_and_leaves_other_draws_alone(
-    two_sector_book: Book,
+    two_sector_book: Book, make_config: Any,
 ) -> None:
-    cfg = timeline_config()
+    cfg = make_config(base=TIMELINE_RUN)
     book = two_sector_book
     target, day = 7, date(2027, 3, 31)
     event = with_scenario(cfg, default_events=[{"customer": f"C{target:03d}", "date": day}])
