@@ -42,13 +42,6 @@ settings.register_profile(
 settings.load_profile("portsim")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # On a failing property test Hypothesis imports its patch writer, whose libcst (when
-    # installed) defines a class with a deprecated helper: that must not turn the report of the
-    # failure into an internal error under ``filterwarnings = error``.
-    config.addinivalue_line(
-        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
-
 TIMELINE_BASE: dict[str, Any] = {
     "simulation": {"paths": 400, "seed": 7, "chunk_paths": 128, "threads": 1},
     "timeline": {"as_of": AS_OF, "horizon_months": 12},
