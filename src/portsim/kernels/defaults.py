@@ -41,15 +41,6 @@ __all__ = [
 ]
 
 
-SKIP_DENSE_PD = 0.1
-"""Conditional PD above which :func:`default_losses_skip` draws a group customer by customer.
-
-Measured (``benchmarks/bench_tails.py --kernel-costs``): a skipped default costs about 40 ns
-(a logarithm dominates), a customer of the uniform-per-customer loop about 2.5 ns plus 19 ns
-per default, so skipping pays for p below about 2.5 / (40 − 19) ≈ 0.12.
-"""
-
-
 @kernel()
 def factors(s0, s1, chol, z_shift, y_shift, dof, y):
     """Draw one path's systematic factors into ``y``; return the t scale and the log weight.
@@ -77,6 +68,36 @@ def factors(s0, s1, chol, z_shift, y_shift, dof, y):
         w, s0, s1 = next_gamma(0.5 * dof, s0, s1)
         scale = math.sqrt(2.0 * w / dof)
     return scale, logw, s0, s1
+
+
+@kernel(inline=True)
+def _path_factors(p, states, chol, z_shift, y_shift, dof, y, out_logw):
+    """Start path ``p`` of a default kernel: its factors into ``y``, its log weight into
+    ``out_logw[p]``.
+
+    Parameters
+    ----------
+    p : int
+        The path's row in ``states`` and ``out_logw``.
+    states : ndarray of uint64, shape (n_paths, 2)
+        The default stream of each path.
+    chol, z_shift, y_shift, dof
+        As in :func:`factors`.
+    y : ndarray, shape (K,)
+        Receives the path's factor values.
+    out_logw : ndarray, shape (n_paths,)
+        Receives the path's log likelihood ratio.
+
+    Returns
+    -------
+    scale : float
+        The path's Student-t scale (1 for the Gaussian copula).
+    s0, s1 : uint64
+        The path's default stream state after the factor draws.
+    """
+    scale, logw, s0, s1 = factors(states[p, 0], states[p, 1], chol, z_shift, y_shift, dof, y)
+    out_logw[p] = logw
+    return scale, s0, s1
 
 
 @kernel(inline=True)
@@ -108,12 +129,53 @@ def lgd_draw(m, probit, c, lgd_link, y_f, t0, t1):
     return m, t0, t1
 
 
+@kernel(inline=True)
+def _default_loss(p, i, y, factor, exposure, lgd_mean, lgd_probit, lgd_conc, lgd_link, sector,
+                  out_sector_loss, out_sector_ndef, out_cust_loss, out_cust_ndef, t0, t1):
+    """Draw the LGD of customer ``i`` defaulting on path ``p`` and record its loss.
+
+    Parameters
+    ----------
+    p, i : int
+        The path's row in the per-path outputs; the customer.
+    y : ndarray, shape (K,)
+        The path's factor values.
+    factor, exposure, lgd_mean, lgd_probit, lgd_conc, sector : ndarray, shape (n,)
+        The customers' arrays, as in :func:`default_losses_per_customer` (exposure in the
+        book's currency).
+    lgd_link : float
+        PD–LGD link κ (see :func:`lgd_draw`).
+    out_sector_loss, out_sector_ndef : ndarray, shape (n_paths, n_sectors)
+        Loss and number of defaults per path and sector, added to.
+    out_cust_loss, out_cust_ndef : ndarray of int64, shape (n,)
+        Loss (in cents, so sums are exact) and number of defaults per customer, added to.
+    t0, t1 : uint64
+        The path's LGD stream state.
+
+    Returns
+    -------
+    loss : float
+        The customer's loss, in the book's currency.
+    t0, t1 : uint64
+        The LGD stream state after the draw.
+    """
+    g, t0, t1 = lgd_draw(lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, y[factor[i]],
+                         t0, t1)
+    li = exposure[i] * g
+    out_sector_loss[p, sector[i]] += li
+    out_sector_ndef[p, sector[i]] += 1
+    out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
+    out_cust_ndef[i] += 1
+    return li, t0, t1
+
+
 @kernel()
 def _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean, lgd_probit, lgd_conc,
                    lgd_link, sector, out_sector_loss, out_sector_ndef, out_cust_loss,
-                   out_cust_ndef, lgd_states):
+                   out_cust_ndef, lgd_states, out_loss, out_ndef):
     """LGDs and losses of path ``p``'s defaulted customers ``defaulted[:nd]``, in customer
-    order (so the LGD stream is consumed as if drawn in the customer loop); the path's loss.
+    order (so the LGD stream is consumed as if drawn in the customer loop); the path's loss
+    and number of defaults into ``out_loss[p]`` and ``out_ndef[p]``.
 
     Kept out of the drawing loops, which stay small enough for the compiler to hold the
     random state in registers.
@@ -121,16 +183,12 @@ def _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean, lgd_probit, 
     t0, t1 = lgd_states[p, 0], lgd_states[p, 1]
     loss = 0.0
     for k in range(nd):
-        i = defaulted[k]
-        g, t0, t1 = lgd_draw(lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, y[factor[i]],
-                             t0, t1)
-        li = exposure[i] * g
+        li, t0, t1 = _default_loss(p, defaulted[k], y, factor, exposure, lgd_mean, lgd_probit,
+                                   lgd_conc, lgd_link, sector, out_sector_loss, out_sector_ndef,
+                                   out_cust_loss, out_cust_ndef, t0, t1)
         loss += li
-        out_sector_loss[p, sector[i]] += li
-        out_sector_ndef[p, sector[i]] += 1
-        out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
-        out_cust_ndef[i] += 1
-    return loss
+    out_loss[p] = loss
+    out_ndef[p] = nd
 
 
 @kernel(nogil=True)
@@ -166,9 +224,7 @@ def default_losses_per_customer(
     cthr = np.empty(n)
     defaulted = np.empty(n, dtype=np.int64)
     for p in range(n_paths):
-        s0, s1 = states[p, 0], states[p, 1]
-        scale, logw, s0, s1 = factors(s0, s1, chol, z_shift, y_shift, dof, y)
-        out_logw[p] = logw
+        scale, s0, s1 = _path_factors(p, states, chol, z_shift, y_shift, dof, y, out_logw)
         # X < c·s ⇔ ε < (c·s − √R·Y)/√(1 − R): one pass without random draws first, so the
         # drawing loop is a normal and a comparison (the timeline kernel evaluates the same
         # expression, so both make the same decisions)
@@ -180,10 +236,9 @@ def default_losses_per_customer(
             if eps < cthr[i]:
                 defaulted[nd] = i
                 nd += 1
-        out_loss[p] = _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean,
-                                     lgd_probit, lgd_conc, lgd_link, sector, out_sector_loss,
-                                     out_sector_ndef, out_cust_loss, out_cust_ndef, lgd_states)
-        out_ndef[p] = nd
+        _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean, lgd_probit, lgd_conc,
+                       lgd_link, sector, out_sector_loss, out_sector_ndef, out_cust_loss,
+                       out_cust_ndef, lgd_states, out_loss, out_ndef)
 
 
 @kernel(nogil=True)
@@ -226,9 +281,7 @@ def default_losses_grouped(
     kthr = np.empty(n_groups, dtype=np.int64)
     defaulted = np.empty(n, dtype=np.int64)
     for p in range(n_paths):
-        s0, s1 = states[p, 0], states[p, 1]
-        scale, logw, s0, s1 = factors(s0, s1, chol, z_shift, y_shift, dof, y)
-        out_logw[p] = logw
+        scale, s0, s1 = _path_factors(p, states, chol, z_shift, y_shift, dof, y, out_logw)
         for g in range(n_groups):
             pg = conditional_pd(group_threshold[g], scale, group_loading[g],
                                 y[group_factor[g]], group_idio[g])
@@ -241,40 +294,29 @@ def default_losses_grouped(
             if np.int64(r >> _U11) < kthr[group[i]]:
                 defaulted[nd] = i
                 nd += 1
-        out_loss[p] = _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean,
-                                     lgd_probit, lgd_conc, lgd_link, sector, out_sector_loss,
-                                     out_sector_ndef, out_cust_loss, out_cust_ndef, lgd_states)
-        out_ndef[p] = nd
+        _book_defaults(p, nd, defaulted, y, factor, exposure, lgd_mean, lgd_probit, lgd_conc,
+                       lgd_link, sector, out_sector_loss, out_sector_ndef, out_cust_loss,
+                       out_cust_ndef, lgd_states, out_loss, out_ndef)
+
+
+SKIP_DENSE_PD = 0.1
+"""Conditional PD above which :func:`default_losses_skip` draws a group customer by customer.
+
+Measured (``benchmarks/bench_tails.py --kernel-costs``): a skipped default costs about 40 ns
+(a logarithm dominates), a customer of the uniform-per-customer loop about 2.5 ns plus 19 ns
+per default, so skipping pays for p below about 2.5 / (40 − 19) ≈ 0.12.
+"""
 
 
 @kernel(nogil=True)
 def default_losses_skip(
-    states,  # (n_paths, 2) uint64, default stream
-    lgd_states,  # (n_paths, 2) uint64, LGD stream
-    chol,  # (K, K)
-    z_shift,  # (K,)
-    y_shift,  # (K,)
-    dof,  # float
+    states, lgd_states, chol, z_shift, y_shift, dof,  # as in default_losses_grouped
     group_start,  # (G + 1,) int64: group g holds group_perm[group_start[g] : group_start[g + 1]]
     group_perm,  # (n,) int64, customers ordered by group
-    group_factor,  # (G,) int64
-    group_loading,  # (G,)
-    group_idio,  # (G,)
-    group_threshold,  # (G,)
-    factor,  # (n,) int64
-    exposure,  # (n,)
-    lgd_mean,  # (n,)
-    lgd_probit,  # (n,)
-    lgd_conc,  # (n,)
-    lgd_link,  # float
-    sector,  # (n,) int64
-    out_loss,  # (n_paths,)
-    out_ndef,  # (n_paths,)
-    out_sector_loss,  # (n_paths, n_sectors)
-    out_sector_ndef,  # (n_paths, n_sectors)
-    out_cust_loss,  # (n,) int64 cents
-    out_cust_ndef,  # (n,)
-    out_logw,  # (n_paths,)
+    group_factor, group_loading, group_idio, group_threshold,  # (G,), as in the grouped kernel
+    factor, exposure, lgd_mean, lgd_probit, lgd_conc, lgd_link, sector,  # (n,), κ: likewise
+    out_loss, out_ndef, out_sector_loss, out_sector_ndef, out_cust_loss, out_cust_ndef,
+    out_logw,  # outputs, likewise
 ):
     """Defaults and losses by geometric skipping over each group's customers.
 
@@ -293,10 +335,8 @@ def default_losses_skip(
     n_groups = group_factor.shape[0]
     y = np.empty(chol.shape[0])
     for p in range(n_paths):
-        s0, s1 = states[p, 0], states[p, 1]
+        scale, s0, s1 = _path_factors(p, states, chol, z_shift, y_shift, dof, y, out_logw)
         t0, t1 = lgd_states[p, 0], lgd_states[p, 1]
-        scale, logw, s0, s1 = factors(s0, s1, chol, z_shift, y_shift, dof, y)
-        out_logw[p] = logw
         loss = 0.0
         nd = 0
         for g in range(n_groups):
@@ -327,17 +367,12 @@ def default_losses_skip(
                     if step >= b - 1 - j:
                         break
                     j += 1 + np.int64(step)
-                i = group_perm[j]
-                gl, t0, t1 = lgd_draw(
-                    lgd_mean[i], lgd_probit[i], lgd_conc[i], lgd_link, y[factor[i]], t0, t1
-                )
-                li = exposure[i] * gl
+                li, t0, t1 = _default_loss(p, group_perm[j], y, factor, exposure, lgd_mean,
+                                           lgd_probit, lgd_conc, lgd_link, sector,
+                                           out_sector_loss, out_sector_ndef, out_cust_loss,
+                                           out_cust_ndef, t0, t1)
                 loss += li
                 nd += 1
-                out_sector_loss[p, sector[i]] += li
-                out_sector_ndef[p, sector[i]] += 1
-                out_cust_loss[i] += np.int64(li * 100.0 + 0.5)  # cents: exact sums
-                out_cust_ndef[i] += 1
         out_loss[p] = loss
         out_ndef[p] = nd
 

@@ -72,35 +72,51 @@ def ndtri(p: float) -> float:
     return -val if q < 0.0 else val
 
 
+_TINY = 1e-300
+"""Floor of the modified Lentz recurrences' terms, so that no division is by zero."""
+
+
+@kernel(inline=True)
+def _lentz_step(aa: float, c: float, d: float) -> tuple[float, float]:
+    """One step of the modified Lentz method for a continued fraction.
+
+    Parameters
+    ----------
+    aa : float
+        The partial numerator of this step (the partial denominator is 1).
+    c, d : float
+        The recurrences' C and D before the step.
+
+    Returns
+    -------
+    c, d : float
+        C and D after the step; their product is the step's factor of the fraction.
+    """
+    d = 1.0 + aa * d
+    if abs(d) < _TINY:
+        d = _TINY
+    c = 1.0 + aa / c
+    if abs(c) < _TINY:
+        c = _TINY
+    return c, 1.0 / d
+
+
 @kernel()
 def _betacf(a: float, b: float, x: float) -> float:
-    tiny = 1e-300
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c = 1.0
     d = 1.0 - qab * x / qap
-    if abs(d) < tiny:
-        d = tiny
+    if abs(d) < _TINY:
+        d = _TINY
     d = 1.0 / d
     h = d
     for m in range(1, 400):
         m2 = 2 * m
         aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        if abs(d) < tiny:
-            d = tiny
-        c = 1.0 + aa / c
-        if abs(c) < tiny:
-            c = tiny
-        d = 1.0 / d
+        c, d = _lentz_step(aa, c, d)
         h *= d * c
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < tiny:
-            d = tiny
-        c = 1.0 + aa / c
-        if abs(c) < tiny:
-            c = tiny
-        d = 1.0 / d
+        c, d = _lentz_step(aa, c, d)
         delta = d * c
         h *= delta
         if abs(delta - 1.0) < 1e-15:
