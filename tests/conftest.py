@@ -13,8 +13,11 @@ The factories are session fixtures (so Hypothesis tests may use them too):
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Mapping
-from functools import partial
+from functools import cache, partial
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -153,3 +156,22 @@ def make_config() -> ConfigFactory:
 def make_timeline_config() -> ConfigFactory:
     """``make_timeline_config(**sections) -> RunConfig`` on :data:`TIMELINE_BASE`."""
     return _make_timeline_config
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@cache
+def _load_tool(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def load_tool() -> Callable[[str], ModuleType]:
+    """``load_tool("make_book")``: a script of ``tools/`` imported as a module (once)."""
+    return _load_tool

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -60,18 +60,9 @@ def problems(path: Path, **kwargs: Any) -> list[str]:
     return [str(p) for p in info.value.problems]
 
 
-def load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_book", ROOT / "tools" / "make_book.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def generator() -> ModuleType:
-    return load_generator()
+def generator(load_tool: Callable[[str], ModuleType]) -> ModuleType:
+    return load_tool("make_book")
 
 
 # ------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ the calibrated book and the ``portsim calibrate`` command; the book's delay colu
 
 from __future__ import annotations
 
-import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -32,14 +32,8 @@ HEADER = "invoice_id,customer_id,amount,issue_date,due_date,paid_date"
 
 
 @pytest.fixture(scope="module")
-def tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_history",
-                                                  ROOT / "tools" / "make_history.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def tool(load_tool: Callable[[str], ModuleType]) -> ModuleType:
+    return load_tool("make_history")
 
 
 @pytest.fixture(scope="module")

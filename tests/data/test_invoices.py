@@ -4,8 +4,8 @@ it feeds."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import re
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -386,22 +386,13 @@ def test_cli_validate_lists_invoice_problems(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_history",
-                                                  ROOT / "tools" / "make_history.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_shipped_example_invoices() -> None:
+def test_shipped_example_invoices(load_tool: Callable[[str], ModuleType]) -> None:
     path = ROOT / "configs" / "example_invoices.csv"
     assert path.stat().st_size < 300_000
     book = read_book(ROOT / "configs" / "example_book.csv")
     table = read_invoices(path, book, as_of=AS_OF)  # no BookWarning: matches the exposures
     assert exposure_differences(table, book).empty
     assert table["amount"].sum() == pytest.approx(book.exposure.sum(), abs=0.01)
-    regenerated = _tool().make_open_invoices(pd.read_csv(ROOT / "configs" / "example_book.csv"))
+    history = load_tool("make_history")
+    regenerated = history.make_open_invoices(pd.read_csv(ROOT / "configs" / "example_book.csv"))
     assert regenerated.to_csv(index=False, lineterminator="\n") == path.read_text("utf-8")
