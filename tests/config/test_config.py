@@ -490,3 +490,20 @@ def test_config_round_trips_and_hash_tracks_content(run_toml: Path) -> None:
     # the folder a config was read from is not part of its identity
     moved = cfg.model_copy(update={"base_dir": "/elsewhere"})
     assert config_hash(moved) == config_hash(cfg)
+
+
+@pytest.mark.parametrize(("line", "expect"), [
+    ('name = "../../escaped"', "name='../../escaped' must start with a letter or digit"),
+    ('name = "/tmp/anywhere"', "it names the run's folder"),
+    ("[risk]\nlevels = []", "needs at least one risk level"),
+])
+def test_names_that_become_paths_and_empty_levels_are_refused(
+    tmp_path: Path, line: str, expect: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    text = str(info.value)
+    assert expect in text
+    assert f"{path} line" in text

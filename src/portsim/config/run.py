@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from portsim.config.base import Fraction, KeyedValueError, Strict
+from portsim.config.base import Fraction, KeyedValueError, Strict, folder_name
 from portsim.config.insurance import InsuranceConfig
 from portsim.config.scenario import ScenarioConfig
 
@@ -114,12 +114,15 @@ class RiskConfig(Strict):
     """Risk measures to report."""
 
     levels: list[Annotated[float, Field(gt=0.0, lt=1.0)]] = Field(
-        default_factory=lambda: [0.95, 0.99, 0.995, 0.999]
+        default_factory=lambda: [0.95, 0.99, 0.995, 0.999],
+        description="risk levels of VaR, ES and cash-flow-at-risk (at least one)",
     )
 
     @field_validator("levels")
     @classmethod
     def _sorted_unique(cls, v: list[float]) -> list[float]:
+        if not v:
+            raise ValueError("needs at least one risk level, e.g. levels = [0.99]")
         return sorted(set(v))
 
 
@@ -209,7 +212,7 @@ class OutputConfig(Strict):
 class RunConfig(Strict):
     """Everything a run needs."""
 
-    name: str = "run"
+    name: str = Field(default="run", description="names the run's folder")
     description: str = ""
     book: BookConfig = Field(default_factory=BookConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
@@ -222,6 +225,11 @@ class RunConfig(Strict):
     scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
     insurance: InsuranceConfig | None = None
     base_dir: str = Field(default=".", description="folder relative paths are resolved against")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return folder_name(v, "the run's folder")
 
     @model_validator(mode="after")
     def _one_horizon(self) -> RunConfig:

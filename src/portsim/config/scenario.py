@@ -5,13 +5,12 @@ the policy variants — and where each of their keys was written."""
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from portsim.config.base import KeyedValueError, Strict
+from portsim.config.base import KeyedValueError, Strict, folder_name
 from portsim.config.locate import array_table_line, key_line, sets_key
 
 __all__ = [
@@ -115,9 +114,6 @@ class DefaultEvent(Strict):
     description: str = ""
 
 
-_SCENARIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-
-
 class ScenarioConfig(Strict):
     """Economic assumptions overlaid on a run (a scenario file, see ``scenarios/``).
 
@@ -145,10 +141,7 @@ class ScenarioConfig(Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not _SCENARIO_NAME.match(v):
-            raise ValueError("must start with a letter or digit and hold only letters, digits, "
-                             "'_', '-' and '.' (it names the scenario's folder)")
-        return v
+        return folder_name(v, "the scenario's folder")
 
     @model_validator(mode="after")
     def _consistent(self) -> ScenarioConfig:
