@@ -48,8 +48,12 @@ def _pd_pair(data: st.DataObject, cols: dict[str, Any]) -> tuple[dict[str, Any],
     return low, high
 
 
-def _runs(cfg: RunConfig, book: Any, low: dict[str, Any], high: dict[str, Any],
-          ) -> tuple[xr.Dataset, xr.Dataset]:
+def _runs(data: st.DataObject, cols: dict[str, Any], base: dict[str, Any], make_book: Any,
+          make_config: Any) -> tuple[xr.Dataset, xr.Dataset]:
+    """The book of ``cols`` run twice on the same seed: PDs as drawn, then raised."""
+    low, high = _pd_pair(data, cols)
+    cfg: RunConfig = make_config(base=base, simulation={"paths": PATHS})
+    book = make_book(**cols)
     return tuple(  # type: ignore[return-value]
         portsim.run(cfg.model_copy(update={"scenario": ScenarioConfig.model_validate(
             {"name": "pd", "pd_multiplier": m})}), book, contributions=False)
@@ -61,9 +65,7 @@ def _runs(cfg: RunConfig, book: Any, low: dict[str, Any], high: dict[str, Any],
 def test_fixed_lgd_losses_rise_on_every_path(cols: dict[str, Any], sections: dict[str, Any],
                                              data: st.DataObject, make_book: Any,
                                              make_config: Any) -> None:
-    low, high = _pd_pair(data, cols)
-    cfg = make_config(base=sections, simulation={"paths": PATHS})
-    lo, hi = _runs(cfg, make_book(**cols), low, high)
+    lo, hi = _runs(data, cols, sections, make_book, make_config)
     assert np.all(hi["n_defaults"].values >= lo["n_defaults"].values)
     assert np.all(hi["loss"].values >= lo["loss"].values)
     assert np.all(hi["sector_loss"].values >= lo["sector_loss"].values)
@@ -76,9 +78,7 @@ def test_beta_lgd_default_counts_rise_on_every_path(cols: dict[str, Any],
                                                     sections: dict[str, Any],
                                                     data: st.DataObject, make_book: Any,
                                                     make_config: Any) -> None:
-    low, high = _pd_pair(data, cols)
-    cfg = make_config(base=sections, simulation={"paths": PATHS})
-    lo, hi = _runs(cfg, make_book(**cols), low, high)
+    lo, hi = _runs(data, cols, sections, make_book, make_config)
     assert np.all(hi["n_defaults"].values >= lo["n_defaults"].values)
     assert np.all(hi["sector_n_defaults"].values >= lo["sector_n_defaults"].values)
 
@@ -88,9 +88,7 @@ def test_beta_lgd_default_counts_rise_on_every_path(cols: dict[str, Any],
 def test_timeline_collections_fall_on_every_path(cols: dict[str, Any], sections: dict[str, Any],
                                                  timeline: dict[str, Any], data: st.DataObject,
                                                  make_book: Any, make_config: Any) -> None:
-    low, high = _pd_pair(data, cols)
-    cfg = make_config(base={**sections, **timeline}, simulation={"paths": PATHS})
-    lo, hi = _runs(cfg, make_book(**cols), low, high)
+    lo, hi = _runs(data, cols, {**sections, **timeline}, make_book, make_config)
     assert np.all(hi["n_defaults"].values >= lo["n_defaults"].values)
     for name in ("collected", "still_open", "invoiced"):
         assert np.all(hi[name].values <= lo[name].values), name
