@@ -631,6 +631,64 @@ def _print_calibration(est: Any, path: Path) -> None:
     con.print(f"wrote {path}")
 
 
+@app.command("ecl")
+def ecl_cmd(
+    config: ConfigArg,
+    as_of: Annotated[list[str], typer.Option(
+        "--as-of", help="as-of date YYYY-MM-DD; give two for the movement of the allowance")],
+    history: Annotated[Path | None, typer.Option(
+        help="payment history (as for calibrate): open items at other dates than [timeline] "
+        "as_of, and historical loss rates by roll rates")] = None,
+    rates: Annotated[str | None, typer.Option(
+        help="given loss rate per bucket, fractions, e.g. 0.003,0.016,0.036,0.066,0.106")] = None,
+    buckets: Annotated[str, typer.Option(
+        help="upper bounds of the past-due buckets, days")] = "30,60,90",
+    segment: Annotated[str, typer.Option(
+        help="all, sector, country, rating or customer_id")] = "sector",
+    scenario: Annotated[list[str] | None, typer.Option(
+        "--scenario", "-s", help="FILE=WEIGHT, repeated: weighted scenarios of the model ECL "
+        "(weights sum to 1)")] = None,
+    window_months: Annotated[int, typer.Option(help="months of roll rates")] = 12,
+    write_off_days: Annotated[int, typer.Option(
+        help="days past due after which an unpaid invoice of the history is written off")] = 180,
+    model: Annotated[bool, typer.Option(help="simulate the model ECL (needs [timeline])")] = True,
+    paths: Annotated[int | None, typer.Option(min=2, help="paths per scenario")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, help="threads (default: all)")] = None,
+    out: Annotated[Path, typer.Option(help="folder for ecl.csv and the other tables")] = Path(
+        "ecl"),
+) -> None:
+    """Lifetime expected credit loss of the open invoices (IFRS 9 provision matrix)."""
+    from datetime import date
+
+    from portsim import provisions as prov
+    from portsim.errors import InputError
+
+    try:
+        dates = [date.fromisoformat(d) for d in as_of]
+    except ValueError:
+        raise typer.BadParameter(f"{as_of} are not dates YYYY-MM-DD",
+                                 param_hint="--as-of") from None
+    if not 1 <= len(set(dates)) == len(dates) <= 2:
+        raise typer.BadParameter("give one or two different dates", param_hint="--as-of")
+    try:
+        bounds = prov.parse_bounds(buckets)
+        given = None if rates is None else prov.parse_rates(rates, prov.bucket_labels(bounds))
+        options = prov.EclOptions(
+            bounds=bounds, segment=segment, window_months=window_months,
+            rates=None if given is None else tuple(given), write_off_days=write_off_days,
+            model=model, n_paths=paths, threads=threads)
+        results = prov.run_ecl(config, dates, history_path=history, scenarios=scenario or [],
+                               options=options)
+        written = prov.write_outputs(results, out)
+    except InputError as exc:
+        _fail(exc)
+        return
+    for r in results:
+        typer.echo(f"Loss allowance at {r.as_of} ({r.currency}, basis: {r.basis})")
+        typer.echo(prov.disclosure_table(r).to_string(float_format=lambda x: f"{x:,.4g}"))
+    typer.echo(f"wrote {', '.join(str(p) for p in written)}")
+
+
 @app.command("warmup")
 def warmup_cmd() -> None:
     """Compile the kernels into numba's cache, so later runs (and workers) start at once."""
