@@ -1,0 +1,79 @@
+"""Historical loss rates by roll rates: a hand-worked migration matrix, nothing after the
+as-of date, the example history, errors."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from portsim.errors import InputError
+from portsim.provisions.rollrates import roll_rates
+
+AS_OF = date(2026, 3, 31)  # snapshots 2026-01-31, 2026-02-28, 2026-03-31
+
+
+def _history() -> pd.DataFrame:
+    """Five invoices; their states at the three snapshots (buckets current, 1-30, over 30,
+    written off beyond 60 days past due):
+
+    A 100: current → paid;  B 200: 1-30 → over 30 → written off;  C 50: current → current →
+    paid;  D 300: not issued → 1-30 → paid;  E 100: current → 1-30 → over 30.
+    """
+    rows = [  # amount, issue, due, paid
+        (100.0, "2026-01-01", "2026-01-31", "2026-02-15"),
+        (200.0, "2026-01-01", "2026-01-20", None),
+        (50.0, "2026-01-10", "2026-03-10", "2026-03-20"),
+        (300.0, "2026-02-01", "2026-02-10", "2026-03-25"),
+        (100.0, "2026-01-05", "2026-02-04", None),
+    ]
+    amount, issue, due, paid = zip(*rows, strict=True)
+    return pd.DataFrame({"customer": 0, "amount": amount,
+                         "issue_date": pd.to_datetime(list(issue)),
+                         "due_date": pd.to_datetime(list(due)),
+                         "paid_date": pd.to_datetime(list(paid))})
+
+
+def test_hand_worked_migration_matrix() -> None:
+    got = roll_rates(_history(), AS_OF, bounds=(30,), window_months=2, write_off_days=60)
+    assert got.index.tolist() == ["current", "1-30", "over 30"]
+    assert got["n_observations"].tolist() == [4, 3, 1]
+    assert got["amount_observed"].tolist() == [300.0, 600.0, 200.0]
+    # current: 150 paid, 50 stays, 100 rolls; 1-30: 300 paid, 300 rolls; over 30: written off
+    assert np.allclose(got["paid"], [0.5, 0.5, 0.0])
+    assert np.allclose(got["stay"], [1 / 6, 0.0, 0.0])
+    assert np.allclose(got["roll_forward"], [1 / 3, 0.5, 0.0])
+    assert np.allclose(got["written_off"], [0.0, 0.0, 1.0])
+    # absorption: over 30 → 1; 1-30 → 0.5 · 1; current → (1/3 · 0.5) / (1 − 1/6) = 0.2
+    assert np.allclose(got["loss_rate"], [0.2, 0.5, 1.0], rtol=0, atol=1e-15)
+
+
+def test_nothing_after_the_as_of_date_is_used() -> None:
+    h = _history()
+    as_of = date(2026, 2, 28)
+    later = h.copy()
+    later.loc[later["paid_date"] > pd.Timestamp(as_of), "paid_date"] = pd.NaT
+    a = roll_rates(h, as_of, bounds=(30,), window_months=1, write_off_days=60)
+    b = roll_rates(later, as_of, bounds=(30,), window_months=1, write_off_days=60)
+    pd.testing.assert_frame_equal(a, b)
+    # one month: A paid, C stays, E rolls; B rolls from 1-30; nothing in over 30 yet
+    assert a["n_observations"].tolist() == [3, 1, 0]
+    assert np.isnan(a.loc["over 30", "loss_rate"])
+
+
+def test_a_bucket_never_left_has_no_rate() -> None:
+    h = _history().iloc[[2]]  # C alone: current at the first snapshot, still current a month on
+    got = roll_rates(h, date(2026, 2, 28), bounds=(30,), window_months=1, write_off_days=60)
+    assert got.loc["current", "stay"] == 1.0
+    assert np.isnan(got["loss_rate"]).all()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"window_months": 0}, "--window-months=0 is less than 1"),
+    ({"write_off_days": 90}, "--write-off-days=90 is not beyond the last bucket bound 90"),
+])
+def test_bad_settings(kwargs: dict[str, int], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        roll_rates(_history(), AS_OF, **kwargs)
