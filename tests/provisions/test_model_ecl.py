@@ -114,7 +114,7 @@ def test_scenario_files_and_weights(tmp_path) -> None:
     got = parse_scenarios(config, [f"{up}=0.4", f"{up}=0.6"])
     assert [w.weight for w in got] == [0.4, 0.6]
     assert got[0].config.scenario.pd_multiplier.global_ == 2.0
-    with pytest.raises(InputError, match="weights sum to 0.9"):
+    with pytest.raises(InputError, match=r"weights sum to 0\.9"):
         parse_scenarios(config, [f"{up}=0.4", f"{up}=0.5"])
 
 
