@@ -100,3 +100,30 @@ def test_dates_are_checked(project: Path, tmp_path: Path) -> None:
                              tmp_path / "o")
     assert code == 1
     assert "--as-of=2026-11-30 has no open invoices; give --history" in stderr
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "configs"
+
+
+def test_movement_between_two_dates_of_the_history(tmp_path: Path) -> None:
+    # two past dates: open items from the history; the movement is closing − opening
+    out = tmp_path / "out"
+    code, stdout, _ = invoke(EXAMPLE / "example.toml", "--as-of", "2026-09-30", "--as-of",
+                             "2026-06-30", "--history", EXAMPLE / "example_history.csv",
+                             "--rates", RATES, "--no-model", "--out", out)
+    assert code == 0, stdout
+    disc = pd.read_csv(out / "disclosure.csv")
+    assert disc["as_of"].unique().tolist() == ["2026-06-30", "2026-09-30"]  # in date order
+    move = pd.read_csv(out / "movement.csv").set_index("bucket")
+    for col, day in (("opening", "2026-06-30"), ("closing", "2026-09-30")):
+        d = disc[disc["as_of"] == day].set_index("bucket")
+        assert np.allclose(move[col], d["lifetime_ecl"])
+        assert np.allclose(move[f"gross_{col}"], d["gross_carrying_amount"])
+    assert np.allclose(move["change"], move["closing"] - move["opening"])
+    assert move.loc["total", "closing"] == pytest.approx(
+        move.drop(index="total")["closing"].sum())
+    hist = pd.read_csv(out / "historical.csv")
+    assert len(hist) == 10  # five buckets at each date
+    rows = pd.read_csv(out / "ecl.csv")
+    assert (rows.groupby("as_of")["gross_carrying_amount"].sum().to_numpy()
+            == pytest.approx(disc.loc[disc["bucket"] == "total", "gross_carrying_amount"]))

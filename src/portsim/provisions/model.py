@@ -30,6 +30,7 @@ it). A policy's aggregate terms (first loss, maximum liability) then see only th
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 from datetime import date
 from typing import NamedTuple
@@ -93,8 +94,12 @@ def _inputs(book: Book, config: RunConfig, items: pd.DataFrame, codes: np.ndarra
 def _run(x: ModelInputs, config: RunConfig, n_paths: int, threads: int | None) -> SimOutput:
     """The engine's simulation of these inputs with the config's seed and chunking."""
     sim = config.simulation
-    return simulate(x, n_paths=n_paths, seed=sim.seed, chunk_paths=sim.chunk_paths,
-                    threads=threads or sim.threads)
+    with warnings.catch_warnings():
+        # without forward sales the DSO of every path is undefined (the ECL does not use it);
+        # set before the threads start, so every thread's own filter keeps it
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        return simulate(x, n_paths=n_paths, seed=sim.seed, chunk_paths=sim.chunk_paths,
+                        threads=threads or sim.threads)
 
 
 def model_ecl(
