@@ -683,6 +683,10 @@ def ecl_cmd(
     except InputError as exc:
         _fail(exc)
         return
+    from portsim.report.ecl import render_ecl_html
+
+    written.append(out / "report.html")
+    written[-1].write_text(render_ecl_html(results), encoding="utf-8")
     for r in results:
         typer.echo(f"Loss allowance at {r.as_of} ({r.currency}, basis: {r.basis})")
         typer.echo(prov.disclosure_table(r).to_string(float_format=lambda x: f"{x:,.4g}"))

@@ -64,6 +64,7 @@ def test_ifrs_example_through_the_command_line(project: Path, tmp_path: Path, if
     assert table.loc["total", "gross_carrying_amount"] == 30_000_000.0
     assert round(table.loc["total", "lifetime_ecl"]) == 580_000
     assert not (out / "movement.csv").exists()
+    assert "580,000" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_model_ecl_through_the_command_line(project: Path, tmp_path: Path, ifrs) -> None:

@@ -17,18 +17,18 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from portsim.report.run import RunData
-from portsim.report.sections import sections, title
+from portsim.report.sections import Section, sections, title
 from portsim.report.tables import Table
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["render_html"]
+__all__ = ["page", "render_html"]
 
 _CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -88,7 +88,11 @@ def _png(draw: Callable[[Axes], Axes], dpi: int = 110) -> str:
 def render_html(run: RunData) -> str:
     """The report as one self-contained HTML page (figures as base64 PNG, no scripts)."""
     head, sub = title(run)
-    secs = sections(run)
+    return page(head, sub, sections(run))
+
+
+def page(head: str, sub: str, secs: Sequence[Section]) -> str:
+    """Sections as one self-contained HTML page titled ``head`` over ``sub``."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
