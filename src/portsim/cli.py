@@ -644,7 +644,8 @@ def ecl_cmd(
     buckets: Annotated[str, typer.Option(
         help="upper bounds of the past-due buckets, days")] = "30,60,90",
     segment: Annotated[str, typer.Option(
-        help="all, sector, country, rating or customer_id")] = "sector",
+        help="all, sector, country, rating, customer_id or another column of the book")
+    ] = "sector",
     scenario: Annotated[list[str] | None, typer.Option(
         "--scenario", "-s", help="FILE=WEIGHT, repeated: weighted scenarios of the model ECL "
         "(weights sum to 1)")] = None,

@@ -20,8 +20,8 @@ def project(tmp_path: Path, ifrs) -> Path:
     """Company M's receivables as a book of one customer, its open invoices and a config with
     a timeline at 2026-12-31; returns the config."""
     (tmp_path / "book.csv").write_text(
-        "customer_id,sector,country,exposure,p_default,lgd,annual_sales\n"
-        "C000,retail,DE,30000000,0.02,0.5,0\n", encoding="utf-8")
+        "customer_id,sector,country,exposure,p_default,lgd,annual_sales,region\n"
+        "C000,retail,DE,30000000,0.02,0.5,0,North\n", encoding="utf-8")
     inv = ifrs.invoices.drop(columns="customer")
     inv.to_csv(tmp_path / "invoices.csv", index=False, date_format="%Y-%m-%d")
     config = tmp_path / "run.toml"
@@ -83,7 +83,8 @@ def test_model_ecl_through_the_command_line(project: Path, tmp_path: Path, ifrs)
 @pytest.mark.parametrize(("args", "message"), [
     (["--rates", "0.1,0.2"], "--rates='0.1,0.2' gives 2 rate(s)"),
     (["--rates", RATES, "--buckets", "30,60"], "gives 5 rate(s)"),
-    (["--rates", RATES, "--segment", "region"], "--segment='region' is not a segment"),
+    (["--rates", RATES, "--segment", "area"], "--segment='area' is not a segment; use one of "
+     "all, sector, country, rating, customer_id, exposure, p_default"),
     (["--scenario", "a.toml=0.5x"], "is not FILE=WEIGHT"),
 ])
 def test_bad_options_are_reported(project: Path, tmp_path: Path, args: list[str],
@@ -128,3 +129,21 @@ def test_movement_between_two_dates_of_the_history(tmp_path: Path) -> None:
     rows = pd.read_csv(out / "ecl.csv")
     assert (rows.groupby("as_of")["gross_carrying_amount"].sum().to_numpy()
             == pytest.approx(disc.loc[disc["bucket"] == "total", "gross_carrying_amount"]))
+
+
+def test_segment_by_another_column_of_the_book(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, _ = invoke(project, "--as-of", "2026-12-31", "--rates", RATES, "--no-model",
+                             "--segment", "region", "--out", out)
+    assert code == 0, stdout
+    rows = pd.read_csv(out / "ecl.csv")
+    assert rows["segment"].unique().tolist() == ["North"]
+    assert round(rows["ecl"].sum()) == 580_000
+
+
+def test_an_as_of_date_after_the_history_is_refused(tmp_path: Path) -> None:
+    code, _, stderr = invoke(EXAMPLE / "example.toml", "--as-of", "2027-03-31", "--history",
+                             EXAMPLE / "example_history.csv", "--rates", RATES, "--out",
+                             tmp_path / "o")
+    assert code == 1
+    assert "--as-of=2027-03-31 is after the history's last date 2026-12-31" in stderr

@@ -38,7 +38,8 @@ __all__ = [
 
 #: Upper bounds (days past due) of the past-due buckets before the last, open-ended one.
 DEFAULT_BOUNDS: Final = (30, 60, 90)
-#: Book columns a segment may be; "all" is one segment for the whole book.
+#: Segments of every book ("all" is one segment for the whole book); any other column of the
+#: book's file may be one too (:func:`segment_of` with ``extra``).
 SEGMENTS: Final = ("all", "sector", "country", "rating", "customer_id")
 
 
@@ -91,17 +92,34 @@ def open_at(history: pd.DataFrame, as_of: date) -> pd.DataFrame:
     return history.loc[issued & unpaid].reset_index(drop=True)
 
 
-def segment_of(book: Book, segment: str) -> npt.NDArray[np.object_]:
+def segment_of(
+    book: Book, segment: str, extra: pd.DataFrame | None = None
+) -> npt.NDArray[np.object_]:
     """The segment label of every customer of the book, shape (n_customers,).
+
+    Parameters
+    ----------
+    book : Book
+    segment : str
+        One of :data:`SEGMENTS`, or a column of ``extra``.
+    extra : DataFrame, optional
+        More columns of text, one row per customer in book order (the book file's other
+        columns, :func:`portsim.provisions.ecl.book_columns`); a blank cell is ``"(blank)"``.
 
     Raises
     ------
     InputError
-        For a segment not in :data:`SEGMENTS`, or ``rating`` with a book without ratings.
+        For a segment that is neither in :data:`SEGMENTS` nor a column of ``extra``, or
+        ``rating`` with a book without ratings.
     """
     if segment not in SEGMENTS:
+        if extra is not None and segment in extra.columns:
+            text = extra[segment].to_numpy(dtype=object)
+            return np.where(text == "", "(blank)", text).astype(object)
+        others = [] if extra is None else [c for c in extra.columns if c not in SEGMENTS]
+        known = [*SEGMENTS, *others]
         raise InputError([Problem("command line", f"--segment={segment!r}",
-                                  "is not a segment", f"use one of {', '.join(SEGMENTS)}")])
+                                  "is not a segment", f"use one of {', '.join(known)}")])
     if segment == "all":
         return np.full(book.n_customers, "all", dtype=object)
     values = getattr(book, segment)
@@ -114,7 +132,7 @@ def segment_of(book: Book, segment: str) -> npt.NDArray[np.object_]:
 
 def age(
     invoices: pd.DataFrame, book: Book, as_of: date, *, bounds: Sequence[int] = DEFAULT_BOUNDS,
-    segment: str = "sector",
+    segments: npt.NDArray[np.object_] | None = None,
 ) -> pd.DataFrame:
     """Each open invoice with its days past due, bucket and segment.
 
@@ -128,8 +146,8 @@ def age(
     as_of : date
     bounds : sequence of int
         Upper bounds of the past-due buckets (see :func:`parse_bounds`).
-    segment : str
-        One of :data:`SEGMENTS`.
+    segments : ndarray of str, shape (n_customers,), optional
+        The segment of every customer (:func:`segment_of`); default: the sector.
 
     Returns
     -------
@@ -143,7 +161,9 @@ def age(
     out["days_past_due"] = dpd
     out["bucket"] = pd.Categorical.from_codes(_bucket(dpd, bounds), categories=labels,
                                               ordered=True)
-    out["segment"] = segment_of(book, segment)[out["customer"].to_numpy(np.int64)]
+    if segments is None:
+        segments = segment_of(book, "sector")
+    out["segment"] = segments[out["customer"].to_numpy(np.int64)]
     return out
 
 

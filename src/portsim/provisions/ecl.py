@@ -26,12 +26,22 @@ import pandas as pd
 
 from portsim.config import RunConfig, load_config
 from portsim.data import Book, read_book, read_history, read_invoices
+from portsim.data.cells import as_text
+from portsim.data.readers import read_table_file
 from portsim.errors import InputError, Problem
-from portsim.provisions.ageing import DEFAULT_BOUNDS, age, ageing_table, open_at, segment_of
+from portsim.provisions.ageing import (
+    DEFAULT_BOUNDS,
+    SEGMENTS,
+    age,
+    ageing_table,
+    open_at,
+    segment_of,
+)
 from portsim.provisions.model import ModelEcl, WeightedConfig, model_ecl
 from portsim.provisions.rollrates import DEFAULT_WINDOW_MONTHS, DEFAULT_WRITE_OFF_DAYS, roll_rates
 
-__all__ = ["EclOptions", "EclResult", "compute_ecl", "parse_scenarios", "run_ecl"]
+__all__ = ["EclOptions", "EclResult", "book_columns", "compute_ecl", "parse_scenarios",
+           "run_ecl"]
 
 #: How far scenario weights may sum from 1.
 WEIGHT_TOLERANCE = 1e-9
@@ -46,7 +56,7 @@ class EclOptions:
     bounds : tuple of int
         Upper bounds of the past-due buckets, days (:func:`.ageing.parse_bounds`).
     segment : str
-        One of :data:`.ageing.SEGMENTS`.
+        One of :data:`.ageing.SEGMENTS`, or another column of the book's file.
     rates : tuple of float, optional
         Given loss rate per bucket, fractions (:func:`.matrix.parse_rates`).
     window_months, write_off_days : int
@@ -112,7 +122,7 @@ class EclResult:
 def compute_ecl(
     book: Book, open_items: pd.DataFrame, as_of: date, *, history: pd.DataFrame | None = None,
     scenarios: Sequence[WeightedConfig] = (), options: EclOptions = EclOptions(),
-    currency: str = "",
+    segments: np.ndarray | None = None, currency: str = "",
 ) -> EclResult:
     """Age the open invoices and measure their lifetime ECL.
 
@@ -127,6 +137,9 @@ def compute_ecl(
     scenarios : sequence of WeightedConfig
         For the model ECL (with ``options.model``); empty: no model ECL.
     options : EclOptions
+    segments : ndarray of str, shape (n_customers,), optional
+        The segment of every customer; default :func:`.ageing.segment_of` of
+        ``options.segment``.
     currency : str
 
     Returns
@@ -139,7 +152,9 @@ def compute_ecl(
         For given rates not one per bucket, or no rates at all (no given rates, history or
         model).
     """
-    aged = age(open_items, book, as_of, bounds=options.bounds, segment=options.segment)
+    if segments is None:
+        segments = segment_of(book, options.segment)
+    aged = age(open_items, book, as_of, bounds=options.bounds, segments=segments)
     gross = ageing_table(aged)
     given = None
     if options.rates is not None:
@@ -155,7 +170,7 @@ def compute_ecl(
                                 write_off_days=options.write_off_days)
     model = None
     if options.model and scenarios and not aged.empty:
-        model = model_ecl(book, aged, segment_of(book, options.segment), scenarios,
+        model = model_ecl(book, aged, segments, scenarios,
                           as_of=as_of, n_paths=options.n_paths, threads=options.threads)
     basis = ("given" if given is not None else "model" if model is not None
              else "historical" if historical is not None else "")
@@ -195,6 +210,42 @@ def parse_scenarios(config_path: Path, texts: Sequence[str]) -> list[WeightedCon
                                   "not to 1",
                                   "give probability weights that sum to 1")])
     return out
+
+
+def book_columns(path: str | os.PathLike[str], book: Book) -> pd.DataFrame:
+    """The columns of the book's file as stripped text, one row per customer of the book in
+    book order (matched by ``customer_id``), for a segment of the user's choice.
+
+    Raises
+    ------
+    InputError
+        When the file has no ``customer_id`` column (a book read through an alias of it).
+    """
+    file = Path(path)
+    title = f"invalid book {file}"
+    _, frame = read_table_file(file, title=title, empty=Problem(file.name, "file", "is empty"),
+                               dir_fix="give the path of the file",
+                               type_fix="save the table as .csv, .parquet or .xlsx")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if "customer_id" not in frame.columns:
+        raise InputError([Problem(file.name, "customer_id",
+                                  "is needed by name for a segment from another column",
+                                  "name the id column customer_id")], title=title)
+    ids = pd.Index(as_text(frame["customer_id"]))
+    rows = ids.get_indexer(pd.Index(np.asarray(book.customer_id, dtype=object)))
+    text = {c: as_text(frame[c])[rows] for c in frame.columns if c != "customer_id"}
+    return pd.DataFrame(text, columns=list(text))
+
+
+def _check_history_covers(history: pd.DataFrame, dates: Sequence[date]) -> None:
+    """An as-of date after the history's last issue or payment date would count every invoice
+    paid since as open: refuse it."""
+    end = max(history["issue_date"].max(), history["paid_date"].max())
+    late = [d for d in dates if pd.Timestamp(d) > end]
+    if late:
+        raise InputError([Problem("command line", f"--as-of={late[0].isoformat()}",
+                                  f"is after the history's last date {end.date().isoformat()}",
+                                  "give a date the history covers, or a newer history")])
 
 
 def _open_items(config: RunConfig, book: Book, as_of: date,
@@ -237,9 +288,17 @@ def run_ecl(
                                   'name the customers table, e.g. path = "book.csv"')])
     book = read_book(config.resolve(config.book.path), ratings=config.book.ratings,
                      sectors=config.book.sectors)
-    history = None if history_path is None else read_history(history_path, book)
+    history = None
+    if history_path is not None:
+        history = read_history(history_path, book)
+        _check_history_covers(history, dates)
     if config.timeline is None:
         weighted = []
+    extra = None
+    if options.segment not in SEGMENTS:
+        extra = book_columns(config.resolve(config.book.path), book)
+    segments = segment_of(book, options.segment, extra)
     return [compute_ecl(book, _open_items(config, book, d, history), d, history=history,
-                        scenarios=weighted, options=options, currency=config.book.currency)
+                        scenarios=weighted, options=options, segments=segments,
+                        currency=config.book.currency)
             for d in sorted(dates)]
