@@ -684,14 +684,24 @@ def ecl_cmd(
     except InputError as exc:
         _fail(exc)
         return
-    from portsim.report.ecl import render_ecl_html
+    from rich.console import Console
+    from rich.table import Table
+
+    from portsim.report.ecl import ecl_section, render_ecl_html
 
     written.append(out / "report.html")
     written[-1].write_text(render_ecl_html(results), encoding="utf-8")
-    for r in results:
-        typer.echo(f"Loss allowance at {r.as_of} ({r.currency}, basis: {r.basis})")
-        typer.echo(prov.disclosure_table(r).to_string(float_format=lambda x: f"{x:,.4g}"))
-    typer.echo(f"wrote {', '.join(str(p) for p in written)}")
+    con = Console()
+    section = ecl_section(results)
+    for caption, t in section.tables:
+        shown = Table(title=caption)
+        for i, head in enumerate(t.header):
+            shown.add_column(head, justify="right" if i in t.numeric else "left")
+        for row in t.rows:
+            shown.add_row(*row)
+        con.print(shown)
+    con.print(section.text[0])
+    con.print(f"wrote {', '.join(str(p) for p in written)}")
 
 
 @app.command("warmup")

@@ -54,7 +54,7 @@ def test_ifrs_example_through_the_command_line(project: Path, tmp_path: Path, if
     code, stdout, _ = invoke(project, "--as-of", "2026-12-31", "--rates", RATES, "--no-model",
                              "--out", out)
     assert code == 0, stdout
-    assert "basis: given" in stdout
+    assert "measured with the given loss rates" in stdout
     rows = pd.read_csv(out / "ecl.csv")
     assert rows["segment"].unique().tolist() == ["retail"]
     assert rows["bucket"].tolist() == ["current", "1-30", "31-60", "61-90", "over 90"]
