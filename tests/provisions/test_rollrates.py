@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from portsim.errors import InputError
+from portsim.provisions import EclOptions, compute_ecl, ecl_frame
+from portsim.provisions.ageing import open_at
 from portsim.provisions.rollrates import roll_rates
 
 AS_OF = date(2026, 3, 31)  # snapshots 2026-01-31, 2026-02-28, 2026-03-31
@@ -77,3 +79,16 @@ def test_a_bucket_never_left_has_no_rate() -> None:
 def test_bad_settings(kwargs: dict[str, int], message: str) -> None:
     with pytest.raises(InputError, match=message):
         roll_rates(_history(), AS_OF, **kwargs)
+
+
+def test_historical_basis_applies_the_rates(make_book) -> None:
+    h = _history()
+    options = EclOptions(bounds=(30,), window_months=2, write_off_days=60, model=False)
+    res = compute_ecl(make_book(1, p_default=0.0), open_at(h, AS_OF), AS_OF, history=h,
+                      options=options)
+    assert res.basis == "historical"
+    rows = ecl_frame(res).set_index("bucket")
+    # open at 2026-03-31: B (200) and E (100), both over 30 days past due, rate 1
+    assert rows["gross_carrying_amount"].tolist() == [0.0, 0.0, 300.0]
+    assert rows["ecl"].tolist() == [0.0, 0.0, 300.0]
+    assert rows["n_observations"].tolist() == [4, 3, 1]

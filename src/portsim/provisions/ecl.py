@@ -37,6 +37,7 @@ from portsim.provisions.ageing import (
     open_at,
     segment_of,
 )
+from portsim.provisions.matrix import allowance
 from portsim.provisions.model import ModelEcl, WeightedConfig, model_ecl
 from portsim.provisions.rollrates import DEFAULT_WINDOW_MONTHS, DEFAULT_WRITE_OFF_DAYS, roll_rates
 
@@ -108,15 +109,16 @@ class EclResult:
 
     @property
     def allowance(self) -> pd.DataFrame:
-        """The loss allowance per segment and bucket on the basis, book currency."""
+        """The loss allowance per segment and bucket on the basis, book currency (on the
+        historical basis, a bucket without a historical rate gets no allowance)."""
         if self.basis == "given":
             assert self.given_rates is not None
-            return self.gross * self.given_rates[None, :]
+            return allowance(self.gross, self.given_rates)
         if self.basis == "model":
             assert self.model is not None
             return self.model.ecl
         assert self.historical is not None
-        return self.gross * self.historical["loss_rate"].fillna(0.0).to_numpy()[None, :]
+        return allowance(self.gross, self.historical["loss_rate"].fillna(0.0).to_numpy())
 
 
 def compute_ecl(
