@@ -13,6 +13,7 @@ from portsim.errors import InputError
 from portsim.provisions import EclOptions, compute_ecl, ecl_frame, parse_scenarios
 from portsim.provisions.ageing import age, segment_of
 from portsim.provisions.model import WeightedConfig, model_ecl
+from portsim.provisions.tables import customer_frame
 
 AS_OF = date(2026, 12, 31)
 #: Days from the as-of date to each invoice's due date: one current invoice due in 20 days,
@@ -54,6 +55,11 @@ def test_deterministic_inputs_give_the_hand_computed_ecl(make_book, make_timelin
     assert res.model.total[0] == pytest.approx(loss.sum(), rel=1e-12)
     rows = ecl_frame(res)
     assert rows["ecl"].sum() == pytest.approx(loss.sum(), rel=1e-12)
+    # per customer and bucket (the kernel's sums in cents: within a cent)
+    per_customer = customer_frame(res)
+    hand = loss.groupby([aged["customer"], aged["bucket"]], observed=True).sum()
+    assert np.abs(per_customer["model_ecl"].to_numpy() - hand.to_numpy()).max() <= 0.01
+    assert per_customer.index.tolist() == [f"C{c:03d}" for c in hand.index.get_level_values(0)]
 
 
 def _analytic(inv: pd.DataFrame, pd_: np.ndarray, lgd: np.ndarray) -> float:

@@ -66,6 +66,10 @@ class ModelEcl(NamedTuple):
         Expected loss of each segment's bucket and its Monte Carlo standard error.
     bucket_se : Series, shape (n_buckets,)
         Standard error of each bucket's expected loss over all segments.
+    customers : DataFrame, shape (n_customers, n_buckets)
+        Expected loss of each customer's open invoices per bucket (index ``customer_id`` in
+        book order; from the kernel's per-customer sums, rounded to the cent per path, so
+        without a standard error).
     total : tuple of float
         ``(ecl, se)`` of the whole book.
     insurance : DataFrame
@@ -79,6 +83,7 @@ class ModelEcl(NamedTuple):
     ecl: pd.DataFrame
     se: pd.DataFrame
     bucket_se: pd.Series
+    customers: pd.DataFrame
     total: tuple[float, float]
     insurance: pd.DataFrame
     n_paths: int
@@ -138,6 +143,7 @@ def model_ecl(
     buckets = aged["bucket"].cat.categories
     forward_free = dataclasses.replace(book, annual_sales=np.zeros(book.n_customers))
     per_path = np.zeros((n_paths, len(seg_names), len(buckets)))
+    per_customer = np.zeros((book.n_customers, len(buckets)))
     recovery: np.ndarray | None = None
     names: tuple[str, ...] = ()
     for sc in scenarios:
@@ -149,6 +155,8 @@ def model_ecl(
             out = _run(_inputs(forward_free, cfg, items, codes, seg_names), cfg, n_paths,
                        threads)
             per_path[:, :, b] += sc.weight * out.sector_loss
+            # the kernel's exact per-customer sums over paths, in cents
+            per_customer[:, b] += sc.weight * out.customer_loss_sum / (100.0 * n_paths)
         if cfg.insurance is None:
             continue
         x = _inputs(forward_free, cfg, aged, codes, seg_names)
@@ -173,6 +181,8 @@ def model_ecl(
         ecl=pd.DataFrame(per_path.mean(axis=0), **frame),
         se=pd.DataFrame(per_path.std(axis=0, ddof=1) / root_n, **frame),
         bucket_se=pd.Series(per_path.sum(axis=1).std(axis=0, ddof=1) / root_n, index=buckets),
+        customers=pd.DataFrame(per_customer, columns=buckets,
+                               index=pd.Index(book.customer_id, name="customer_id")),
         total=(float(total.mean()), float(total.std(ddof=1) / root_n)),
         insurance=insurance,
         n_paths=n_paths,

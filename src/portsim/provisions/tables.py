@@ -5,7 +5,8 @@
 * :func:`disclosure_table`: gross carrying amount, loss rate and lifetime ECL per bucket with a
   total (IFRS 7.35N: the provision matrix as the credit-risk disclosure).
 * :func:`movement_table`: the allowance per bucket at two as-of dates and its change.
-* :func:`write_outputs`: the three as CSV files.
+* :func:`customer_frame`: the model ECL per customer and bucket.
+* :func:`write_outputs`: them all as CSV files.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import pandas as pd
 
 from portsim.provisions.ecl import EclResult
 
-__all__ = ["ECL_COLUMNS", "disclosure_table", "ecl_frame", "movement_table", "write_outputs"]
+__all__ = ["ECL_COLUMNS", "customer_frame", "disclosure_table", "ecl_frame", "movement_table",
+           "write_outputs"]
 
 #: Columns of ``ecl.csv``.
 ECL_COLUMNS = ("as_of", "segment", "bucket", "gross_carrying_amount", "given_rate",
@@ -109,9 +111,10 @@ def movement_table(opening: EclResult, closing: EclResult) -> pd.DataFrame:
 
 def write_outputs(results: Sequence[EclResult], out_dir: str | os.PathLike[str]) -> list[Path]:
     """Write ``ecl.csv`` and ``disclosure.csv`` (rows of every as-of date, with an ``as_of``
-    column), ``historical.csv`` (the roll-rate matrix, with a history), ``insurance.csv``
-    (expected recoveries, with a model under ``[insurance]``) and ``movement.csv`` (with two
-    dates) into ``out_dir`` (created). Returns the paths written."""
+    column), ``historical.csv`` (the roll-rate matrix, with a history), ``ecl_customers.csv``
+    (:func:`customer_frame`, with a model), ``insurance.csv`` (expected recoveries, with a
+    model under ``[insurance]``) and ``movement.csv`` (with two dates) into ``out_dir``
+    (created). Returns the paths written."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     frames = {
@@ -121,6 +124,9 @@ def write_outputs(results: Sequence[EclResult], out_dir: str | os.PathLike[str])
     if any(r.historical is not None for r in results):
         frames["historical.csv"] = _stacked(
             [r for r in results if r.historical is not None], _historical)
+    modelled = [r for r in results if r.model is not None]
+    if modelled:
+        frames["ecl_customers.csv"] = _stacked(modelled, customer_frame)
     insured = [r for r in results if r.model is not None and not r.model.insurance.empty]
     if insured:
         frames["insurance.csv"] = _stacked(insured, _insurance)
@@ -132,6 +138,27 @@ def write_outputs(results: Sequence[EclResult], out_dir: str | os.PathLike[str])
         frame.to_csv(path, index=False, float_format="%.10g")
         written.append(path)
     return written
+
+
+def customer_frame(result: EclResult) -> pd.DataFrame:
+    """The model ECL of each customer's open invoices per bucket, one row per customer and
+    bucket with an open amount: ``customer_id``, ``segment``, ``bucket``,
+    ``gross_carrying_amount``, ``model_ecl`` (book currency), ``model_rate``."""
+    assert result.model is not None
+    aged = result.aged
+    gross = aged.groupby(["customer", "segment", "bucket"], observed=True)["amount"].sum()
+    cust = gross.index.get_level_values("customer").to_numpy()
+    buckets = result.model.customers.columns
+    col = buckets.get_indexer(gross.index.get_level_values("bucket"))
+    ecl = result.model.customers.to_numpy()[cust, col]
+    return pd.DataFrame({
+        "customer_id": result.model.customers.index.to_numpy()[cust],
+        "segment": gross.index.get_level_values("segment"),
+        "bucket": gross.index.get_level_values("bucket").astype(str),
+        "gross_carrying_amount": gross.to_numpy(),
+        "model_ecl": ecl,
+        "model_rate": _ratio(ecl, gross.to_numpy()),
+    }).set_index("customer_id")
 
 
 def _historical(result: EclResult) -> pd.DataFrame:
