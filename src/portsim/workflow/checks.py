@@ -24,7 +24,6 @@ from datetime import date
 import numpy as np
 
 from portsim.config import (
-    CorrelationConfig,
     PolicyConfig,
     RunConfig,
     did_you_mean,
