@@ -30,9 +30,11 @@ from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
 from portsim.results.dataset import build_dataset, is_weighted
 from portsim.results.metrics import risk_metrics
 from portsim.workflow.checks import check_config, check_run
+from portsim.workflow.memory import MemoryEstimate, require_memory
 from portsim.workflow.options import RunOptions
 
-__all__ = ["load_book", "load_invoices", "prepare", "run", "run_with", "summarize"]
+__all__ = ["check_memory", "load_book", "load_invoices", "prepare", "run", "run_with",
+           "summarize"]
 
 
 def load_book(config: RunConfig) -> Book:
@@ -103,6 +105,16 @@ def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInp
     assert book is not None
     inputs = build_inputs(book, config, invoices)
     return book, _with_tail_sampling(config, inputs)
+
+
+def check_memory(
+    config: RunConfig, options: RunOptions, book: Book | None = None
+) -> MemoryEstimate:
+    """:func:`prepare` and :func:`portsim.workflow.memory.require_memory`: a run that does
+    not fit in the memory available is refused (:class:`~portsim.errors.ConfigError`) before
+    anything is written; returns the estimate."""
+    _, inputs = prepare(config, book)
+    return require_memory(inputs, config, options)
 
 
 def _with_tail_sampling(config: RunConfig, inputs: ModelInputs) -> ModelInputs:
@@ -211,6 +223,12 @@ def run_with(
         Finished chunks are loaded from it and new ones saved to it (a run folder's
         checkpoint, :class:`portsim.workflow.checkpoint.Checkpoint`).
 
+    Raises
+    ------
+    InputError
+        For invalid inputs (:func:`prepare`), and a run that does not fit in the memory
+        available (:func:`portsim.workflow.memory.require_memory`), before simulating.
+
     Returns
     -------
     xarray.Dataset
@@ -222,6 +240,7 @@ def run_with(
     """
     opts = options.resolved(config)
     book, inputs = prepare(config, book)
+    require_memory(inputs, config, opts)
     common: dict[str, Any] = {
         "n_paths": opts.n_paths(config), "seed": opts.run_seed(config),
         "chunk_paths": config.simulation.chunk_paths, "progress": progress,
