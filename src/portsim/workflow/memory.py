@@ -90,6 +90,7 @@ class MemoryEstimate(NamedTuple):
 
     @property
     def total(self) -> int:
+        """Bytes of every part."""
         return self.paths + self.series + self.chunks + self.contributions + self.customers
 
     def describe(self) -> str:
@@ -103,11 +104,12 @@ class MemoryEstimate(NamedTuple):
 
 def format_bytes(n: float) -> str:
     """``n`` bytes in binary units, e.g. ``"1.5 GiB"``."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(n) < 1024 or unit == "TiB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    k = 0
+    while abs(n) >= 1024 and k < len(units) - 1:
         n /= 1024
-    raise AssertionError("unreachable")
+        k += 1
+    return f"{n:,.0f} B" if k == 0 else f"{n:,.1f} {units[k]}"
 
 
 def estimate_memory(
