@@ -312,11 +312,14 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
     from portsim.config import load_config
     from portsim.errors import InputError
     from portsim.workflow.api import prepare
+    from portsim.workflow.memory import memory_report, require_memory
+    from portsim.workflow.options import DEFAULT_OPTIONS
 
     try:
         files = _scenario_files(scenario)
         cfg = load_config(config, files[0] if len(files) == 1 else None)
         book, inputs = prepare(cfg)
+        memory = require_memory(inputs, cfg, DEFAULT_OPTIONS)
         if len(files) > 1:
             from portsim.workflow.batch import load_scenarios, plan_batch
 
@@ -329,6 +332,7 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
         f"{len(inputs.factor_names)} factors, total exposure {book.exposure.sum():,.2f} "
         f"{cfg.book.currency}, kernel {inputs.kernel}"
     )
+    typer.echo(f"memory: {memory_report(memory)}")
     if len(files) > 1:
         typer.echo(f"ok: {len(plan.configs)} scenarios ({', '.join(plan.configs)}), baseline "
                    f"{plan.baseline}, kernel {plan.kernel} for all")

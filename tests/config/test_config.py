@@ -406,8 +406,11 @@ def test_default_and_pairs_build_the_matrix(three_sector_book: Book, make_config
     np.testing.assert_allclose(inputs.chol @ inputs.chol.T, inputs.corr, atol=1e-15)
     bad = correlation_config(make_config, pairs={"a|x": 0.5})
     (message,) = correlation_problems(three_sector_book, bad)
-    assert "pairs.'a|x' must name two factors as 'a|b'" in message
-    assert "factors: a, b, c" in message
+    assert message == ("config [model.correlation]: pairs.'a|x' names 'x', which is not a "
+                       "factor of the model (model.factors = 'sector'); factors: a, b, c")
+    (message,) = correlation_problems(three_sector_book,
+                                      correlation_config(make_config, pairs={"a|b|c": 0.5}))
+    assert "pairs.'a|b|c' must name two factors as 'a|b'; factors: a, b, c" in message
 
 
 @pytest.mark.parametrize(

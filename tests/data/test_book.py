@@ -210,6 +210,26 @@ def test_rating_not_in_table(tmp_path: Path) -> None:
     ]
 
 
+def test_unknown_rating_next_to_a_p_default_is_reported(tmp_path: Path) -> None:
+    # p_default wins, but a grade the ratings table does not know is still a typo to fix
+    rows = book_rows(3, C002={"p_default": "0.05", "rating": "XYZ"},
+                     C003={"p_default": "", "rating": "BBx"})
+    assert problems(write_book(tmp_path, rows), ratings=RATINGS) == [
+        "book.csv row 3 (C002): rating=XYZ is not in the ratings table; known grades: AAA, "
+        "AA, A, BBB, BB, B",
+        "book.csv row 4 (C003): rating=BBx is not in the ratings table; did you mean BB? "
+        "known grades: AAA, AA, A, BBB, BB, B",
+    ]
+
+
+def test_ratings_label_rows_with_p_default_when_there_is_no_table(tmp_path: Path) -> None:
+    rows = book_rows(2, C002={"p_default": "0.05", "rating": "XYZ"})
+    book = read_book(write_book(tmp_path, rows))
+    assert book.rating is not None
+    assert book.rating[1] == "XYZ"
+    assert book.p_default[1] == 0.05
+
+
 def test_rating_without_a_ratings_table(tmp_path: Path) -> None:
     rows = book_rows(3, C002={"p_default": "", "rating": "BB"})
     assert problems(write_book(tmp_path, rows)) == [

@@ -196,6 +196,13 @@ def test_one_factor_importance_sampling_matches_the_exact_distribution(
     _check_against_exact(m, ds, np.arange(N_ONE + 1.0), counts, (0.99, 0.999))
     info = m["importance_sampling"]
     assert 0 < info["effective_sample_size"] < ds.sizes["path"]
+    loss, w = ds["loss"].values, np.exp(ds["log_weight"].values)
+    for key, tail_ess in info["tail_effective_sample_size"].items():
+        beyond = loss > m["var"][key]["value"]
+        # the Kish size of the weights beyond the VaR, at most their number
+        assert tail_ess == effective_sample_size(w[beyond])
+        assert 0 < tail_ess <= beyond.sum()
+    assert set(info["tail_effective_sample_size"]) == set(m["var"])
     np.testing.assert_allclose(info["z_shift"], [-special.ndtri(0.999)])
     # the per-customer figures of an importance-sampling run are the exact ones
     np.testing.assert_allclose(ds["customer_default_rate"].values, P_ONE, rtol=1e-12)

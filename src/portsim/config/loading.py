@@ -156,8 +156,10 @@ def load_config(path: str | Path, scenario: str | Path | None = None) -> RunConf
         cfg = RunConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(problems_from_validation(exc, layers, RunConfig)) from None
+    # for the error locations of the checks against the book
+    cfg.model.correlation._source = str(path)
     if cfg.insurance is not None:
-        cfg.insurance._source = str(path)  # for the book-dependent checks' error locations
+        cfg.insurance._source = str(path)
     if scenario is not None:
         cfg = apply_scenario(cfg, load_scenario(scenario, cfg.book.sectors))
     return cfg

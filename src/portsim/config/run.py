@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from portsim.config.base import Fraction, KeyedValueError, Strict, folder_name
 from portsim.config.insurance import InsuranceConfig
@@ -64,6 +64,21 @@ class CorrelationConfig(Strict):
     repair: bool = Field(
         default=False, description="replace a non-PSD matrix by the nearest PSD one, with a warning"
     )
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str | None:
+        """The config file the table was read from (for error locations), if known."""
+        return self._source
+
+    def __eq__(self, other: object) -> bool:
+        """Equal settings: the file they were read from is not part of them."""
+        if not isinstance(other, CorrelationConfig):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.model_dump(), sort_keys=True))
 
     @model_validator(mode="after")
     def _matrix_needs_names(self) -> CorrelationConfig:

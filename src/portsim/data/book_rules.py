@@ -226,7 +226,11 @@ def resolve_pd(
     text: dict[str, ObjectArray],
     ratings: Mapping[str, float] | None,
 ) -> FloatArray:
-    """PD per row: p_default where given, else the rating's PD from the table."""
+    """PD per row: p_default where given, else the rating's PD from the table.
+
+    With a ratings table, every grade given must be in it, also on rows whose p_default is
+    given; without one, grades are only labels where p_default is given.
+    """
     n = problems.rows.size
     given = numbers.get("p_default")
     p_default = given.values.copy() if given is not None else np.full(n, np.nan)
@@ -257,9 +261,9 @@ def resolve_pd(
         ),
     )
     lookup = needs & has_grade
-    if not lookup.any():
-        return p_default
     if ratings is None:
+        if not lookup.any():
+            return p_default  # the grades only label rows that give p_default
         index = np.flatnonzero(lookup)
         shown = ", ".join(str(problems.rows[i]) for i in index[:5]) + (
             ", …" if index.size > 5 else ""
@@ -291,7 +295,8 @@ def resolve_pd(
             fix = f"did you mean {hint}? {fix}"
         return f"rating={show(grade)}", "is not in the ratings table", fix
 
-    problems.cells(lookup & ~known, "rating", describe)
+    # an unknown grade is a problem even where p_default is given (and wins)
+    problems.cells(has_grade & ~known, "rating", describe)
     found = np.flatnonzero(lookup & known)
     p_default[found] = [table[str(g)] for g in grades[found]]
     return p_default

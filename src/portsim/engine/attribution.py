@@ -66,6 +66,7 @@ from portsim.kernels.rng import BLOCK_PATHS, block_words
 from portsim.results.estimators import weighted_value_at_risk
 
 __all__ = [
+    "BATCH_CELLS",
     "GA_DELTA",
     "ContributionTable",
     "Contributions",
@@ -77,6 +78,9 @@ __all__ = [
     "states_for_paths",
     "tail_contributions",
 ]
+
+BATCH_CELLS = 2**22
+"""Path × customer cells of a batch of the second pass (24 bytes each)."""
 
 KERNEL_CUT = 4.0
 """The Gaussian kernel is cut at this many bandwidths from the VaR."""
@@ -268,7 +272,7 @@ def tail_contributions(
     log_weight: np.ndarray | None = None,
     labels: Mapping[str, np.ndarray] | None = None,
     bandwidth: float | None = None,
-    batch_cells: int = 2**22,
+    batch_cells: int = BATCH_CELLS,
 ) -> list[Contributions]:
     """Euler contributions to ES and VaR at each level, by customer, sector and ``labels``.
 

@@ -2,22 +2,27 @@
 
 The kernels release the GIL, so threads run chunks in parallel; the chunks are gathered in
 order (:func:`portsim.engine.gather.assemble`), so the result is the same for any number of
-threads.
+threads. At most ``IN_FLIGHT × threads`` chunks are in memory at a time.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Generator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from typing import Protocol
 
 from portsim.engine.chunk import ChunkResult, chunk_ranges, run_chunk
 from portsim.engine.gather import SimOutput, assemble
 from portsim.inputs.model import ModelInputs
 
-__all__ = ["ChunkStore", "default_threads", "simulate"]
+__all__ = ["IN_FLIGHT", "ChunkStore", "default_threads", "simulate"]
+
+#: Chunks per thread submitted ahead of the one gathered (running, or done and waiting).
+IN_FLIGHT = 2
 
 
 def default_threads() -> int:
@@ -36,12 +41,19 @@ def _run_local(
             yield run_chunk(inputs, seed, a, b)
         return
     with ThreadPoolExecutor(max_workers=threads) as ex:
-        futures = [ex.submit(run_chunk, inputs, seed, a, b) for a, b in ranges]
+        # at most IN_FLIGHT × threads chunks submitted and not yet gathered, each released
+        # once gathered: the chunks' memory does not grow with the number of paths
+        todo = iter(ranges)
+        pending: deque[Future[ChunkResult]] = deque()
         try:
-            for f in futures:
-                yield f.result()
+            while True:
+                for a, b in islice(todo, IN_FLIGHT * threads - len(pending)):
+                    pending.append(ex.submit(run_chunk, inputs, seed, a, b))
+                if not pending:
+                    return
+                yield pending.popleft().result()
         finally:
-            for f in futures:
+            for f in pending:
                 f.cancel()
 
 

@@ -184,7 +184,8 @@ def correlation_matrix(names: list[str], cfg: CorrelationConfig) -> np.ndarray:
         The model's factor names.
     cfg : CorrelationConfig
         ``matrix`` with ``factors`` (rows and columns picked for ``names``), else ``default``
-        for every pair with ``pairs`` (``"a|b"``) overriding named pairs.
+        for every pair with ``pairs`` (``"a|b"``) overriding named pairs; a pair naming a
+        factor not in ``names`` (a sector without customers) is left out.
 
     Returns
     -------
@@ -198,8 +199,10 @@ def correlation_matrix(names: list[str], cfg: CorrelationConfig) -> np.ndarray:
     corr = np.full((k, k), cfg.default)
     np.fill_diagonal(corr, 1.0)
     for key, val in cfg.pairs.items():
-        a, b = (names.index(p) for p in key.split("|"))
-        corr[a, b] = corr[b, a] = val
+        parts = key.split("|")
+        if len(parts) == 2 and all(p in names for p in parts):
+            a, b = (names.index(p) for p in parts)
+            corr[a, b] = corr[b, a] = val
     return corr
 
 

@@ -114,7 +114,8 @@ def build_inputs(
         The validated receivables book.
     config : RunConfig
         Model, simulation and scenario settings. With a ``[timeline]`` table the horizon is
-        the timeline's (days / 365.25 years) and the timeline arrays are built too.
+        the timeline's (``horizon_months / 12`` years, :func:`~portsim.inputs.timeline.
+        horizon_years`) and the timeline arrays are built too.
     open_invoices : DataFrame, optional
         Open invoices at the as-of date (see :func:`portsim.inputs.timeline.build_timeline`).
 

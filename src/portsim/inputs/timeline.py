@@ -275,7 +275,13 @@ def build_timeline(
 
 
 def horizon_years(tl: TimelineConfig) -> float:
-    """The horizon in years (days / 365.25), used for horizon default probabilities."""
-    return horizon_days(tl) / 365.25
+    """The horizon in years, used for horizon default probabilities: calendar months / 12.
+
+    A year of the hazard clock is twelve calendar months, whatever their days: a 12-month
+    timeline gives exactly the 1-year PD (also over a leap year, or from the end of
+    February), and ``n`` months the PD of ``n / 12`` years, 1 − (1 − p)^(n/12). The timeline's
+    horizon is a whole number of months (``horizon_months``), so no partial month arises.
+    """
+    return tl.horizon_months / 12.0
 
 

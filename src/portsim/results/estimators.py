@@ -21,6 +21,7 @@ __all__ = [
     "paired_mean",
     "paired_quantile_diff",
     "paired_var_diff",
+    "tail_effective_sample_size",
     "tail_probability",
     "value_at_risk",
     "weighted_expected_shortfall",
@@ -85,10 +86,33 @@ def expected_shortfall(losses: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def effective_sample_size(weights: np.ndarray) -> float:
-    """Kish's effective sample size (Σw)²/Σw² of likelihood-ratio weights (n when all equal)."""
+    """Kish's effective sample size (Σw)²/Σw² of likelihood-ratio weights (n when all equal).
+
+    Over all paths it is dominated by the many non-tail paths (whose weights are spread out
+    under a tail-shifted measure); see :func:`tail_effective_sample_size` for the tail.
+    """
     w = np.asarray(weights, dtype=float)
     s2 = float((w * w).sum())
     return float(w.sum()) ** 2 / s2 if s2 > 0 else 0.0
+
+
+def tail_effective_sample_size(
+    losses: np.ndarray, weights: np.ndarray, threshold: float
+) -> float:
+    """Kish's effective sample size of the tail paths, those with a loss above ``threshold``
+    (the VaR): (Σ_tail w)²/Σ_tail w², the number of equally weighted paths the tail figures
+    (ES, P(L > VaR)) rest on; the number of tail paths when their weights are equal, 0
+    when there are none.
+
+    Parameters
+    ----------
+    losses, weights : ndarray, shape (n_paths,)
+        Per-path losses (book currency) and likelihood ratios.
+    threshold : float
+        The loss a tail path exceeds (book currency).
+    """
+    x = np.asarray(losses, dtype=float)
+    return effective_sample_size(np.asarray(weights, dtype=float)[x > threshold])
 
 
 def weighted_mean(x: np.ndarray, weights: np.ndarray) -> dict[str, float]:

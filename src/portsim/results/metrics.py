@@ -25,6 +25,7 @@ from portsim.results.estimators import (
     mean_se,
     paired_es_diff,
     paired_var_diff,
+    tail_effective_sample_size,
     tail_probability,
     value_at_risk,
     weighted_expected_shortfall,
@@ -103,8 +104,11 @@ def risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
 def _weighted_risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
     """:func:`risk_metrics` of an importance-sampling run: the same keys, every estimate
     weighted by w = exp(log_weight) (see "weighted estimators" above), standard errors by
-    the weighted-sample delta method, plus ``importance_sampling`` (effective sample size,
-    shift). Default-only runs only (the timeline refuses importance sampling)."""
+    the weighted-sample delta method, plus ``importance_sampling``: the effective sample
+    size of all paths (``effective_sample_size``) and, per level, of the paths beyond the VaR
+    (``tail_effective_sample_size``, what the tail figures rest on), the mean weight, the
+    shift, and P(L > VaR). Default-only runs only (the timeline refuses importance
+    sampling)."""
     loss = ds["loss"].values
     w = np.exp(ds["log_weight"].values)
     n = loss.size
@@ -138,8 +142,10 @@ def _weighted_risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any
         out["var"][key] = {"value": v, "ci_low": lo, "ci_high": hi, "se": (hi - lo) / (2 * Z95)}
         out["es"][key] = {"value": es, "se": es_se}
         p, p_se = tail_probability(loss, v, w)
-        out["importance_sampling"].setdefault("p_loss_above_var", {})[key] = {"value": p,
-                                                                             "se": p_se}
+        info = out["importance_sampling"]
+        info.setdefault("p_loss_above_var", {})[key] = {"value": p, "se": p_se}
+        info.setdefault("tail_effective_sample_size", {})[key] = tail_effective_sample_size(
+            loss, w, v)
     sectors = []
     for j, s in enumerate(ds["sector"].values):
         sel = weighted_mean(ds["sector_loss"].values[:, j], w)

@@ -24,15 +24,17 @@ from portsim.data import Book, read_book, read_invoices
 from portsim.engine import attribution
 from portsim.engine.gather import SimOutput
 from portsim.engine.local import ChunkStore, simulate
-from portsim.errors import ConfigError, Problem
+from portsim.errors import BookError, ConfigError, InputError, Problem
 from portsim.inputs import importance
 from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
 from portsim.results.dataset import build_dataset, is_weighted
 from portsim.results.metrics import risk_metrics
-from portsim.workflow.checks import require_valid
+from portsim.workflow.checks import check_config, check_run
+from portsim.workflow.memory import MemoryEstimate, require_memory
 from portsim.workflow.options import RunOptions
 
-__all__ = ["load_book", "load_invoices", "prepare", "run", "run_with", "summarize"]
+__all__ = ["check_memory", "load_book", "load_invoices", "prepare", "run", "run_with",
+           "summarize"]
 
 
 def load_book(config: RunConfig) -> Book:
@@ -73,19 +75,46 @@ def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInp
     against the book (:func:`portsim.workflow.checks.check_run`) and build the kernel inputs,
     without simulating.
 
+    Every problem is reported at once: those of the book (or of the invoices) with those of
+    the config against the book; when the book cannot be read, with those of the config
+    that need no book (:func:`portsim.workflow.checks.check_config`).
+
     Raises
     ------
     BookError
-        For an invalid book or invoices table.
+        For an invalid book or invoices table (and a config without problems).
     ConfigError
-        Listing every problem of the config against the book.
+        Listing every problem of the config against the book (and a valid book).
+    InputError
+        Listing the problems of both.
     """
     _invoices_need_timeline(config)  # before reading anything
-    book = load_book(config) if book is None else book
-    invoices = load_invoices(config, book)
-    require_valid(config, book)
+    book_error: BookError | None = None
+    try:
+        book = load_book(config) if book is None else book
+        invoices = load_invoices(config, book)
+    except BookError as exc:
+        book_error = exc
+    config_problems = check_config(config) if book is None else check_run(config, book)
+    if book_error is not None and config_problems:
+        raise InputError(book_error.problems + config_problems, title="invalid book and config")
+    if book_error is not None:
+        raise book_error
+    if config_problems:
+        raise ConfigError(config_problems)
+    assert book is not None
     inputs = build_inputs(book, config, invoices)
     return book, _with_tail_sampling(config, inputs)
+
+
+def check_memory(
+    config: RunConfig, options: RunOptions, book: Book | None = None
+) -> MemoryEstimate:
+    """:func:`prepare` and :func:`portsim.workflow.memory.require_memory`: a run that does
+    not fit in the memory available is refused (:class:`~portsim.errors.ConfigError`) before
+    anything is written; returns the estimate."""
+    _, inputs = prepare(config, book)
+    return require_memory(inputs, config, options)
 
 
 def _with_tail_sampling(config: RunConfig, inputs: ModelInputs) -> ModelInputs:
@@ -194,6 +223,12 @@ def run_with(
         Finished chunks are loaded from it and new ones saved to it (a run folder's
         checkpoint, :class:`portsim.workflow.checkpoint.Checkpoint`).
 
+    Raises
+    ------
+    InputError
+        For invalid inputs (:func:`prepare`), and a run that does not fit in the memory
+        available (:func:`portsim.workflow.memory.require_memory`), before simulating.
+
     Returns
     -------
     xarray.Dataset
@@ -205,6 +240,7 @@ def run_with(
     """
     opts = options.resolved(config)
     book, inputs = prepare(config, book)
+    require_memory(inputs, config, opts)
     common: dict[str, Any] = {
         "n_paths": opts.n_paths(config), "seed": opts.run_seed(config),
         "chunk_paths": config.simulation.chunk_paths, "progress": progress,

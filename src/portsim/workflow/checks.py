@@ -18,12 +18,12 @@ build calls, so the checked values are the built ones.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
 
 from portsim.config import (
-    CorrelationConfig,
     PolicyConfig,
     RunConfig,
     did_you_mean,
@@ -42,7 +42,7 @@ from portsim.inputs.policy import policy_cover, premium_terms
 from portsim.inputs.stress import effective_config, stressed_book
 from portsim.inputs.timeline import horizon_days
 
-__all__ = ["check_run", "check_scenario", "require_valid"]
+__all__ = ["check_config", "check_run", "check_scenario", "require_valid"]
 
 
 def check_run(config: RunConfig, book: Book) -> list[Problem]:
@@ -59,22 +59,15 @@ def check_run(config: RunConfig, book: Book) -> list[Problem]:
     -------
     list of Problem
         In this order: the scenario against the book (:func:`check_scenario`), the factor
-        correlations, the kernel, importance sampling, the payment-delay overrides, the
-        insurance policies against the book (under the scenario's sales and policy choice).
-        Empty when the inputs can be built.
+        correlations (with the scenario's correlation multiplier), the settings that need no
+        book (:func:`check_config`), the payment-delay overrides, the insurance policies
+        against the book (under the scenario's sales and policy choice). Empty when the
+        inputs can be built.
     """
     names = sorted(set(factor_labels(book, config.model.factors).tolist()))
     problems = check_scenario(book, config)
-    corr_problems = _correlation_problems(names, config.model.correlation)
-    problems += corr_problems
-    if not corr_problems:
-        problems += _factor_multiplier_problems(names, config)
-    if config.simulation.kernel == "skip" and config.timeline is not None:
-        problems.append(Problem("config [simulation]", "kernel='skip'", "draws defaults only, "
-                                "not the default day a [timeline] run needs",
-                                'use kernel = "grouped" (or "auto")'))
-    if config.simulation.tail_sampling == "importance":
-        problems += _importance_problems(config)
+    problems += _correlation_problems(names, config)
+    problems += check_config(config)
     if config.timeline is not None:
         problems += _delay_problems(book, config)
     if not config.scenario.is_identity:
@@ -92,6 +85,19 @@ def require_valid(config: RunConfig, book: Book) -> None:
     problems = check_run(config, book)
     if problems:
         raise ConfigError(problems)
+
+
+def check_config(config: RunConfig) -> list[Problem]:
+    """The problems of a run config that need no book: the kernel against the timeline, and
+    importance sampling (reported with the book's problems when the book cannot be read)."""
+    problems = []
+    if config.simulation.kernel == "skip" and config.timeline is not None:
+        problems.append(Problem("config [simulation]", "kernel='skip'", "draws defaults only, "
+                                "not the default day a [timeline] run needs",
+                                'use kernel = "grouped" (or "auto")'))
+    if config.simulation.tail_sampling == "importance":
+        problems += _importance_problems(config)
+    return problems
 
 
 def check_scenario(book: Book, config: RunConfig) -> list[Problem]:
@@ -188,42 +194,76 @@ def check_scenario(book: Book, config: RunConfig) -> list[Problem]:
     return probs
 
 
-def _correlation_problems(names: list[str], cfg: CorrelationConfig) -> list[Problem]:
+def _correlation_problems(names: list[str], config: RunConfig) -> list[Problem]:
     """The ``[model.correlation]`` table against the model's factors ``names``: a matrix's
     shape and rows, pairs naming two factors, symmetry, unit diagonal, entries in [−1, 1],
-    positive semi-definite (unless ``repair``)."""
-    where = "config [model.correlation]"
+    positive semi-definite (unless ``repair``), also once scaled by the scenario's
+    ``correlation.factor_multiplier``.
+
+    A pair naming a sector of ``[book] sectors`` that has no customer in the book (with
+    ``model.factors = "sector"``) is left out, as the build leaves it out; a pair naming
+    anything else the model lacks is a problem, and the other checks are still made on the
+    matrix without it.
+    """
+    cfg = config.model.correlation
+
+    def where(*key: str) -> str:
+        return key_location(cfg.source, ("model", "correlation", *key),
+                            "config [model.correlation]")
+
     if cfg.matrix is not None and cfg.factors is not None:
         mat = np.asarray(cfg.matrix, dtype=float)
         if mat.ndim != 2 or mat.shape != (len(cfg.factors), len(cfg.factors)):
-            return [Problem(where, f"matrix of shape {mat.shape}", "must be square with one "
-                            f"row per factor ({len(cfg.factors)} factors)")]
+            return [Problem(where("matrix"), f"matrix of shape {mat.shape}", "must be square "
+                            f"with one row per factor ({len(cfg.factors)} factors)")]
         missing = [n for n in names if n not in cfg.factors]
         if missing:
-            return [Problem(where, "factors", f"lacks {', '.join(missing)}",
+            return [Problem(where("factors"), "factors", f"lacks {', '.join(missing)}",
                             "add a row and column for each factor of the book")]
+        problems = []
     else:
-        bad = [key for key in cfg.pairs
-               if len(key.split("|")) != 2 or any(p not in names for p in key.split("|"))]
-        if bad:
-            return [Problem(where, f"pairs.{key!r}", "must name two factors as 'a|b'",
-                            f"factors: {', '.join(names)}") for key in bad]
+        problems = _pair_problems(names, config, where)
     corr = correlation_matrix(names, cfg)
-    problems = []
+    values = []
     if not np.allclose(corr, corr.T, atol=1e-12):
-        problems.append(Problem(where, "matrix", "is not symmetric"))
+        values.append(Problem(where("matrix"), "matrix", "is not symmetric"))
     if not np.allclose(np.diag(corr), 1.0, atol=1e-12):
-        problems.append(Problem(where, "matrix", "must have a unit diagonal"))
+        values.append(Problem(where("matrix"), "matrix", "must have a unit diagonal"))
     if np.any(np.abs(corr) > 1.0 + 1e-12):
-        problems.append(Problem(where, "matrix", "has entries outside [-1, 1]"))
-    if problems:
-        return problems
+        values.append(Problem(where("matrix"), "matrix", "has entries outside [-1, 1]"))
+    if values:
+        return problems + values
     min_eig = smallest_eigenvalue(corr)
     if min_eig < PSD_TOLERANCE and not cfg.repair:
-        return [Problem(where, "matrix", f"is not positive semi-definite (smallest eigenvalue "
-                        f"{min_eig:.4g})", "fix the correlations or set repair = true to use "
-                        "the nearest positive semi-definite matrix")]
-    return []
+        key = "matrix" if cfg.matrix is not None else "pairs"
+        return [*problems, Problem(
+            where(key), key, f"is not positive semi-definite (smallest eigenvalue "
+            f"{min_eig:.4g})", "fix the correlations or set repair = true to use the nearest "
+            "positive semi-definite matrix")]
+    return problems + _factor_multiplier_problems(names, config)
+
+
+def _pair_problems(names: list[str], config: RunConfig,
+                   where: Callable[..., str]) -> list[Problem]:
+    """``pairs`` keys that are not two factors ``"a|b"`` of the model (a sector of ``[book]
+    sectors`` without customers is not a problem, see :func:`_correlation_problems`)."""
+    absent: set[str] = set()
+    if config.model.factors == "sector" and config.book.sectors is not None:
+        absent = set(config.book.sectors) - set(names)
+    problems = []
+    for key in config.model.correlation.pairs:
+        parts = key.split("|")
+        if len(parts) != 2:
+            problems.append(Problem(where("pairs", key), f"pairs.{key!r}",
+                                    "must name two factors as 'a|b'",
+                                    f"factors: {', '.join(names)}"))
+            continue
+        problems += [Problem(where("pairs", key), f"pairs.{key!r}",
+                             f"names {part!r}, which is not a factor of the model "
+                             f"(model.factors = '{config.model.factors}')",
+                             did_you_mean(part, sorted(set(names) | absent), "factors"))
+                     for part in parts if part not in names and part not in absent]
+    return problems
 
 
 def _factor_multiplier_problems(names: list[str], config: RunConfig) -> list[Problem]:

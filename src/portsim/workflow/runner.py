@@ -31,7 +31,7 @@ from portsim.errors import ConfigError, Problem
 from portsim.results.comparison import scenario_comparison, scenario_paths
 from portsim.results.metrics import summary_table
 from portsim.workflow import folders
-from portsim.workflow.api import load_book, run_with, summarize
+from portsim.workflow.api import check_memory, load_book, run_with, summarize
 from portsim.workflow.batch import combine, plan_batch
 from portsim.workflow.checkpoint import Checkpoint, RunIdentity
 from portsim.workflow.options import DEFAULT_OPTIONS, RunOptions
@@ -164,6 +164,7 @@ def run_folder(
     target = _new_folder(out, default_run_dir(config))
     t0 = time.perf_counter()
     book = load_book(config) if book is None else book
+    check_memory(config, options, book)  # every problem before anything is written
     identity = _identity(config, book, options)
     created = not target.exists()
     target.mkdir(parents=True, exist_ok=True)
@@ -326,6 +327,7 @@ def run_batch_folder(
     target = _new_folder(out, default_batch_dir(config))
     book = load_book(config) if book is None else book
     plan = plan_batch(config, scenarios, book)  # every problem before anything is written
+    check_memory(plan.configs[plan.baseline], options, book)
     info = {
         "format": 1,
         "baseline": plan.baseline,
