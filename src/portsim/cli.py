@@ -1,7 +1,10 @@
 """The ``portsim`` command line.
 
-Exit codes: 0 success, 1 invalid input (every problem is printed with where and why),
-2 usage error. Heavy modules are imported inside the commands so ``--help`` answers fast.
+Exit codes: 0 success; 1 invalid input (every problem is printed with where and why), a file
+or folder that cannot be read or written (one line: the path and the reason), or a run folder
+that another run is writing; 2 usage error (a bad option value, an ``--out`` that already holds
+files); 3 ``portsim stress`` did not reach its target; 130 interrupted. Heavy modules are
+imported inside the commands so ``--help`` answers fast.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
     from portsim.workflow.options import RunOptions
+
+T = TypeVar("T")
 
 app = typer.Typer(
     add_completion=False,
@@ -34,9 +39,45 @@ ScenarioOpt = Annotated[
 ]
 
 
-def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
+#: ``portsim stress``: the target is not reached within the searched range.
+EXIT_NOT_FOUND = 3
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=1)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn what a user can fix into messages: input problems exit 1 listing every problem;
+    an ``--out`` that holds files is a usage error (exit 2); an ``OSError`` exits 1 with one
+    line naming the path and the reason; Ctrl-C exits 130, saying how to finish the folder."""
+    from portsim.errors import InputError
+    from portsim.workflow.claim import FolderExistsError
+    from portsim.workflow.runner import Interrupted
+
+    try:
+        yield
+    except FolderExistsError as exc:
+        p = exc.problems[0]
+        raise typer.BadParameter(f"{p.where} {p.rule}; {p.fix}", param_hint="--out") from None
+    except InputError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
+    except Interrupted as exc:
+        typer.echo(f"interrupted; finish it with: portsim run --resume {exc.folder}", err=True)
+        raise typer.Exit(code=130) from None
+
+
+def _console() -> Any:
+    """A rich console; when the output is not a terminal, wide enough that no table is cut
+    or squeezed to 80 columns."""
+    from rich.console import Console
+
+    con = Console()
+    return con if con.is_terminal else Console(width=100_000)
 
 
 def _fmt(x: float | None) -> str:
@@ -53,7 +94,6 @@ def _fmt(x: float | None) -> str:
 
 
 def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     cur = metrics["currency"]
@@ -73,7 +113,7 @@ def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
                   f"[{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]")
     for key, v in metrics["es"].items():
         t.add_row(f"ES {float(key):.1%}", _fmt(v["value"]), f"± {_fmt(v['se'])}")
-    con = Console()
+    con = _console()
     con.print(t)
     cash = metrics.get("cash")
     if cash:
@@ -204,16 +244,6 @@ def _progress_bar(quiet: bool, title: str, *, remaining: bool
         yield update
 
 
-def _interrupted(target: Path | None, what: str) -> NoReturn:
-    """Ctrl-C: say how to finish the folder (when it is unfinished) and exit 130."""
-    from portsim.workflow.folders import is_incomplete
-
-    if target is not None and is_incomplete(target):
-        typer.echo(f"interrupted; finish the {what} with: portsim run --resume {target}",
-                   err=True)
-    raise typer.Exit(code=130) from None
-
-
 @app.command("run")
 def run_cmd(
     config: Annotated[Path | None, typer.Argument(
@@ -238,8 +268,8 @@ def run_cmd(
 ) -> None:
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
     from portsim.config import load_config
-    from portsim.errors import InputError
-    from portsim.workflow.runner import default_run_dir, resume_folder, run_folder
+    from portsim.workflow.folders import is_batch_folder
+    from portsim.workflow.runner import resume_folder, run_folder
 
     if config is None and resume is None:
         raise typer.BadParameter("give a CONFIG to run, or --resume RUN_DIR", param_hint="CONFIG")
@@ -249,41 +279,28 @@ def run_cmd(
         raise typer.BadParameter("--resume finishes the folder it names", param_hint="--out")
     options = _run_options(paths=paths, seed=seed, threads=threads, workers=workers,
                            scheduler=scheduler, keep_chunks=keep_chunks)
-    target = resume
-    try:
+    with _errors():
         files = _scenario_files(scenario)
-        if len(files) > 1 or (resume is not None and _is_batch(resume)):
-            _run_batch(config, files, options, out=out, resume=resume, quiet=quiet,
-                       report=report)
-            return
-        cfg = (load_config(config, files[0] if files else None) if config is not None
-               else None)
-        if resume is None:
-            assert cfg is not None
-            target = out if out is not None else default_run_dir(cfg)
-        with _progress_bar(quiet, "simulating chunks", remaining=True) as bar:
-            if resume is not None:
-                res = resume_folder(resume, config=cfg, options=options, progress=bar)
+        if len(files) > 1 or (resume is not None and is_batch_folder(resume)):
+            folder = _run_batch(config, files, options, out=out, resume=resume, quiet=quiet)
+        else:
+            cfg = (load_config(config, files[0] if files else None) if config is not None
+                   else None)
+            with _progress_bar(quiet, "simulating chunks", remaining=True) as bar:
+                if resume is not None:
+                    res = resume_folder(resume, config=cfg, options=options, progress=bar)
+                else:
+                    assert cfg is not None
+                    res = run_folder(cfg, out, options=options, progress=bar)
+            folder = res.path
+            if quiet:
+                typer.echo(str(folder))
             else:
-                assert cfg is not None
-                res = run_folder(cfg, target, options=options, progress=bar)
-    except InputError as exc:
-        _fail(exc)
-        return
-    except KeyboardInterrupt:
-        _interrupted(target, "run")
-    if quiet:
-        typer.echo(str(res.path))
-    else:
-        _print_summary(res.metrics, res.path)
-    if report:
-        try:
-            written = _write_report(res.path, ReportFormat.html, None)
-        except InputError as exc:
-            _fail(exc)
-            return
-        if not quiet:
-            typer.echo(f"report: {written}")
+                _print_summary(res.metrics, folder)
+        if report:
+            written = _write_report(folder, ReportFormat.html, None)
+            if not quiet:
+                typer.echo(f"report: {written}")
 
 
 @app.command("report")
@@ -296,24 +313,17 @@ def report_cmd(
         help="file to write (default: RUN_DIR/report.html or report.pdf)")] = None,
 ) -> None:
     """Write the risk committee report of a run folder (HTML or PDF)."""
-    from portsim.errors import InputError
-
-    try:
-        written = _write_report(run_dir, fmt, out)
-    except InputError as exc:
-        _fail(exc)
-        return
-    typer.echo(str(written))
+    with _errors():
+        typer.echo(str(_write_report(run_dir, fmt, out)))
 
 
 @app.command("validate")
 def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
     """Check a config and its book (and each scenario) without simulating."""
     from portsim.config import load_config
-    from portsim.errors import InputError
     from portsim.workflow.api import prepare
 
-    try:
+    with _errors():
         files = _scenario_files(scenario)
         cfg = load_config(config, files[0] if len(files) == 1 else None)
         book, inputs = prepare(cfg)
@@ -321,9 +331,6 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
             from portsim.workflow.batch import load_scenarios, plan_batch
 
             plan = plan_batch(cfg, load_scenarios(files, cfg.book.sectors), book)
-    except InputError as exc:
-        _fail(exc)
-        return
     typer.echo(
         f"ok: {book.n_customers} customers, {len(inputs.sector_names)} sectors, "
         f"{len(inputs.factor_names)} factors, total exposure {book.exposure.sum():,.2f} "
@@ -343,51 +350,36 @@ def _scenario_files(patterns: list[str] | None) -> list[Path]:
     return expand_scenario_files(patterns)
 
 
-def _is_batch(run_dir: Path) -> bool:
-    from portsim.workflow.folders import is_batch_folder
-
-    return is_batch_folder(run_dir)
-
-
 def _run_batch(
     config: Path | None, files: list[Path], options: RunOptions, *, out: Path | None,
-    resume: Path | None, quiet: bool, report: bool,
-) -> None:
-    """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder."""
+    resume: Path | None, quiet: bool,
+) -> Path:
+    """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder (returned)."""
     from portsim.config import load_config
     from portsim.workflow.batch import load_scenarios
-    from portsim.workflow.runner import default_batch_dir, resume_batch_folder, run_batch_folder
+    from portsim.workflow.runner import resume_batch_folder, run_batch_folder
 
     if resume is not None and (config is not None or files):
         raise typer.BadParameter("--resume of a batch folder takes neither CONFIG nor "
                                  "--scenario (the folder's batch.json has them)",
                                  param_hint="--resume")
-    target = resume
-    if resume is None:
-        assert config is not None
-        cfg = load_config(config)
-        scens = load_scenarios(files, cfg.book.sectors)
-        target = out if out is not None else default_batch_dir(cfg)
-    try:
-        with _progress_bar(quiet, "scenarios", remaining=False) as bar:
-            tick = None if bar is None else (
-                lambda name, done, total: bar(done, total, f"scenario {name}"))
-            if resume is not None:
-                res = resume_batch_folder(resume, options=options, progress=tick)
-            else:
-                res = run_batch_folder(cfg, scens, target, options=options, progress=tick)
-    except KeyboardInterrupt:
-        _interrupted(target, "batch")
+    with _progress_bar(quiet, "scenarios", remaining=False) as bar:
+        tick = None if bar is None else (
+            lambda name, done, total: bar(done, total, f"scenario {name}"))
+        if resume is not None:
+            res = resume_batch_folder(resume, options=options, progress=tick)
+        else:
+            assert config is not None
+            cfg = load_config(config)
+            res = run_batch_folder(cfg, load_scenarios(files, cfg.book.sectors), out,
+                                   options=options, progress=tick)
     if quiet:
         typer.echo(str(res.path))
     else:
         _print_comparison(res.comparison, res.baseline, res.metrics[res.baseline])
         typer.echo(f"batch folder: {res.path} (one run folder per scenario in scenarios/, "
                    "comparison.csv)")
-    if report:
-        written = _write_report(res.path, ReportFormat.html, None)
-        if not quiet:
-            typer.echo(f"report: {written}")
+    return res.path
 
 
 def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -> None:
@@ -395,7 +387,6 @@ def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -
     row per scenario by :func:`portsim.results.comparison.comparison_frame`): per scenario
     the headline metrics and, below each, the difference to the baseline ± its paired
     standard error."""
-    from rich.console import Console
     from rich.table import Table
 
     from portsim.results.comparison import comparison_frame
@@ -441,7 +432,7 @@ def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -
     frame = comparison_frame(table, [(m, level) for _, m, level, _ in cols], baseline)
     for _, r in frame.iterrows():
         t.add_row(str(r["scenario"]), *(cell(r, name(m, level), k) for _, m, level, k in cols))
-    con = Console()
+    con = _console()
     con.print(t)
     pols = [p for p in dict.fromkeys(table["policy"].fillna("")) if p]
     if pols:
@@ -485,23 +476,21 @@ def stress_cmd(
         "--json", help="write the result (and every evaluation) to this JSON file")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the result line")] = False,
 ) -> None:
-    """Reverse stress test: the mildest scenario along a direction that hits a target."""
+    """Reverse stress test: the mildest scenario along a direction that hits a target.
+
+    Exits 3 (after writing ``--json``) when the target is not reached."""
     import math
 
     from portsim.config import load_config
-    from portsim.errors import InputError
     from portsim.workflow.api import load_book
     from portsim.workflow.stress import parse_direction, parse_target, reverse_stress
 
     options = _run_options(paths=paths, seed=seed, threads=threads)
-    try:
+    tgt = _usage(parse_target, "--target", target)
+    with _errors():
         cfg = load_config(config, scenario)
-        tgt = parse_target(target)
         book = load_book(cfg)
-        dirn = parse_direction(direction, cfg, book)
-    except InputError as exc:
-        _fail(exc)
-        return
+    dirn = _usage(parse_direction, "--direction", direction, cfg, book)
 
     def fmt(v: float, se: bool = False) -> str:
         if tgt.metric.startswith("p_"):
@@ -517,16 +506,13 @@ def stress_cmd(
 
     if not quiet:
         typer.echo(f"searching {dirn.label} for {tgt.text} ...")
-    try:
+    with _errors():
         res = reverse_stress(cfg, tgt, dirn, book=book, options=options, rtol=rtol,
                              max_evaluations=max_evaluations, on_evaluation=show)
-    except InputError as exc:
-        _fail(exc)
-        return
-    if json_out is not None:
-        from portsim.workflow.folders import write_json
+        if json_out is not None:
+            from portsim.workflow.folders import write_json
 
-        write_json(json_out, res.to_dict())
+            write_json(json_out, res.to_dict())
     if res.found:
         unit = f" {dirn.unit}" if dirn.unit not in ("", "x") else ""
         line = (f"{dirn.label} = {res.value:.4g}{unit} ± {res.se:.2g} (s.e.): the mildest "
@@ -538,11 +524,23 @@ def stress_cmd(
                        f"upper end, {fmt(res.baseline_metric['value'])} without stress; slope "
                        f"{res.slope:.4g} per unit; {len(res.evaluations)} runs of "
                        f"{res.n_paths:,} paths, seed {res.seed}")
-    else:
-        at_end = math.isclose(res.bracket[1], dirn.limit)
-        typer.echo(f"not found: {tgt.label} reaches {fmt(res.metric['value'])} at "
-                   f"{dirn.label} = {res.bracket[1]:.6g}, the end of the searched range, "
-                   f"without {tgt.text}" if at_end else f"not found: {res.message}")
+        return
+    at_end = math.isclose(res.bracket[1], dirn.limit)
+    typer.echo(f"not found: {tgt.label} reaches {fmt(res.metric['value'])} at "
+               f"{dirn.label} = {res.bracket[1]:.6g}, the end of the searched range, "
+               f"without {tgt.text}" if at_end else f"not found: {res.message}")
+    raise typer.Exit(code=EXIT_NOT_FOUND)
+
+
+def _usage(parse: Callable[..., T], flag: str, *args: Any) -> T:
+    """``parse(*args)``; the input problems it raises are usage errors of ``flag``."""
+    from portsim.errors import InputError
+
+    try:
+        return parse(*args)
+    except InputError as exc:
+        raise typer.BadParameter("; ".join(str(p) for p in exc.problems),
+                                 param_hint=flag) from None
 
 
 @app.command("calibrate")
@@ -569,7 +567,6 @@ def calibrate_cmd(
 
     from portsim.config import load_config
     from portsim.data import estimate_delays, read_book, read_history, write_calibrated_book
-    from portsim.errors import InputError
 
     cutoff = None
     if as_of is not None:
@@ -578,7 +575,7 @@ def calibrate_cmd(
         except ValueError:
             raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD",
                                      param_hint="--as-of") from None
-    try:
+    with _errors():
         ratings = sectors = None
         if config is not None:
             cfg = load_config(config)
@@ -588,15 +585,11 @@ def calibrate_cmd(
         est = estimate_delays(hist, customers, min_invoices=min_invoices,
                               min_customers=min_customers, as_of=cutoff, source=history.name)
         written = write_calibrated_book(customers, est.customers, out)
-    except InputError as exc:
-        _fail(exc)
-        return
     _print_calibration(est, written)
 
 
 def _print_calibration(est: Any, path: Path) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     def pm(value: float, se: float) -> str:
@@ -619,7 +612,7 @@ def _print_calibration(est: Any, path: Path) -> None:
                   f"{row.n_paid:,}/{row.n_unpaid:,}",
                   pm(row.delay_mean_days, row.delay_mean_se),
                   pm(row.delay_noise_days, row.delay_noise_se), sd)
-    con = Console()
+    con = _console()
     con.print(t)
     counts = est.customers["source"].value_counts()
     own = int(counts.get("customer", 0))

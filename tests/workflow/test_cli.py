@@ -78,6 +78,11 @@ def invoke(*args: str | Path) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def squeezed(text: str) -> str:
+    """``text`` without spaces, line breaks and box borders (for messages drawn in a box)."""
+    return "".join(c for c in text if not c.isspace() and c != "│")
+
+
 def run_quiet(config: Path, out: Path, *extra: str) -> tuple[int, str, str]:
     return invoke("run", config, "--paths", "2000", "--out", out, "--quiet", *extra)
 
@@ -173,18 +178,6 @@ def test_existing_empty_out_folder_is_used(project: Path) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def test_out_folder_not_empty(project: Path) -> None:
-    out = project.parent / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
-    code, stdout, stderr = run_quiet(project, out)
-    assert code == 1
-    assert f"{out}: --out already exists and is not empty" in stderr
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    assert (out / "keep.txt").read_text() == "mine"
-    assert stdout == ""
-
-
 BAD_BOOKS = {
     "missing_column": (
         HEADER.replace("exposure", "exposre"), ROWS,
@@ -274,6 +267,18 @@ def test_bad_scenario_exits_1(project: Path) -> None:
 # ------------------------------------------------------------------------------------------
 # Usage errors: exit code 2
 # ------------------------------------------------------------------------------------------
+
+
+def test_out_folder_not_empty_is_a_usage_error(project: Path) -> None:
+    out = project.parent / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, stdout, stderr = run_quiet(project, out)
+    assert code == 2
+    assert squeezed(f"{out} already exists and is not empty") in squeezed(stderr)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert (out / "keep.txt").read_text() == "mine"
+    assert stdout == ""
 
 
 @pytest.mark.parametrize(
