@@ -539,8 +539,8 @@ def _usage(parse: Callable[..., T], flag: str, *args: Any) -> T:
     try:
         return parse(*args)
     except InputError as exc:
-        raise typer.BadParameter("; ".join(str(p) for p in exc.problems),
-                                 param_hint=flag) from None
+        raise typer.BadParameter("; ".join(str(p).removeprefix(f"{flag}: ")
+                                           for p in exc.problems), param_hint=flag) from None
 
 
 @app.command("calibrate")
