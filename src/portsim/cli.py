@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -43,11 +43,6 @@ ScenarioOpt = Annotated[
 EXIT_NOT_FOUND = 3
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
-
-
 @contextmanager
 def _errors() -> Iterator[None]:
     """Turn what a user can fix into messages: input problems exit 1 listing every problem;
@@ -62,13 +57,14 @@ def _errors() -> Iterator[None]:
     except FolderExistsError as exc:
         p = exc.problems[0]
         raise typer.BadParameter(f"{p.where} {p.rule}; {p.fix}", param_hint="--out") from None
-    except InputError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc))
     except Interrupted as exc:
         typer.echo(f"interrupted; finish it with: portsim run --resume {exc.folder}", err=True)
         raise typer.Exit(code=130) from None
+    except (InputError, OSError) as exc:
+        text = (f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError)
+                and exc.filename is not None else str(exc))
+        typer.echo(f"error: {text}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 def _console() -> Any:
@@ -83,13 +79,9 @@ def _console() -> Any:
 def _fmt(x: float | None) -> str:
     if x is None:
         return ""
-    ax = abs(x)
-    if ax >= 1e9:
-        return f"{x / 1e9:,.2f}bn"
-    if ax >= 1e6:
-        return f"{x / 1e6:,.2f}m"
-    if ax >= 1e4:
-        return f"{x / 1e3:,.1f}k"
+    for low, div, suffix, digits in ((1e9, 1e9, "bn", 2), (1e6, 1e6, "m", 2), (1e4, 1e3, "k", 1)):
+        if abs(x) >= low:
+            return f"{x / div:,.{digits}f}{suffix}"
     return f"{x:,.4g}"
 
 
@@ -179,30 +171,6 @@ class ReportFormat(StrEnum):
     pdf = "pdf"
 
 
-def _write_report(run_dir: Path, fmt: ReportFormat, out: Path | None) -> Path:
-    """Render the report of a complete run folder and write it atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # the report draws on Figure objects; no display, ever
-    from portsim.report.html import render_html
-    from portsim.report.pdf import render_pdf
-    from portsim.workflow.folders import read_run, write_atomic, write_text_atomic
-
-    run = read_run(run_dir)
-    target = out if out is not None else run_dir / f"report.{fmt.value}"
-    if fmt is ReportFormat.pdf:
-        data = render_pdf(run)
-        write_atomic(target, lambda p: p.write_bytes(data))
-    else:
-        write_text_atomic(target, render_html(run))
-    return target
-
-
-def _flag(name: str) -> str:
-    """The command-line flag of a :class:`~portsim.workflow.options.RunOptions` field."""
-    return "--" + name.replace("_", "-")
-
-
 def _run_options(**values: Any) -> RunOptions:
     """:class:`~portsim.workflow.options.RunOptions` of the command's flags; a combination
     that cannot run is a usage error naming the flag."""
@@ -211,7 +179,10 @@ def _run_options(**values: Any) -> RunOptions:
     try:
         return RunOptions(**values)
     except RunOptionsError as exc:
-        raise typer.BadParameter(exc.text(_flag), param_hint=_flag(exc.option)) from None
+        def flag(name: str) -> str:
+            return "--" + name.replace("_", "-")
+
+        raise typer.BadParameter(exc.text(flag), param_hint=flag(exc.option)) from None
 
 
 @contextmanager
@@ -236,10 +207,7 @@ def _progress_bar(quiet: bool, title: str, *, remaining: bool
         task = bar.add_task(title, total=None)
 
         def update(done: int, total: int, title: str | None = None) -> None:
-            if title is None:
-                bar.update(task, completed=done, total=total)
-            else:
-                bar.update(task, description=title, completed=done, total=total)
+            bar.update(task, description=title, completed=done, total=total)  # None: kept
 
         yield update
 
@@ -268,7 +236,8 @@ def run_cmd(
 ) -> None:
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
     from portsim.config import load_config
-    from portsim.workflow.folders import is_batch_folder
+    from portsim.workflow.batch import expand_scenario_files
+    from portsim.workflow.folders import is_batch_folder, write_report
     from portsim.workflow.runner import resume_folder, run_folder
 
     if config is None and resume is None:
@@ -280,7 +249,7 @@ def run_cmd(
     options = _run_options(paths=paths, seed=seed, threads=threads, workers=workers,
                            scheduler=scheduler, keep_chunks=keep_chunks)
     with _errors():
-        files = _scenario_files(scenario)
+        files = expand_scenario_files(scenario or [])
         if len(files) > 1 or (resume is not None and is_batch_folder(resume)):
             folder = _run_batch(config, files, options, out=out, resume=resume, quiet=quiet)
         else:
@@ -298,7 +267,7 @@ def run_cmd(
             else:
                 _print_summary(res.metrics, folder)
         if report:
-            written = _write_report(folder, ReportFormat.html, None)
+            written = write_report(folder)
             if not quiet:
                 typer.echo(f"report: {written}")
 
@@ -313,8 +282,10 @@ def report_cmd(
         help="file to write (default: RUN_DIR/report.html or report.pdf)")] = None,
 ) -> None:
     """Write the risk committee report of a run folder (HTML or PDF)."""
+    from portsim.workflow.folders import write_report
+
     with _errors():
-        typer.echo(str(_write_report(run_dir, fmt, out)))
+        typer.echo(str(write_report(run_dir, fmt.value, out)))
 
 
 @app.command("validate")
@@ -322,14 +293,13 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
     """Check a config and its book (and each scenario) without simulating."""
     from portsim.config import load_config
     from portsim.workflow.api import prepare
+    from portsim.workflow.batch import expand_scenario_files, load_scenarios, plan_batch
 
     with _errors():
-        files = _scenario_files(scenario)
+        files = expand_scenario_files(scenario or [])
         cfg = load_config(config, files[0] if len(files) == 1 else None)
         book, inputs = prepare(cfg)
         if len(files) > 1:
-            from portsim.workflow.batch import load_scenarios, plan_batch
-
             plan = plan_batch(cfg, load_scenarios(files, cfg.book.sectors), book)
     typer.echo(
         f"ok: {book.n_customers} customers, {len(inputs.sector_names)} sectors, "
@@ -339,15 +309,6 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
     if len(files) > 1:
         typer.echo(f"ok: {len(plan.configs)} scenarios ({', '.join(plan.configs)}), baseline "
                    f"{plan.baseline}, kernel {plan.kernel} for all")
-
-
-def _scenario_files(patterns: list[str] | None) -> list[Path]:
-    """The scenario files of ``--scenario`` values (globs expanded; each file once)."""
-    if not patterns:
-        return []
-    from portsim.workflow.batch import expand_scenario_files
-
-    return expand_scenario_files(patterns)
 
 
 def _run_batch(

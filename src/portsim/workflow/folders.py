@@ -71,6 +71,7 @@ __all__ = [
     "write_batch_info",
     "write_config",
     "write_json",
+    "write_report",
     "write_results",
     "write_run_info",
     "write_text_atomic",
@@ -331,3 +332,31 @@ def read_run(run_dir: str | Path) -> RunData:
         ds, summary=summary, run_info=read_json(d / RUN_FILE, title="cannot report"),
         config=read_json(d / CONFIG_FILE, title="cannot report"), path=d,
         comparison=comparison)
+
+
+def write_report(run_dir: str | Path, fmt: str = "html", out: str | Path | None = None) -> Path:
+    """Render the report of a complete run folder (``fmt``: ``"html"`` or ``"pdf"``) and write
+    it atomically to ``out`` (default ``RUN_DIR/report.html`` or ``report.pdf``); returns the
+    path written.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`read_run`.
+    OSError
+        When the file cannot be written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # the report draws on Figure objects; no display, ever
+    from portsim.report.html import render_html
+    from portsim.report.pdf import render_pdf
+
+    run = read_run(run_dir)
+    target = Path(out) if out is not None else Path(run_dir) / f"report.{fmt}"
+    if fmt == "pdf":
+        data = render_pdf(run)
+        write_atomic(target, lambda p: p.write_bytes(data))
+    else:
+        write_text_atomic(target, render_html(run))
+    return target
