@@ -41,20 +41,11 @@ from portsim.workflow.runner import (
     run_folder,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "configs" / "example.toml"
-CONFIG_TOML = f"""
+EXAMPLE = Path(__file__).resolve().parents[2] / "configs" / "example.toml"
+CONFIG_TOML = """
 name = "claim"
 [book]
-path = "{(ROOT / "configs" / "example_book.csv").as_posix()}"
-[book.ratings]
-AAA = 0.0001
-AA = 0.0002
-A = 0.0006
-BBB = 0.002
-BB = 0.008
-B = 0.03
-CCC = 0.15
+path = "book.csv"
 [simulation]
 paths = 2048
 chunk_paths = 256
@@ -67,10 +58,23 @@ BUSY = "is being written by another portsim run"
 
 
 @pytest.fixture
-def cfg(tmp_path: Path) -> RunConfig:
+def config_file(tmp_path: Path) -> Path:
+    """A book of 60 customers in three sectors and a default-only config writing its run
+    folders under ``tmp_path/runs``."""
+    rows = [f"C{i:03d},{('retail', 'energy', 'transport')[i % 3]},DE,{1000 + 37 * i},"
+            f"{0.005 + 0.001 * (i % 20):.3f},0.45" for i in range(60)]
+    (tmp_path / "book.csv").write_text(
+        "\n".join(["customer_id,sector,country,exposure,p_default,lgd", *rows]) + "\n",
+        encoding="utf-8")
     path = tmp_path / "claim.toml"
-    path.write_text(CONFIG_TOML, encoding="utf-8")
-    return load_config(path).with_updates(output={"dir": str(tmp_path / "runs")})
+    path.write_text(CONFIG_TOML + f'[output]\ndir = "{(tmp_path / "runs").as_posix()}"\n',
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cfg(config_file: Path) -> RunConfig:
+    return load_config(config_file)
 
 
 def _interrupt_after(k: int) -> Callable[[int, int], None]:
@@ -265,11 +269,8 @@ def test_auto_names_never_collide(cfg: RunConfig, tmp_path: Path,
         assert claim_auto(stamped).folder == stamped.with_name(stamped.name + "-4")
 
 
-def test_two_processes_without_out_get_two_folders(tmp_path: Path) -> None:
-    cfg_path = tmp_path / "claim.toml"
-    cfg_path.write_text(CONFIG_TOML + f'[output]\ndir = "{(tmp_path / "runs").as_posix()}"\n',
-                        encoding="utf-8")
-    procs = [subprocess.Popen([*CLI, "run", str(cfg_path), "-q"], env=ENV,
+def test_two_processes_without_out_get_two_folders(config_file: Path, tmp_path: Path) -> None:
+    procs = [subprocess.Popen([*CLI, "run", str(config_file), "-q"], env=ENV,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     results = [(p.wait(timeout=600), *p.communicate()) for p in procs]

@@ -412,10 +412,8 @@ def run_batch_folder(
 
     Raises
     ------
-    portsim.workflow.claim.FolderExistsError, portsim.workflow.claim.FolderBusyError
-        When ``out`` holds files, or another process is writing it.
-    Interrupted
-        On Ctrl-C, once the folder is claimed.
+    FolderExistsError, FolderBusyError, Interrupted
+        As :func:`run_folder`.
     """
     if out is not None:
         refuse_taken(Path(out))  # before the book is read
