@@ -126,7 +126,7 @@ def test_only_the_folders_module_names_run_folder_files() -> None:
     """No other module spells a run folder's file names (docstrings and messages aside)."""
     names = {folders.CONFIG_FILE, folders.RESULTS_FILE, folders.SUMMARY_JSON,
              folders.SUMMARY_CSV, folders.RUN_FILE, folders.CONTRIBUTIONS_FILE, folders.MARKER,
-             folders.MANIFEST, folders.BATCH_FILE, folders.COMPARISON_FILE}
+             folders.MANIFEST, folders.BATCH_FILE, folders.COMPARISON_FILE, folders.LOCK}
     for path in SRC.rglob("*.py"):
         if path == SRC / "workflow" / "folders.py":
             continue
