@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,6 +53,19 @@ threads = 1
 """
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 CLI = [sys.executable, "-c", "from portsim.cli import main; main()"]
+#: ``portsim`` that imports everything, says ``ready`` and waits for the file ``argv[1]`` to
+#: appear before it reads its arguments: processes started at once then race on a level field.
+GATED_CLI = [sys.executable, "-c", """
+import sys, time
+from pathlib import Path
+import portsim.workflow.runner
+from portsim.cli import main
+print("ready", flush=True)
+go = Path(sys.argv.pop(1))
+while not go.exists():
+    time.sleep(0.001)
+main()
+"""]
 BUSY = "is being written by another portsim run"
 
 
@@ -98,12 +110,14 @@ def _interrupted_run(cfg: RunConfig, out: Path) -> Path:
 
 
 def test_two_processes_on_one_out_exactly_one_wins(tmp_path: Path) -> None:
-    """The issue's race: two ``portsim run`` on one ``--out`` with seeds 1 and 2."""
-    out = tmp_path / "X"
-    procs = {seed: subprocess.Popen(
-        [*CLI, "run", str(EXAMPLE), "--paths", "6000", "--seed", str(seed), "-q",
-         "--out", str(out)], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True) for seed in (1, 2)}
+    """Two ``portsim run`` on one ``--out`` with seeds 1 and 2, let go together once both
+    have imported everything: the winner then holds the folder for seconds (12,000 paths with
+    a timeline), so the other always finds it taken."""
+    out, go = tmp_path / "X", tmp_path / "go"
+    procs = {seed: _start_gated(
+        go, "run", str(EXAMPLE), "--paths", "12000", "--seed", str(seed), "-q", "--out",
+        str(out)) for seed in (1, 2)}
+    go.touch()
     done = {seed: (p.wait(timeout=600), *p.communicate()) for seed, p in procs.items()}
     codes = sorted(code for code, _, _ in done.values())
     assert codes == [0, 1], done
@@ -120,6 +134,15 @@ def test_two_processes_on_one_out_exactly_one_wins(tmp_path: Path) -> None:
     assert json.loads((out / "summary.json").read_text())["provenance"]["seed"] == winner
     assert json.loads((out / "run.json").read_text())["seed"] == winner
     assert json.loads((out / "config.json").read_text())["simulation"]["seed"] == winner
+
+
+def _start_gated(go: Path, *args: str) -> subprocess.Popen[str]:
+    """A ``portsim`` process with ``args``, started and waiting for the file ``go``."""
+    proc = subprocess.Popen([*GATED_CLI, str(go), *args], env=ENV, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    return proc
 
 
 def test_claim_new_race_between_threads_has_one_winner(tmp_path: Path) -> None:
@@ -153,6 +176,7 @@ _CLAIMER = """
 import sys, time
 from pathlib import Path
 from portsim.workflow.claim import claim_new, FolderBusyError
+print("ready", flush=True)
 go = Path(sys.argv[2])
 while not go.exists():
     time.sleep(0.001)
@@ -162,7 +186,7 @@ except FolderBusyError as exc:
     print("busy:", exc)
     sys.exit(1)
 print("won")
-time.sleep(1.0)  # still holding while the other process tries
+time.sleep(3.0)  # still holding while the other process tries
 claim.release()
 """
 
@@ -172,7 +196,9 @@ def test_claim_new_race_between_processes_has_one_winner(tmp_path: Path) -> None
     procs = [subprocess.Popen([sys.executable, "-c", _CLAIMER, str(tmp_path / "X"), str(go)],
                               env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]
-    time.sleep(0.5)  # both imported and waiting at the gate
+    for p in procs:  # both imported and waiting at the gate
+        assert p.stdout is not None
+        assert p.stdout.readline() == "ready\n"
     go.touch()
     results = [(p.wait(timeout=120), p.communicate()[0]) for p in procs]
     assert sorted(code for code, _ in results) == [0, 1], results
