@@ -45,9 +45,9 @@ EXIT_NOT_FOUND = 3
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turn what a user can fix into messages: input problems exit 1 listing every problem;
-    an ``--out`` that holds files is a usage error (exit 2); an ``OSError`` exits 1 with one
-    line naming the path and the reason; Ctrl-C exits 130, saying how to finish the folder."""
+    """What a user can fix, as messages: input problems exit 1 listing every problem, an
+    ``--out`` that holds files is a usage error (2), an ``OSError`` exits 1 with one line (the
+    path and the reason), Ctrl-C 130 saying how to finish the folder."""
     from portsim.errors import InputError
     from portsim.workflow.claim import FolderExistsError
     from portsim.workflow.runner import Interrupted
@@ -68,8 +68,7 @@ def _errors() -> Iterator[None]:
 
 
 def _console() -> Any:
-    """A rich console; when the output is not a terminal, wide enough that no table is cut
-    or squeezed to 80 columns."""
+    """A rich console; not a terminal: wide enough that no table is cut to 80 columns."""
     from rich.console import Console
 
     con = Console()
