@@ -1,7 +1,10 @@
 """The ``portsim`` command line.
 
-Exit codes: 0 success, 1 invalid input (every problem is printed with where and why),
-2 usage error. Heavy modules are imported inside the commands so ``--help`` answers fast.
+Exit codes: 0 success; 1 invalid input (every problem is printed with where and why), a file
+or folder that cannot be read or written (one line: the path and the reason), or a run folder
+that another run is writing; 2 usage error (a bad option value, an ``--out`` that already holds
+files); 3 ``portsim stress`` did not reach its target; 130 interrupted. Heavy modules are
+imported inside the commands so ``--help`` answers fast.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 if TYPE_CHECKING:
     from portsim.workflow.options import RunOptions
+
+T = TypeVar("T")
 
 app = typer.Typer(
     add_completion=False,
@@ -34,26 +39,52 @@ ScenarioOpt = Annotated[
 ]
 
 
-def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(code=1)
+#: ``portsim stress``: the target is not reached within the searched range.
+EXIT_NOT_FOUND = 3
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """What a user can fix, as messages: input problems exit 1 listing every problem, an
+    ``--out`` that holds files is a usage error (2), an ``OSError`` exits 1 with one line (the
+    path and the reason), Ctrl-C 130 saying how to finish the folder."""
+    from portsim.errors import InputError
+    from portsim.workflow.claim import FolderExistsError
+    from portsim.workflow.runner import Interrupted
+
+    try:
+        yield
+    except FolderExistsError as exc:
+        p = exc.problems[0]
+        raise typer.BadParameter(f"{p.where} {p.rule}; {p.fix}", param_hint="--out") from None
+    except Interrupted as exc:
+        typer.echo(f"interrupted; finish it with: portsim run --resume {exc.folder}", err=True)
+        raise typer.Exit(code=130) from None
+    except (InputError, OSError) as exc:
+        text = (f"{exc.filename}: {exc.strerror}" if isinstance(exc, OSError)
+                and exc.filename is not None else str(exc))
+        typer.echo(f"error: {text}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+def _console() -> Any:
+    """A rich console; not a terminal: wide enough that no table is cut to 80 columns."""
+    from rich.console import Console
+
+    con = Console()
+    return con if con.is_terminal else Console(width=100_000)
 
 
 def _fmt(x: float | None) -> str:
     if x is None:
         return ""
-    ax = abs(x)
-    if ax >= 1e9:
-        return f"{x / 1e9:,.2f}bn"
-    if ax >= 1e6:
-        return f"{x / 1e6:,.2f}m"
-    if ax >= 1e4:
-        return f"{x / 1e3:,.1f}k"
+    for low, div, suffix, digits in ((1e9, 1e9, "bn", 2), (1e6, 1e6, "m", 2), (1e4, 1e3, "k", 1)):
+        if abs(x) >= low:
+            return f"{x / div:,.{digits}f}{suffix}"
     return f"{x:,.4g}"
 
 
 def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     cur = metrics["currency"]
@@ -73,7 +104,7 @@ def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
                   f"[{_fmt(v['ci_low'])}, {_fmt(v['ci_high'])}]")
     for key, v in metrics["es"].items():
         t.add_row(f"ES {float(key):.1%}", _fmt(v["value"]), f"± {_fmt(v['se'])}")
-    con = Console()
+    con = _console()
     con.print(t)
     cash = metrics.get("cash")
     if cash:
@@ -139,30 +170,6 @@ class ReportFormat(StrEnum):
     pdf = "pdf"
 
 
-def _write_report(run_dir: Path, fmt: ReportFormat, out: Path | None) -> Path:
-    """Render the report of a complete run folder and write it atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # the report draws on Figure objects; no display, ever
-    from portsim.report.html import render_html
-    from portsim.report.pdf import render_pdf
-    from portsim.workflow.folders import read_run, write_atomic, write_text_atomic
-
-    run = read_run(run_dir)
-    target = out if out is not None else run_dir / f"report.{fmt.value}"
-    if fmt is ReportFormat.pdf:
-        data = render_pdf(run)
-        write_atomic(target, lambda p: p.write_bytes(data))
-    else:
-        write_text_atomic(target, render_html(run))
-    return target
-
-
-def _flag(name: str) -> str:
-    """The command-line flag of a :class:`~portsim.workflow.options.RunOptions` field."""
-    return "--" + name.replace("_", "-")
-
-
 def _run_options(**values: Any) -> RunOptions:
     """:class:`~portsim.workflow.options.RunOptions` of the command's flags; a combination
     that cannot run is a usage error naming the flag."""
@@ -171,7 +178,10 @@ def _run_options(**values: Any) -> RunOptions:
     try:
         return RunOptions(**values)
     except RunOptionsError as exc:
-        raise typer.BadParameter(exc.text(_flag), param_hint=_flag(exc.option)) from None
+        def flag(name: str) -> str:
+            return "--" + name.replace("_", "-")
+
+        raise typer.BadParameter(exc.text(flag), param_hint=flag(exc.option)) from None
 
 
 @contextmanager
@@ -196,22 +206,9 @@ def _progress_bar(quiet: bool, title: str, *, remaining: bool
         task = bar.add_task(title, total=None)
 
         def update(done: int, total: int, title: str | None = None) -> None:
-            if title is None:
-                bar.update(task, completed=done, total=total)
-            else:
-                bar.update(task, description=title, completed=done, total=total)
+            bar.update(task, description=title, completed=done, total=total)  # None: kept
 
         yield update
-
-
-def _interrupted(target: Path | None, what: str) -> NoReturn:
-    """Ctrl-C: say how to finish the folder (when it is unfinished) and exit 130."""
-    from portsim.workflow.folders import is_incomplete
-
-    if target is not None and is_incomplete(target):
-        typer.echo(f"interrupted; finish the {what} with: portsim run --resume {target}",
-                   err=True)
-    raise typer.Exit(code=130) from None
 
 
 @app.command("run")
@@ -238,8 +235,9 @@ def run_cmd(
 ) -> None:
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
     from portsim.config import load_config
-    from portsim.errors import InputError
-    from portsim.workflow.runner import default_run_dir, resume_folder, run_folder
+    from portsim.workflow.batch import expand_scenario_files
+    from portsim.workflow.folders import is_batch_folder, write_report
+    from portsim.workflow.runner import resume_folder, run_folder
 
     if config is None and resume is None:
         raise typer.BadParameter("give a CONFIG to run, or --resume RUN_DIR", param_hint="CONFIG")
@@ -249,41 +247,28 @@ def run_cmd(
         raise typer.BadParameter("--resume finishes the folder it names", param_hint="--out")
     options = _run_options(paths=paths, seed=seed, threads=threads, workers=workers,
                            scheduler=scheduler, keep_chunks=keep_chunks)
-    target = resume
-    try:
-        files = _scenario_files(scenario)
-        if len(files) > 1 or (resume is not None and _is_batch(resume)):
-            _run_batch(config, files, options, out=out, resume=resume, quiet=quiet,
-                       report=report)
-            return
-        cfg = (load_config(config, files[0] if files else None) if config is not None
-               else None)
-        if resume is None:
-            assert cfg is not None
-            target = out if out is not None else default_run_dir(cfg)
-        with _progress_bar(quiet, "simulating chunks", remaining=True) as bar:
-            if resume is not None:
-                res = resume_folder(resume, config=cfg, options=options, progress=bar)
+    with _errors():
+        files = expand_scenario_files(scenario or [])
+        if len(files) > 1 or (resume is not None and is_batch_folder(resume)):
+            folder = _run_batch(config, files, options, out=out, resume=resume, quiet=quiet)
+        else:
+            cfg = (load_config(config, files[0] if files else None) if config is not None
+                   else None)
+            with _progress_bar(quiet, "simulating chunks", remaining=True) as bar:
+                if resume is not None:
+                    res = resume_folder(resume, config=cfg, options=options, progress=bar)
+                else:
+                    assert cfg is not None
+                    res = run_folder(cfg, out, options=options, progress=bar)
+            folder = res.path
+            if quiet:
+                typer.echo(str(folder))
             else:
-                assert cfg is not None
-                res = run_folder(cfg, target, options=options, progress=bar)
-    except InputError as exc:
-        _fail(exc)
-        return
-    except KeyboardInterrupt:
-        _interrupted(target, "run")
-    if quiet:
-        typer.echo(str(res.path))
-    else:
-        _print_summary(res.metrics, res.path)
-    if report:
-        try:
-            written = _write_report(res.path, ReportFormat.html, None)
-        except InputError as exc:
-            _fail(exc)
-            return
-        if not quiet:
-            typer.echo(f"report: {written}")
+                _print_summary(res.metrics, folder)
+        if report:
+            written = write_report(folder)
+            if not quiet:
+                typer.echo(f"report: {written}")
 
 
 @app.command("report")
@@ -296,37 +281,28 @@ def report_cmd(
         help="file to write (default: RUN_DIR/report.html or report.pdf)")] = None,
 ) -> None:
     """Write the risk committee report of a run folder (HTML or PDF)."""
-    from portsim.errors import InputError
+    from portsim.workflow.folders import write_report
 
-    try:
-        written = _write_report(run_dir, fmt, out)
-    except InputError as exc:
-        _fail(exc)
-        return
-    typer.echo(str(written))
+    with _errors():
+        typer.echo(str(write_report(run_dir, fmt.value, out)))
 
 
 @app.command("validate")
 def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
     """Check a config and its book (and each scenario) without simulating."""
     from portsim.config import load_config
-    from portsim.errors import InputError
     from portsim.workflow.api import prepare
+    from portsim.workflow.batch import expand_scenario_files, load_scenarios, plan_batch
     from portsim.workflow.memory import memory_report, require_memory
     from portsim.workflow.options import DEFAULT_OPTIONS
 
-    try:
-        files = _scenario_files(scenario)
+    with _errors():
+        files = expand_scenario_files(scenario or [])
         cfg = load_config(config, files[0] if len(files) == 1 else None)
         book, inputs = prepare(cfg)
         memory = require_memory(inputs, cfg, DEFAULT_OPTIONS)
         if len(files) > 1:
-            from portsim.workflow.batch import load_scenarios, plan_batch
-
             plan = plan_batch(cfg, load_scenarios(files, cfg.book.sectors), book)
-    except InputError as exc:
-        _fail(exc)
-        return
     typer.echo(
         f"ok: {book.n_customers} customers, {len(inputs.sector_names)} sectors, "
         f"{len(inputs.factor_names)} factors, total exposure {book.exposure.sum():,.2f} "
@@ -338,60 +314,36 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
                    f"{plan.baseline}, kernel {plan.kernel} for all")
 
 
-def _scenario_files(patterns: list[str] | None) -> list[Path]:
-    """The scenario files of ``--scenario`` values (globs expanded; each file once)."""
-    if not patterns:
-        return []
-    from portsim.workflow.batch import expand_scenario_files
-
-    return expand_scenario_files(patterns)
-
-
-def _is_batch(run_dir: Path) -> bool:
-    from portsim.workflow.folders import is_batch_folder
-
-    return is_batch_folder(run_dir)
-
-
 def _run_batch(
     config: Path | None, files: list[Path], options: RunOptions, *, out: Path | None,
-    resume: Path | None, quiet: bool, report: bool,
-) -> None:
-    """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder."""
+    resume: Path | None, quiet: bool,
+) -> Path:
+    """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder (returned)."""
     from portsim.config import load_config
     from portsim.workflow.batch import load_scenarios
-    from portsim.workflow.runner import default_batch_dir, resume_batch_folder, run_batch_folder
+    from portsim.workflow.runner import resume_batch_folder, run_batch_folder
 
     if resume is not None and (config is not None or files):
         raise typer.BadParameter("--resume of a batch folder takes neither CONFIG nor "
                                  "--scenario (the folder's batch.json has them)",
                                  param_hint="--resume")
-    target = resume
-    if resume is None:
-        assert config is not None
-        cfg = load_config(config)
-        scens = load_scenarios(files, cfg.book.sectors)
-        target = out if out is not None else default_batch_dir(cfg)
-    try:
-        with _progress_bar(quiet, "scenarios", remaining=False) as bar:
-            tick = None if bar is None else (
-                lambda name, done, total: bar(done, total, f"scenario {name}"))
-            if resume is not None:
-                res = resume_batch_folder(resume, options=options, progress=tick)
-            else:
-                res = run_batch_folder(cfg, scens, target, options=options, progress=tick)
-    except KeyboardInterrupt:
-        _interrupted(target, "batch")
+    with _progress_bar(quiet, "scenarios", remaining=False) as bar:
+        tick = None if bar is None else (
+            lambda name, done, total: bar(done, total, f"scenario {name}"))
+        if resume is not None:
+            res = resume_batch_folder(resume, options=options, progress=tick)
+        else:
+            assert config is not None
+            cfg = load_config(config)
+            res = run_batch_folder(cfg, load_scenarios(files, cfg.book.sectors), out,
+                                   options=options, progress=tick)
     if quiet:
         typer.echo(str(res.path))
     else:
         _print_comparison(res.comparison, res.baseline, res.metrics[res.baseline])
         typer.echo(f"batch folder: {res.path} (one run folder per scenario in scenarios/, "
                    "comparison.csv)")
-    if report:
-        written = _write_report(res.path, ReportFormat.html, None)
-        if not quiet:
-            typer.echo(f"report: {written}")
+    return res.path
 
 
 def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -> None:
@@ -399,7 +351,6 @@ def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -
     row per scenario by :func:`portsim.results.comparison.comparison_frame`): per scenario
     the headline metrics and, below each, the difference to the baseline ± its paired
     standard error."""
-    from rich.console import Console
     from rich.table import Table
 
     from portsim.results.comparison import comparison_frame
@@ -445,7 +396,7 @@ def _print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -
     frame = comparison_frame(table, [(m, level) for _, m, level, _ in cols], baseline)
     for _, r in frame.iterrows():
         t.add_row(str(r["scenario"]), *(cell(r, name(m, level), k) for _, m, level, k in cols))
-    con = Console()
+    con = _console()
     con.print(t)
     pols = [p for p in dict.fromkeys(table["policy"].fillna("")) if p]
     if pols:
@@ -489,23 +440,21 @@ def stress_cmd(
         "--json", help="write the result (and every evaluation) to this JSON file")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the result line")] = False,
 ) -> None:
-    """Reverse stress test: the mildest scenario along a direction that hits a target."""
+    """Reverse stress test: the mildest scenario along a direction that hits a target.
+
+    Exits 3 (after writing ``--json``) when the target is not reached."""
     import math
 
     from portsim.config import load_config
-    from portsim.errors import InputError
     from portsim.workflow.api import load_book
     from portsim.workflow.stress import parse_direction, parse_target, reverse_stress
 
     options = _run_options(paths=paths, seed=seed, threads=threads)
-    try:
+    tgt = _usage(parse_target, "--target", target)
+    with _errors():
         cfg = load_config(config, scenario)
-        tgt = parse_target(target)
         book = load_book(cfg)
-        dirn = parse_direction(direction, cfg, book)
-    except InputError as exc:
-        _fail(exc)
-        return
+    dirn = _usage(parse_direction, "--direction", direction, cfg, book)
 
     def fmt(v: float, se: bool = False) -> str:
         if tgt.metric.startswith("p_"):
@@ -521,16 +470,13 @@ def stress_cmd(
 
     if not quiet:
         typer.echo(f"searching {dirn.label} for {tgt.text} ...")
-    try:
+    with _errors():
         res = reverse_stress(cfg, tgt, dirn, book=book, options=options, rtol=rtol,
                              max_evaluations=max_evaluations, on_evaluation=show)
-    except InputError as exc:
-        _fail(exc)
-        return
-    if json_out is not None:
-        from portsim.workflow.folders import write_json
+        if json_out is not None:
+            from portsim.workflow.folders import write_json
 
-        write_json(json_out, res.to_dict())
+            write_json(json_out, res.to_dict())
     if res.found:
         unit = f" {dirn.unit}" if dirn.unit not in ("", "x") else ""
         line = (f"{dirn.label} = {res.value:.4g}{unit} ± {res.se:.2g} (s.e.): the mildest "
@@ -542,11 +488,23 @@ def stress_cmd(
                        f"upper end, {fmt(res.baseline_metric['value'])} without stress; slope "
                        f"{res.slope:.4g} per unit; {len(res.evaluations)} runs of "
                        f"{res.n_paths:,} paths, seed {res.seed}")
-    else:
-        at_end = math.isclose(res.bracket[1], dirn.limit)
-        typer.echo(f"not found: {tgt.label} reaches {fmt(res.metric['value'])} at "
-                   f"{dirn.label} = {res.bracket[1]:.6g}, the end of the searched range, "
-                   f"without {tgt.text}" if at_end else f"not found: {res.message}")
+        return
+    at_end = math.isclose(res.bracket[1], dirn.limit)
+    typer.echo(f"not found: {tgt.label} reaches {fmt(res.metric['value'])} at "
+               f"{dirn.label} = {res.bracket[1]:.6g}, the end of the searched range, "
+               f"without {tgt.text}" if at_end else f"not found: {res.message}")
+    raise typer.Exit(code=EXIT_NOT_FOUND)
+
+
+def _usage(parse: Callable[..., T], flag: str, *args: Any) -> T:
+    """``parse(*args)``; the input problems it raises are usage errors of ``flag``."""
+    from portsim.errors import InputError
+
+    try:
+        return parse(*args)
+    except InputError as exc:
+        raise typer.BadParameter("; ".join(str(p).removeprefix(f"{flag}: ")
+                                           for p in exc.problems), param_hint=flag) from None
 
 
 @app.command("calibrate")
@@ -573,7 +531,6 @@ def calibrate_cmd(
 
     from portsim.config import load_config
     from portsim.data import estimate_delays, read_book, read_history, write_calibrated_book
-    from portsim.errors import InputError
 
     cutoff = None
     if as_of is not None:
@@ -582,7 +539,7 @@ def calibrate_cmd(
         except ValueError:
             raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD",
                                      param_hint="--as-of") from None
-    try:
+    with _errors():
         ratings = sectors = None
         if config is not None:
             cfg = load_config(config)
@@ -592,15 +549,11 @@ def calibrate_cmd(
         est = estimate_delays(hist, customers, min_invoices=min_invoices,
                               min_customers=min_customers, as_of=cutoff, source=history.name)
         written = write_calibrated_book(customers, est.customers, out)
-    except InputError as exc:
-        _fail(exc)
-        return
     _print_calibration(est, written)
 
 
 def _print_calibration(est: Any, path: Path) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     def pm(value: float, se: float) -> str:
@@ -623,7 +576,7 @@ def _print_calibration(est: Any, path: Path) -> None:
                   f"{row.n_paid:,}/{row.n_unpaid:,}",
                   pm(row.delay_mean_days, row.delay_mean_se),
                   pm(row.delay_noise_days, row.delay_noise_se), sd)
-    con = Console()
+    con = _console()
     con.print(t)
     counts = est.customers["source"].value_counts()
     own = int(counts.get("customer", 0))

@@ -78,6 +78,11 @@ def invoke(*args: str | Path) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+def squeezed(text: str) -> str:
+    """``text`` without spaces, line breaks and box borders (for messages drawn in a box)."""
+    return "".join(c for c in text if not c.isspace() and c != "│")
+
+
 def run_quiet(config: Path, out: Path, *extra: str) -> tuple[int, str, str]:
     return invoke("run", config, "--paths", "2000", "--out", out, "--quiet", *extra)
 
@@ -168,21 +173,57 @@ def test_existing_empty_out_folder_is_used(project: Path) -> None:
     assert {p.name for p in out.iterdir()} == RUN_FILES
 
 
+def test_config_json_is_the_config_that_ran(project: Path) -> None:
+    out = project.parent / "out"
+    assert invoke("run", project, "--paths", "1500", "--seed", "77", "--threads", "1",
+                  "--out", out, "-q")[0] == 0
+    ran = RunConfig.model_validate_json((out / "config.json").read_text())
+    assert (ran.simulation.paths, ran.simulation.seed) == (1500, 77)  # the file says 100000, 4242
+    run_info = json.loads((out / "run.json").read_text())
+    with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
+        assert ds.attrs["config_hash"] == run_info["config_hash"] == config_hash(ran)
+    assert run_info["execution"] == {"backend": "in-process", "threads": 1}
+
+
+def test_batch_folders_record_the_config_that_ran(project: Path) -> None:
+    scen = project.parent / "worse.toml"
+    scen.write_text('name = "worse"\n[pd_multiplier]\nglobal = 2.0\n', encoding="utf-8")
+    out = project.parent / "batch"
+    (project.parent / "best.toml").write_text('name = "best"\n', encoding="utf-8")
+    assert invoke("run", project, "-s", scen, "-s", project.parent / "best.toml", "--paths",
+                  "768", "--seed", "5", "--out", out, "-q")[0] == 0
+    configs = [json.loads((out / "config.json").read_text())]
+    configs += [json.loads(p.read_text()) for p in out.glob("scenarios/*/config.json")]
+    configs += [s["config"] for s in json.loads((out / "batch.json").read_text())["scenarios"]]
+    assert len(configs) == 1 + 3 + 3
+    assert {(c["simulation"]["paths"], c["simulation"]["seed"]) for c in configs} == {(768, 5)}
+
+
+def test_batch_table_keeps_every_value_when_not_a_terminal(project: Path) -> None:
+    """Output to a pipe or file (as here) is not squeezed to 80 columns."""
+    name = "a_scenario_whose_name_alone_takes_most_of_eighty_columns_of_a_terminal"
+    scen = project.parent / "long.toml"
+    scen.write_text(f'name = "{name}"\n[pd_multiplier]\nglobal = 2.0\n', encoding="utf-8")
+    (project.parent / "base.toml").write_text('name = "baseline"\n', encoding="utf-8")
+    out = project.parent / "batch"
+    code, stdout, _ = invoke("run", project, "-s", project.parent / "base.toml", "-s", scen,
+                             "--paths", "1024", "--out", out)
+    assert code == 0
+    assert "…" not in stdout
+    rows = {line.split("│")[1].strip(): line for line in stdout.splitlines()
+            if line.startswith("│") and line.split("│")[1].strip()}
+    assert set(rows) == {"baseline", name}
+    table = pd.read_csv(out / "comparison.csv").set_index(["scenario", "metric", "level"])
+    el = table.loc[(name, "expected_loss", np.nan), "value"]
+    es = table.loc[(name, "es", 0.99), "value"]
+    cells = [c.strip() for c in rows[name].split("│")[2:-1]]
+    assert cells[0] == f"{float(f'{el:.3g}'):g}"  # under 1,000: printed without a suffix
+    assert cells[2] == f"{float(f'{es / 1e3:.3g}'):g}k"
+
+
 # ------------------------------------------------------------------------------------------
 # Invalid input: exit code 1, every message says where and what
 # ------------------------------------------------------------------------------------------
-
-
-def test_out_folder_not_empty(project: Path) -> None:
-    out = project.parent / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
-    code, stdout, stderr = run_quiet(project, out)
-    assert code == 1
-    assert f"{out}: --out already exists and is not empty" in stderr
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
-    assert (out / "keep.txt").read_text() == "mine"
-    assert stdout == ""
 
 
 BAD_BOOKS = {
@@ -271,9 +312,73 @@ def test_bad_scenario_exits_1(project: Path) -> None:
     assert f"{scen} line 3" in stderr
 
 
+@pytest.mark.parametrize("where", ["under_a_file", "proc"])
+def test_an_output_path_that_cannot_be_written_is_one_line(project: Path, where: str) -> None:
+    if where == "proc":
+        if not Path("/proc/self").is_dir():
+            pytest.skip("no /proc here")
+        out = Path("/proc/portsim-run")
+    else:
+        out = project / "run"  # the config is a file, not a folder
+    code, stdout, stderr = run_quiet(project, out)
+    assert code == 1
+    assert stderr.startswith(f"error: {out}: ")
+    assert stderr.count("\n") == 1  # one line: the path and the reason
+    assert stdout == ""
+
+
+def test_a_report_that_cannot_be_written_is_one_line(project: Path) -> None:
+    out = project.parent / "out"
+    assert run_quiet(project, out)[0] == 0
+    target = project / "report.html"  # under a file
+    code, _, stderr = invoke("report", out, "--out", target)
+    assert code == 1
+    assert stderr == f"error: {target}: Not a directory\n"
+    assert sorted(p.name for p in project.parent.iterdir()) == ["book.csv", "out", "run.toml"]
+
+
+def test_stress_that_does_not_reach_its_target_exits_3(project: Path) -> None:
+    out = project.parent / "stress.json"
+    code, stdout, _ = invoke("stress", project, "--target", "expected_defaults>10",
+                             "--paths", "256", "--json", out)  # 4 customers: at most 4
+    assert code == 3
+    assert "not found: expected_defaults reaches 4.00" in stdout
+    assert json.loads(out.read_text())["found"] is False
+
+
 # ------------------------------------------------------------------------------------------
 # Usage errors: exit code 2
 # ------------------------------------------------------------------------------------------
+
+
+def test_out_folder_not_empty_is_a_usage_error(project: Path) -> None:
+    out = project.parent / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    code, stdout, stderr = run_quiet(project, out)
+    assert code == 2
+    assert squeezed(f"{out} already exists and is not empty") in squeezed(stderr)
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert (out / "keep.txt").read_text() == "mine"
+    assert stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "es_99>1m"], "Invalid value for --target: level 99 is outside (0, 1)"),
+        (["--target", "el>1m"], "Invalid value for --target: metric 'el' is not known"),
+        (["--target", "es_0.99>1m", "--direction", "factor_shift:retial"],
+         "Invalid value for --direction: 'factor_shift:retial' 'retial' is not a sector"),
+    ],
+)
+def test_stress_target_and_direction_are_usage_errors(
+    project: Path, args: list[str], message: str
+) -> None:
+    code, stdout, stderr = invoke("stress", project, *args)
+    assert code == 2
+    assert squeezed(message) in squeezed(stderr)
+    assert stdout == ""
 
 
 @pytest.mark.parametrize(

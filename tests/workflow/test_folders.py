@@ -118,7 +118,7 @@ def _imported_names(path: Path) -> list[tuple[str, str]]:
 
 def test_the_command_line_imports_no_private_names() -> None:
     imported = _imported_names(SRC / "cli.py")
-    assert ("portsim.workflow.folders", "read_run") in imported  # the check sees the imports
+    assert ("portsim.workflow.folders", "write_report") in imported  # the check sees imports
     assert [(m, n) for m, n in imported if n.startswith("_")] == []
 
 
@@ -126,7 +126,7 @@ def test_only_the_folders_module_names_run_folder_files() -> None:
     """No other module spells a run folder's file names (docstrings and messages aside)."""
     names = {folders.CONFIG_FILE, folders.RESULTS_FILE, folders.SUMMARY_JSON,
              folders.SUMMARY_CSV, folders.RUN_FILE, folders.CONTRIBUTIONS_FILE, folders.MARKER,
-             folders.MANIFEST, folders.BATCH_FILE, folders.COMPARISON_FILE}
+             folders.MANIFEST, folders.BATCH_FILE, folders.COMPARISON_FILE, folders.LOCK}
     for path in SRC.rglob("*.py"):
         if path == SRC / "workflow" / "folders.py":
             continue

@@ -17,8 +17,8 @@ result is identical to that of an uninterrupted run.
 
 A chunk file stores every field of :class:`portsim.engine.chunk.ChunkResult` by name (arrays as
 they are, scalars as 0-d arrays, ``None`` listed), read through :func:`dataclasses.fields`, so
-fields added to ``ChunkResult`` are kept without changes here. Do not resume one folder from
-two processes at once.
+fields added to ``ChunkResult`` are kept without changes here. Only the process that holds the
+folder's claim (:mod:`portsim.workflow.claim`) writes or resumes it.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from portsim.workflow.folders import (
 
 __all__ = ["Checkpoint", "RunIdentity"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: config_hash leaves out the paths and seed (checked on their own)
 _META = "__portsim_meta__"
 
 
@@ -59,7 +59,8 @@ class RunIdentity:
     Parameters
     ----------
     config_hash : str
-        :func:`portsim.config.config_hash` of the resolved config.
+        :func:`portsim.config.config_hash` of the resolved config with ``simulation.paths``
+        and ``seed`` at fixed values (they are checked on their own).
     book_sha256 : str
         ``Book.sha256`` of the book simulated.
     seed, n_paths, chunk_paths : int
@@ -109,7 +110,7 @@ class Checkpoint:
     """The finished chunks of one run, kept in its run folder.
 
     Implements :class:`portsim.engine.local.ChunkStore`: ``done`` / ``load`` / ``save`` by chunk
-    start. Create with :meth:`start` (a new run) or :meth:`open` (resume).
+    start. Made for a new run (then :meth:`begin`) or by :meth:`open` (resume).
     """
 
     def __init__(self, run_dir: Path, identity: RunIdentity) -> None:
@@ -121,17 +122,14 @@ class Checkpoint:
 
     # ------------------------------------------------------------------ lifecycle
 
-    @classmethod
-    def start(cls, run_dir: str | Path, identity: RunIdentity) -> Checkpoint:
-        """Mark ``run_dir`` (which must exist) incomplete and write its manifest."""
-        ck = cls(Path(run_dir), identity)
+    def begin(self) -> None:
+        """Mark the run folder (which must exist) incomplete and write the manifest."""
         mark_incomplete(
-            ck.run_dir,
-            f"This run has not finished. Resume it with:\n  portsim run --resume {ck.run_dir}\n",
+            self.run_dir,
+            f"This run has not finished. Resume it with:\n  portsim run --resume {self.run_dir}\n",
         )
-        ck.chunk_dir.mkdir(exist_ok=True)
-        ck._write_manifest("running")
-        return ck
+        self.chunk_dir.mkdir(exist_ok=True)
+        self._write_manifest("running")
 
     @classmethod
     def open(cls, run_dir: str | Path) -> Checkpoint:

@@ -10,15 +10,18 @@ A run folder (``portsim run``) holds::
     run.json            provenance of the run: seeds, hashes, versions, execution, timings
     .incomplete         marker: the run has not finished (a note says how to resume)
     checkpoint.json, chunks/   the checkpoint (:mod:`portsim.workflow.checkpoint`)
+    .lock               held by the process writing the folder (:mod:`portsim.workflow.claim`)
 
 and a scenario batch folder also ``batch.json`` (what a resume needs), ``comparison.csv`` and
-``scenarios/NAME/``, one run folder per scenario. Every file is written under a temporary name
-and renamed (:func:`write_atomic`), and the marker goes last, so a folder without
-``.incomplete`` is whole. :func:`read_run` reads a complete folder for the report.
+``scenarios/NAME/``, one run folder per scenario. The folder has its final name from the
+start; every file is written under a temporary name and renamed (:func:`write_atomic`), and
+the marker goes last, so a folder without ``.incomplete`` is whole. :func:`read_run` reads a
+complete folder for the report.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -42,6 +45,7 @@ __all__ = [
     "COMPARISON_FILE",
     "CONFIG_FILE",
     "CONTRIBUTIONS_FILE",
+    "LOCK",
     "MANIFEST",
     "MARKER",
     "RESULTS_FILE",
@@ -53,6 +57,7 @@ __all__ = [
     "has_results",
     "is_batch_folder",
     "is_incomplete",
+    "is_temporary",
     "json_safe",
     "mark_incomplete",
     "read_batch_info",
@@ -66,6 +71,7 @@ __all__ = [
     "write_batch_info",
     "write_config",
     "write_json",
+    "write_report",
     "write_results",
     "write_run_info",
     "write_text_atomic",
@@ -78,6 +84,7 @@ SUMMARY_CSV = "summary.csv"
 CONTRIBUTIONS_FILE = "contributions.csv"
 RUN_FILE = "run.json"
 MARKER = ".incomplete"
+LOCK = ".lock"
 MANIFEST = "checkpoint.json"
 CHUNKS_DIR = "chunks"
 BATCH_FILE = "batch.json"
@@ -87,21 +94,38 @@ SCENARIOS_DIR = "scenarios"
 # ------------------------------------------------------------------------------- writing
 
 
+_TMP = ".tmp-"
+
+
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` with a temporary path next to ``path``, then rename it to ``path``.
 
     The temporary name starts with a dot and keeps the suffix (``.name.tmp-PID-TID.suffix``),
-    for writers that add or check one.
+    for writers that add or check one; it is removed when the write fails.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written, with ``path`` (not the temporary name) as its
+        ``filename``.
     """
     tmp = path.with_name(
-        f".{path.stem}.tmp-{os.getpid()}-{threading.get_ident()}{path.suffix}"
+        f".{path.stem}{_TMP}{os.getpid()}-{threading.get_ident()}{path.suffix}"
     )
     try:
         write(tmp)
         os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
         raise
+
+
+def is_temporary(path: Path) -> bool:
+    """``path`` is the temporary file of :func:`write_atomic` (left only by a killed writer)."""
+    return path.name.startswith(".") and _TMP in path.name
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -308,3 +332,31 @@ def read_run(run_dir: str | Path) -> RunData:
         ds, summary=summary, run_info=read_json(d / RUN_FILE, title="cannot report"),
         config=read_json(d / CONFIG_FILE, title="cannot report"), path=d,
         comparison=comparison)
+
+
+def write_report(run_dir: str | Path, fmt: str = "html", out: str | Path | None = None) -> Path:
+    """Render the report of a complete run folder (``fmt``: ``"html"`` or ``"pdf"``) and write
+    it atomically to ``out`` (default ``RUN_DIR/report.html`` or ``report.pdf``); returns the
+    path written.
+
+    Raises
+    ------
+    ConfigError
+        As :func:`read_run`.
+    OSError
+        When the file cannot be written.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")  # the report draws on Figure objects; no display, ever
+    from portsim.report.html import render_html
+    from portsim.report.pdf import render_pdf
+
+    run = read_run(run_dir)
+    target = Path(out) if out is not None else Path(run_dir) / f"report.{fmt}"
+    if fmt == "pdf":
+        data = render_pdf(run)
+        write_atomic(target, lambda p: p.write_bytes(data))
+    else:
+        write_text_atomic(target, render_html(run))
+    return target

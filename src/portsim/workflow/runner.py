@@ -1,20 +1,23 @@
 """Simulate into run folders: one run, or a scenario batch, checkpointed and resumable.
 
-A run folder is created when the run starts, marked by an ``.incomplete`` file and holding the
-resolved config and the checkpoint of finished chunks (:mod:`portsim.workflow.checkpoint`);
-the result files follow, and the marker goes last, so a folder without ``.incomplete`` is
-whole, and one with it can be finished by ``portsim run --resume``. The files themselves are
-written and read by :mod:`portsim.workflow.folders`.
+A run folder is claimed when the run starts (:mod:`portsim.workflow.claim`: created under its
+final name, and locked, so no other process writes it), marked by an ``.incomplete`` file and
+given the config that runs (the config's file with the ``paths`` and ``seed`` options
+applied) and the checkpoint of finished chunks (:mod:`portsim.workflow.checkpoint`).
+The result files follow, and the marker goes last, so a folder without ``.incomplete`` is one
+run's whole output, and one with it can be finished by ``portsim run --resume``. A run that
+fails before a chunk is kept removes its folder. The files themselves are written and read by
+:mod:`portsim.workflow.folders`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import platform
-import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,13 +37,22 @@ from portsim.workflow import folders
 from portsim.workflow.api import check_memory, load_book, run_with, summarize
 from portsim.workflow.batch import combine, plan_batch
 from portsim.workflow.checkpoint import Checkpoint, RunIdentity
+from portsim.workflow.claim import (
+    FolderClaim,
+    claim_auto,
+    claim_existing,
+    claim_new,
+    refuse_taken,
+)
 from portsim.workflow.options import DEFAULT_OPTIONS, RunOptions
 
 __all__ = [
     "BatchRunResult",
+    "Interrupted",
     "RunResult",
     "default_batch_dir",
     "default_run_dir",
+    "ran_config",
     "resume_batch_folder",
     "resume_folder",
     "run_batch_folder",
@@ -94,22 +106,83 @@ def _stamped_dir(config: RunConfig, kind: str) -> Path:
 
 
 def default_run_dir(config: RunConfig) -> Path:
-    """``<output.dir>/<name>-<scenario>-<UTC time>``."""
+    """``<output.dir>/<name>-<scenario>-<UTC time>`` (``-2``, ``-3`` … are added when that
+    folder is taken, see :func:`portsim.workflow.claim.claim_auto`)."""
     return _stamped_dir(config, config.scenario.name)
 
 
 def default_batch_dir(config: RunConfig) -> Path:
-    """``<output.dir>/<name>-batch-<UTC time>``."""
+    """``<output.dir>/<name>-batch-<UTC time>`` (numbered as :func:`default_run_dir`)."""
     return _stamped_dir(config, "batch")
 
 
-def _new_folder(out: str | Path | None, default: Path) -> Path:
-    """The folder to create: ``out`` (or ``default``), which must not exist or be empty."""
-    target = Path(out) if out is not None else default
-    if target.exists() and any(target.iterdir()):
-        raise ConfigError([Problem(str(target), "--out", "already exists and is not empty",
-                                   "choose another folder or remove it")])
-    return target
+def _claim(out: str | Path | None, default: Path) -> FolderClaim:
+    """The claim on ``out``, or on ``default`` (or a numbered name next to it) when None."""
+    return claim_new(Path(out)) if out is not None else claim_auto(default)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A run folder's run or resume was interrupted (Ctrl-C); ``folder`` is unfinished and
+    ``portsim run --resume`` finishes it."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder))
+        self.folder = folder
+
+
+@contextmanager
+def _holding(claim: FolderClaim, keep: Callable[[], bool] = lambda: True) -> Iterator[Path]:
+    """Hold ``claim`` while the body writes its folder, and let it go at the end.
+
+    When the body fails, the folder is kept for a resume if ``keep()``, else discarded
+    (:meth:`~portsim.workflow.claim.FolderClaim.discard`); an interrupt is kept and raised
+    again as :class:`Interrupted`.
+    """
+    try:
+        yield claim.folder
+    except KeyboardInterrupt as exc:
+        claim.release()
+        raise Interrupted(claim.folder) from exc
+    except BaseException:
+        if keep():
+            claim.release()
+        else:
+            claim.discard()
+        raise
+    claim.release()
+
+
+def _claim_unfinished(folder: Path, check: Callable[[Path], object]) -> FolderClaim:
+    """The claim on an unfinished folder to resume: ``check(folder)`` (which raises when there
+    is nothing to resume) passes before and again once the claim is held, since another
+    process may have finished the folder meanwhile."""
+    check(folder)
+    claim = claim_existing(folder)
+    try:
+        check(folder)
+    except BaseException:
+        claim.release()
+        raise
+    return claim
+
+
+def _with_simulation(config: RunConfig, **values: int) -> RunConfig:
+    return config.model_copy(update={
+        "simulation": config.simulation.model_copy(update=values)})
+
+
+def ran_config(config: RunConfig, options: RunOptions) -> RunConfig:
+    """The config that a run of ``config`` with ``options`` runs: ``simulation.paths`` and
+    ``seed`` set to the run's (written to the run folder's ``config.json`` and hashed in its
+    results). Where it runs (threads, Dask) changes no result and is kept in ``run.json``."""
+    return _with_simulation(config, paths=options.n_paths(config),
+                            seed=options.run_seed(config))
+
+
+def _model_hash(config: RunConfig) -> str:
+    """:func:`portsim.config.config_hash` with ``simulation.paths`` and ``seed`` at fixed
+    values: what a resume must match besides the seed and the number of paths."""
+    return config_hash(_with_simulation(config, paths=1, seed=0))
 
 
 def _input_files(config: RunConfig) -> dict[str, Path]:
@@ -122,7 +195,7 @@ def _input_files(config: RunConfig) -> dict[str, Path]:
 def _identity(config: RunConfig, book: Book, options: RunOptions) -> RunIdentity:
     """What the chunks of a run of ``config`` on ``book`` with ``options`` depend on."""
     return RunIdentity(
-        config_hash=config_hash(config), book_sha256=book.sha256,
+        config_hash=_model_hash(config), book_sha256=book.sha256,
         seed=options.run_seed(config), n_paths=options.n_paths(config),
         chunk_paths=config.simulation.chunk_paths,
         input_sha256={k: _sha256(p) for k, p in _input_files(config).items()},
@@ -142,10 +215,12 @@ def run_folder(
 ) -> RunResult:
     """Simulate and write a run folder, checkpointing every chunk as it finishes.
 
-    The folder is created at the start, marked ``.incomplete``, with ``config.json`` and the
-    checkpoint (:mod:`portsim.workflow.checkpoint`); each result file is written under a temporary
-    name and renamed, and the marker is removed last, so a folder without ``.incomplete`` is
-    whole. An interrupted run (Ctrl-C, a crash) is finished by :func:`resume_folder`.
+    The folder is claimed at the start (:mod:`portsim.workflow.claim`), marked
+    ``.incomplete``, with ``config.json`` (:func:`ran_config`) and the checkpoint
+    (:mod:`portsim.workflow.checkpoint`); each result file is written under a temporary name
+    and renamed, and the marker is removed last, so a folder without ``.incomplete`` is whole.
+    An interrupted run (Ctrl-C, a crash) is finished by :func:`resume_folder`; one that fails
+    before a chunk is kept leaves no folder (an empty folder given as ``out`` stays empty).
 
     Parameters
     ----------
@@ -160,24 +235,27 @@ def run_folder(
         :class:`~portsim.workflow.options.RunOptions`).
     progress : callable(done, total), optional
         Called after each chunk.
+
+    Raises
+    ------
+    portsim.workflow.claim.FolderExistsError, portsim.workflow.claim.FolderBusyError
+        When ``out`` holds files, or another process is writing it.
+    Interrupted
+        On Ctrl-C, once the folder is claimed.
     """
-    target = _new_folder(out, default_run_dir(config))
+    if out is not None:
+        refuse_taken(Path(out))  # before the book is read
     t0 = time.perf_counter()
     book = load_book(config) if book is None else book
     check_memory(config, options, book)  # every problem before anything is written
+    config = ran_config(config, options)
     identity = _identity(config, book, options)
-    created = not target.exists()
-    target.mkdir(parents=True, exist_ok=True)
-    ckpt = Checkpoint.start(target, identity)
-    folders.write_config(target, config)
-    try:
+    claim = _claim(out, default_run_dir(config))
+    ckpt = Checkpoint(claim.folder, identity)
+    with _holding(claim, keep=lambda: bool(ckpt.done())):
+        ckpt.begin()
+        folders.write_config(ckpt.run_dir, config)
         return _complete(ckpt, config, book, options, t0=t0, progress=progress)
-    except Exception:
-        if not ckpt.done():  # nothing computed that a resume could use
-            shutil.rmtree(target)
-            if not created:
-                target.mkdir()
-        raise
 
 
 def resume_folder(
@@ -207,21 +285,30 @@ def resume_folder(
         to run and ``keep_chunks`` may differ from the first attempt's.
     progress : callable(done, total), optional
         Called after each chunk.
+
+    Raises
+    ------
+    portsim.workflow.claim.FolderBusyError
+        When another process is writing the folder.
+    Interrupted
+        On Ctrl-C.
     """
     t0 = time.perf_counter()
-    ckpt = Checkpoint.open(run_dir)
-    if config is None:
-        config = folders.read_config(ckpt.run_dir, fix=f"give the run's config too: portsim "
-                                     f"run --resume {ckpt.run_dir}")
-    book = load_book(config) if book is None else book
-    wanted = _identity(config, book, replace(
-        options,
-        paths=options.paths if options.paths is not None else ckpt.identity.n_paths,
-        seed=options.seed if options.seed is not None else ckpt.identity.seed))
-    problems = ckpt.mismatches(wanted)
-    if problems:
-        raise ConfigError(problems, title=f"cannot resume {ckpt.run_dir}")
-    return _complete(ckpt, config, book, options, t0=t0, progress=progress)
+    with _holding(_claim_unfinished(Path(run_dir), Checkpoint.open)) as folder:
+        ckpt = Checkpoint.open(folder)
+        if config is None:
+            config = folders.read_config(folder, fix=f"give the run's config too: portsim "
+                                         f"run --resume {folder}")
+        book = load_book(config) if book is None else book
+        options = replace(
+            options,
+            paths=options.paths if options.paths is not None else ckpt.identity.n_paths,
+            seed=options.seed if options.seed is not None else ckpt.identity.seed)
+        config = ran_config(config, options)
+        problems = ckpt.mismatches(_identity(config, book, options))
+        if problems:
+            raise ConfigError(problems, title=f"cannot resume {folder}")
+        return _complete(ckpt, config, book, options, t0=t0, progress=progress)
 
 
 def _provenance(ds: xr.Dataset) -> dict[str, Any]:
@@ -323,8 +410,14 @@ def run_batch_folder(
         As in :func:`run_folder`, the same for every scenario.
     progress : callable(scenario, done, total), optional
         Called after each chunk of each scenario.
+
+    Raises
+    ------
+    FolderExistsError, FolderBusyError, Interrupted
+        As :func:`run_folder`.
     """
-    target = _new_folder(out, default_batch_dir(config))
+    if out is not None:
+        refuse_taken(Path(out))  # before the book is read
     book = load_book(config) if book is None else book
     plan = plan_batch(config, scenarios, book)  # every problem before anything is written
     check_memory(plan.configs[plan.baseline], options, book)
@@ -336,14 +429,24 @@ def run_batch_folder(
         "n_paths": options.n_paths(config),
         "policies": list(plan.policies),
         "scenarios": [{"name": name, "source": plan.sources.get(name),
-                       "config": cfg.resolved()}
+                       "config": ran_config(cfg, options).resolved()}
                       for name, cfg in plan.configs.items()],
     }
-    target.mkdir(parents=True, exist_ok=True)
-    folders.mark_incomplete(target, f"scenario batch in progress; finish it with: portsim "
-                            f"run --resume {target}\n")
-    folders.write_batch_info(target, info)
-    return _complete_batch(target, info, book, options, progress=progress)
+    claim = _claim(out, default_batch_dir(config))
+    scenarios_dir = folders.scenario_dir(claim.folder, "")
+    with _holding(claim, keep=lambda: any(scenarios_dir.glob("*"))) as target:
+        folders.mark_incomplete(target, f"scenario batch in progress; finish it with: "
+                                f"portsim run --resume {target}\n")
+        folders.write_batch_info(target, info)
+        return _complete_batch(target, info, book, options, progress=progress)
+
+
+def _unfinished_batch(folder: Path) -> None:
+    """Refuse to resume what is not an unfinished batch folder."""
+    if not folders.is_incomplete(folder):
+        raise ConfigError([Problem(str(folder), "--resume", "is a finished batch folder; "
+                                   "nothing to resume")], title="cannot resume")
+    folders.read_batch_info(folder)
 
 
 def resume_batch_folder(
@@ -355,13 +458,21 @@ def resume_batch_folder(
 ) -> BatchRunResult:
     """Finish an interrupted batch: complete scenarios are read back, interrupted ones
     resumed from their checkpoints (:func:`resume_folder`), missing ones run. The paths and
-    seed are the batch's, whatever ``options`` says."""
-    target = Path(run_dir)
-    info = folders.read_batch_info(target)
-    if book is None:
-        first = RunConfig.model_validate(info["scenarios"][0]["config"])
-        book = load_book(first)
-    return _complete_batch(target, info, book, options, progress=progress)
+    seed are the batch's, whatever ``options`` says.
+
+    Raises
+    ------
+    ConfigError
+        When the folder is a finished batch or has no readable ``batch.json``.
+    portsim.workflow.claim.FolderBusyError
+        When another process is writing it.
+    """
+    with _holding(_claim_unfinished(Path(run_dir), _unfinished_batch)) as target:
+        info = folders.read_batch_info(target)
+        if book is None:
+            first = RunConfig.model_validate(info["scenarios"][0]["config"])
+            book = load_book(first)
+        return _complete_batch(target, info, book, options, progress=progress)
 
 
 def _complete_batch(
