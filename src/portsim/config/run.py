@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from portsim.config.base import Fraction, KeyedValueError, Strict, folder_name
+from portsim.config.book import BookConfig
 from portsim.config.insurance import InsuranceConfig
 from portsim.config.scenario import ScenarioConfig
 
@@ -30,24 +31,6 @@ __all__ = [
     "TimelineConfig",
     "config_hash",
 ]
-
-
-class BookConfig(Strict):
-    """Where the customers table is and how to read it."""
-
-    path: str | None = Field(
-        default=None, description="customers table (.csv, .parquet, .xlsx), relative to the config"
-    )
-    ratings: dict[str, Fraction] | None = Field(
-        default=None, description="rating grade → 1-year probability of default"
-    )
-    sectors: list[str] | None = Field(
-        default=None, description="allowed sectors; a book sector outside it is an error"
-    )
-    currency: str = "EUR"
-    invoices: str | None = Field(
-        default=None, description="open invoices table at the as-of date (optional)"
-    )
 
 
 class CorrelationConfig(Strict):
