@@ -62,15 +62,17 @@ def currency_rates(
     table = {currencies.book: 1.0, **{str(k): float(v) for k, v in currencies.rates.items()}}
     rates = codes.map(table).to_numpy(dtype=np.float64, na_value=np.nan)
     code_array = codes.to_numpy(dtype=object)
-    known = ", ".join(sorted(table))
+    given = (f"rates given: {', '.join(sorted(currencies.rates))}" if currencies.rates
+             else "none is given")
     missing = np.flatnonzero(np.isnan(rates))
     for code in dict.fromkeys(code_array[missing]):  # one problem per currency, in file order
-        rows = problems.rows[missing[code_array[missing] == code]]
-        shown = ", ".join(str(r) for r in rows[:10]) + (", …" if rows.size > 10 else "")
-        label = "row" if rows.size == 1 else "rows"
+        index = missing[code_array[missing] == code]
+        rows = problems.rows[index]
+        where = problems.where(int(index[0])) if index.size == 1 else (
+            f"{problems.name} rows " + ", ".join(str(r) for r in rows[:10])
+            + (", …" if rows.size > 10 else ""))
         problems.at(int(rows[0]), "currency", Problem(
-            f"{problems.name} {label} {shown}", f"currency={show(str(code))}",
+            where, f"currency={show(str(code))}",
             f"has no FX rate into the book currency {currencies.book}",
-            f"add {code} = <{currencies.book} per 1 {code}> to [book.fx_rates] "
-            f"(rates given: {known})"))
+            f"add {code} = <{currencies.book} per 1 {code}> to [book.fx_rates] ({given})"))
     return code_array, rates

@@ -50,7 +50,7 @@ DELIMITER_NAMES: Final = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "
 _SAMPLE_LINES: Final = 50
 _COMMA_DECIMAL: Final = re.compile(r"[+-]?(?:\d+|[1-9]\d{0,2}(?:\.\d{3})+),\d+")
 _POINT_DECIMAL: Final = re.compile(r"[+-]?(?:\d+|[1-9]\d{0,2}(?:,\d{3})+)\.\d+")
-_GROUPED: Final = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}")  # 1.234: 1234 or 1.234?
+_GROUPED: Final = re.compile(r"[+-]?[1-9]\d{0,2}[.,]\d{3}")  # 1.234: 1234 or 1.234?
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,15 @@ def decode(data: bytes, encoding: str, *, name: str, where: str, title: str,
     except UnicodeDecodeError as exc:
         raise BookError([_bad_byte(data, exc, encoding, name, where, delimiter)],
                         title=title) from exc
+    if b"\n" in data and "\n" not in text:  # e.g. UTF-8 bytes read as UTF-16
+        raise BookError([Problem(name, f"encoding={encoding}",
+                                 "does not fit the file (its text has no line breaks)",
+                                 _encoding_fix(where))], title=title)
     return text.removeprefix("\ufeff")
+
+
+def _encoding_fix(where: str) -> str:
+    return f"set the file's encoding in {where} (e.g. encoding = \"utf-8\" or \"cp1252\")"
 
 
 def _bad_byte(data: bytes, exc: UnicodeDecodeError, encoding: str, name: str, where: str,
@@ -152,7 +160,7 @@ def _bad_byte(data: bytes, exc: UnicodeDecodeError, encoding: str, name: str, wh
         fix = (f"the file is probably Windows-1252 (Excel's 'CSV' on Windows): set "
                f"encoding = \"cp1252\" in {where}, or save it as 'CSV UTF-8'")
     else:
-        fix = f"set the file's encoding in {where} (e.g. encoding = \"utf-8\" or \"cp1252\")"
+        fix = _encoding_fix(where)
     return Problem(f"{name} row {row}, column {column_letter(col - 1)}{label}",
                    f"byte 0x{byte.hex()}", f"is not {shown} text ({exc.reason})", fix)
 
@@ -213,9 +221,10 @@ def _decimal_from_cells(frame: pd.DataFrame, delimiter: str) -> tuple[str, str]:
     for pos in range(frame.shape[1]):
         cells = pd.Series(frame.iloc[:, pos].to_numpy(dtype=object), dtype=object)
         cells = cells[cells.map(type) == str].str.strip()
-        comma += int(cells.str.fullmatch(_COMMA_DECIMAL).sum())
-        point += int(cells.str.fullmatch(_POINT_DECIMAL).sum())
-        grouped += int(cells.str.fullmatch(_GROUPED).sum())
+        either = cells.str.fullmatch(_GROUPED).to_numpy(dtype=bool)
+        comma += int((cells.str.fullmatch(_COMMA_DECIMAL).to_numpy(dtype=bool) & ~either).sum())
+        point += int((cells.str.fullmatch(_POINT_DECIMAL).to_numpy(dtype=bool) & ~either).sum())
+        grouped += int(either.sum())
     guess = "," if delimiter == ";" else "."
     if comma and not point:
         return ",", ""
