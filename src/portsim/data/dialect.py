@@ -147,7 +147,7 @@ def _encoding_fix(where: str) -> str:
 def _bad_byte(data: bytes, exc: UnicodeDecodeError, encoding: str, name: str, where: str,
               delimiter: str | None) -> Problem:
     before = data[:exc.start].decode(encoding, errors="replace").removeprefix("\ufeff")
-    lines = before.split("\n")
+    lines = before.replace("\r", " ").split("\n")
     row = len(lines)
     header = lines[0] if row > 1 else ""
     sep = delimiter or (sniff_delimiter(header)[0] if header else ",")
