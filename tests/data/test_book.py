@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from portsim.config import TableDialect
 from portsim.data import (
     BOOK_COLUMNS,
     MAX_LISTED_PROBLEMS,
@@ -21,7 +22,6 @@ from portsim.data import (
     book_from_frame,
     read_book,
 )
-from portsim.config import TableDialect
 from portsim.errors import BookError, InputError
 
 ROOT = Path(__file__).resolve().parents[2]

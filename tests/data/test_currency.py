@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from portsim.data import Currencies, book_from_frame, invoices_from_frame, read_book
+from portsim.data import BookWarning, Currencies, book_from_frame, invoices_from_frame, read_book
 from portsim.errors import BookError
 
 CURRENCIES = Currencies("EUR", {"USD": 0.92, "GBP": 1.15})
@@ -48,7 +48,8 @@ def test_invoices_are_converted_per_invoice() -> None:
         "amount": [1000.0, 200.0, 300.0], "issue_date": "2026-12-01",
         "due_date": "2027-01-30", "currency": ["USD", "GBP", ""],
     })
-    with pytest.warns(UserWarning):  # E2 has an exposure but no invoice
+    with pytest.warns(BookWarning, match="differ from their book exposure"):
+        # E2 has an exposure but no invoice
         table = invoices_from_frame(invoices, book, as_of="2026-12-31", currencies=CURRENCIES)
     np.testing.assert_allclose(table["amount"], [920.0, 230.0, 300.0], rtol=1e-15)
     assert table["currency"].tolist() == ["USD", "GBP", "EUR"]

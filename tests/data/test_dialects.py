@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from portsim.config import TableDialect
-from portsim.data import Book, read_book, read_history, read_invoices
+from portsim.data import Book, BookWarning, read_book, read_history, read_invoices
 from portsim.errors import BookError
 
 EU_BOOK = (
@@ -58,6 +58,17 @@ def test_dialect_keys_and_other_delimiters(tmp_path: Path, text: str, keys: Tabl
     path = tmp_path / "book.csv"
     path.write_text(text, encoding="utf-8")
     assert read_book(path, dialect=keys).exposure.tolist() == [exposure]
+
+
+def test_thousands_given_as_none_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "book.csv"
+    path.write_text("customer_id;sector;country;exposure;p_default;lgd\n"
+                    "C1;r;DE;1.234,5;0,02;1\n", encoding="utf-8")
+    assert read_book(path).exposure.tolist() == [1234.5]
+    assert book_problems(path, dialect=TableDialect(thousands="")) == [
+        "book.csv row 2 (C1): exposure='1.234,5' is not a number; write numbers as the rest of "
+        "the file does (decimal ','), e.g. 1234567,89"
+    ]
 
 
 def test_a_number_in_the_other_convention_is_an_error_not_a_guess(tmp_path: Path) -> None:
@@ -148,7 +159,8 @@ def eu_book(tmp_path: Path) -> Book:
 def test_invoices_and_history_in_the_european_dialect(tmp_path: Path, eu_book: Book) -> None:
     path = tmp_path / "invoices.csv"
     path.write_bytes(INVOICES.encode("cp1252"))
-    with pytest.warns(UserWarning):  # open invoices differ from the exposures
+    with pytest.warns(BookWarning, match="differ from their book exposure"):
+        # the open invoices differ from the exposures
         table = read_invoices(path, eu_book, as_of="2026-12-31")
     assert table["amount"].tolist() == [1000.25, 200.0]
     history = tmp_path / "history.csv"

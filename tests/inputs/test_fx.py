@@ -88,7 +88,8 @@ def test_files_are_converted_on_input_and_shocked_through_the_inputs(project: Pa
     """Hand-worked: 1 000 USD at 0.92 EUR/USD is 920 EUR; the USD rate falling 10 % makes it
     828 EUR; the EUR customer is untouched."""
     book, inputs = prepare(load_config(project))
-    assert book.currency is not None and list(book.currency) == ["USD", "EUR"]
+    assert book.currency is not None
+    assert list(book.currency) == ["USD", "EUR"]
     np.testing.assert_allclose(inputs.exposure, [920.0, 500.0], rtol=1e-15)
     np.testing.assert_allclose(book.annual_sales, [11040.0, 6000.0], rtol=1e-15)
     assert inputs.timeline is not None

@@ -434,6 +434,7 @@ def _build(
             values *= rates
         return values
 
+    exposure = numbers["exposure"].values
     names = text.get("name", ids).copy()
     names[names == ""] = ids[names == ""]
     return Book(
@@ -441,7 +442,7 @@ def _build(
         name=names,
         sector=text["sector"],
         country=text["country"],
-        exposure=numbers["exposure"].values if rates is None else numbers["exposure"].values * rates,
+        exposure=exposure if rates is None else exposure * rates,
         p_default=p_default,
         lgd=numbers["lgd"].values,
         lgd_sd=value_or("lgd_sd", DEFAULTS["lgd_sd"]),

@@ -102,20 +102,18 @@ def read_dialect(data: bytes, keys: TableDialect, *, name: str, where: str,
     text : str
         The decoded text (without a byte-order mark).
     dialect : Dialect
-        With ``decimal`` and ``thousands`` as given, "" where not (settled later).
+        With a decimal point and no thousands separator until :func:`sniff_decimal` settles
+        them.
     """
     encoding = keys.encoding or _bom_encoding(data)
     text = decode(data, encoding, name=name, where=where, title=title,
                   delimiter=keys.delimiter)
     assumed: list[Problem] = []
-    delimiter = keys.delimiter
-    if delimiter is None:
-        delimiter, note = sniff_delimiter(text)
-        if note:
-            assumed.append(Problem(name, "columns", note,
-                                   f"if that is wrong, set delimiter in {where}"))
-    return text, Dialect(delimiter, keys.decimal or "", keys.thousands or "", encoding,
-                         tuple(assumed))
+    delimiter, note = (keys.delimiter, "") if keys.delimiter else sniff_delimiter(text)
+    if note:
+        assumed.append(Problem(name, "columns", note,
+                               f"if that is wrong, set delimiter in {where}"))
+    return text, Dialect(delimiter, ".", "", encoding, tuple(assumed))
 
 
 def _bom_encoding(data: bytes) -> str:
@@ -198,19 +196,19 @@ def sniff_delimiter(text: str) -> tuple[str, str]:
                   f"split by {others})")
 
 
-def sniff_decimal(frame: pd.DataFrame, dialect: Dialect, *, name: str,
+def sniff_decimal(frame: pd.DataFrame, dialect: Dialect, keys: TableDialect, *, name: str,
                   where: str) -> Dialect:
-    """``dialect`` with the decimal mark and thousands separator settled from the cells of
-    ``frame`` where the config leaves them open (see the module docstring)."""
-    decimal, assumed = dialect.decimal, list(dialect.assumed)
-    if not decimal:
-        decimal, note = _decimal_from_cells(frame, dialect.delimiter)
-        if note:
-            assumed.append(Problem(name, "numbers", note,
-                                   f"if that is wrong, set decimal in {where}"))
-    thousands = dialect.thousands
-    if not thousands and decimal == ",":
-        thousands = "."
+    """``dialect`` with the decimal mark and thousands separator of ``keys``, or where they
+    are unset detected from the cells of ``frame`` (see the module docstring)."""
+    assumed = list(dialect.assumed)
+    decimal, note = ((keys.decimal, "") if keys.decimal
+                     else _decimal_from_cells(frame, dialect.delimiter))
+    if note:
+        assumed.append(Problem(name, "numbers", note,
+                               f"if that is wrong, set decimal in {where}"))
+    thousands = keys.thousands
+    if thousands is None:
+        thousands = "." if decimal == "," else ""
     return Dialect(dialect.delimiter, decimal, thousands, dialect.encoding, tuple(assumed))
 
 
@@ -219,8 +217,7 @@ def _decimal_from_cells(frame: pd.DataFrame, delimiter: str) -> tuple[str, str]:
         return ".", ""
     comma = point = grouped = 0
     for pos in range(frame.shape[1]):
-        cells = pd.Series(frame.iloc[:, pos].to_numpy(dtype=object), dtype=object)
-        cells = cells[cells.map(type) == str].str.strip()
+        cells = frame.iloc[:, pos].astype(str).str.strip()
         either = cells.str.fullmatch(_GROUPED).to_numpy(dtype=bool)
         comma += int((cells.str.fullmatch(_COMMA_DECIMAL).to_numpy(dtype=bool) & ~either).sum())
         point += int((cells.str.fullmatch(_POINT_DECIMAL).to_numpy(dtype=bool) & ~either).sum())

@@ -112,9 +112,8 @@ _WHERE: Final = {"invoices": "[book.invoices_dialect]", "history": "[book.histor
 
 
 def _rules(columns: tuple[str, ...]) -> Columns:
-    return Columns(known=(*columns, "currency"), required=columns, aliases=_ALIASES, description=_DESCRIPTION,
-                   separator_fix=SEPARATOR_FIX,
-                   row_noun="invoice")
+    return Columns(known=(*columns, "currency"), required=columns, aliases=_ALIASES,
+                   description=_DESCRIPTION, separator_fix=SEPARATOR_FIX, row_noun="invoice")
 
 
 #: The column rules of an invoices table and of a payment history, all columns required.

@@ -135,7 +135,7 @@ def _read_csv(data: bytes, name: str, title: str, empty: Problem, keys: TableDia
         else:
             problem = Problem(name, "file", f"cannot be parsed as CSV ({exc})")
         raise BookError([*dialect.assumed, problem], title=title) from exc
-    return frame, sniff_decimal(frame, dialect, name=name, where=where)
+    return frame, sniff_decimal(frame, dialect, keys, name=name, where=where)
 
 
 def _read_parquet(data: bytes, name: str, title: str, empty: Problem) -> pd.DataFrame:
