@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from portsim.config import TableDialect, load_config
+from portsim.config import RunConfig, TableDialect, config_hash, load_config
 from portsim.errors import ConfigError
 
 
@@ -60,3 +60,21 @@ def test_each_table_has_its_keys_falling_back_to_the_books(tmp_path: Path) -> No
 def test_bad_keys(tmp_path: Path, text: str, expected: str) -> None:
     (line,) = problems(tmp_path, "[book]\n" + text + "\n")
     assert expected in line
+
+
+def test_unset_keys_are_not_recorded(tmp_path: Path) -> None:
+    """A config that leaves the CSV and currency keys unset records (and hashes) as one
+    written before they existed; the recorded data validates back to the same [book]."""
+    plain = load_config(write(tmp_path, '[book]\npath = "book.csv"\n'))
+    assert plain.resolved()["book"] == {"path": "book.csv", "ratings": None, "sectors": None,
+                                        "currency": "EUR", "invoices": None}
+    assert "fx" not in plain.resolved()["scenario"]
+    given = load_config(write(tmp_path, '[book]\ndecimal = ","\n[book.fx_rates]\nUSD = 0.9\n'
+                                        '[book.history_dialect]\nencoding = "cp1252"\n'))
+    book = given.resolved()["book"]
+    assert book["decimal"] == ","
+    assert book["fx_rates"] == {"USD": 0.9}
+    assert book["history_dialect"] == {"encoding": "cp1252"}
+    assert "invoices_dialect" not in book
+    assert RunConfig.model_validate(given.resolved()).book == given.book
+    assert config_hash(given) != config_hash(plain)

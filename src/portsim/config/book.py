@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from portsim.config.base import Fraction, KeyedValueError, Strict
 
-__all__ = ["DIALECT_KEYS", "BookConfig", "TableDialect"]
+__all__ = ["DIALECT_KEYS", "BookConfig", "TableDialect", "without_unset"]
 
 #: The keys of a CSV dialect, in the order they are documented.
 DIALECT_KEYS = ("delimiter", "decimal", "thousands", "encoding")
@@ -126,3 +126,18 @@ class BookConfig(TableDialect):
             return own
         other = self.invoices_dialect if table == "invoices" else self.history_dialect
         return other.merged(own)
+
+
+def without_unset(book: dict[str, Any]) -> dict[str, Any]:
+    """A dumped ``[book]`` table without the CSV keys left unset (detected), empty dialect
+    tables and an empty ``fx_rates``; it validates back to the same :class:`BookConfig`."""
+    out = {k: v for k, v in book.items() if not (k in DIALECT_KEYS and v is None)}
+    for table in ("invoices_dialect", "history_dialect"):
+        keys = {k: v for k, v in out.get(table, {}).items() if v is not None}
+        if keys:
+            out[table] = keys
+        else:
+            out.pop(table, None)
+    if not out.get("fx_rates"):
+        out.pop("fx_rates", None)
+    return out
