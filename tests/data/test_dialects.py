@@ -19,6 +19,14 @@ EU_BOOK = (
 )
 
 
+def semicolon_book(tmp_path: Path, *rows: str) -> Path:
+    """A book.csv separated by semicolons with the given data rows."""
+    path = tmp_path / "book.csv"
+    path.write_text("\n".join(["customer_id;sector;country;exposure;p_default;lgd", *rows])
+                    + "\n", encoding="utf-8")
+    return path
+
+
 def book_problems(path: Path, **kwargs: object) -> list[str]:
     with pytest.raises(BookError) as info:
         read_book(path, **kwargs)  # type: ignore[arg-type]
@@ -61,9 +69,7 @@ def test_dialect_keys_and_other_delimiters(tmp_path: Path, text: str, keys: Tabl
 
 
 def test_thousands_given_as_none_is_kept(tmp_path: Path) -> None:
-    path = tmp_path / "book.csv"
-    path.write_text("customer_id;sector;country;exposure;p_default;lgd\n"
-                    "C1;r;DE;1.234,5;0,02;1\n", encoding="utf-8")
+    path = semicolon_book(tmp_path, "C1;r;DE;1.234,5;0,02;1")
     assert read_book(path).exposure.tolist() == [1234.5]
     assert book_problems(path, dialect=TableDialect(thousands="")) == [
         "book.csv row 2 (C1): exposure='1.234,5' is not a number; write numbers as the rest of "
@@ -72,9 +78,7 @@ def test_thousands_given_as_none_is_kept(tmp_path: Path) -> None:
 
 
 def test_a_number_in_the_other_convention_is_an_error_not_a_guess(tmp_path: Path) -> None:
-    path = tmp_path / "book.csv"
-    path.write_text("customer_id;sector;country;exposure;p_default;lgd\n"
-                    "C1;r;DE;1.234,5;0,02;1\nC2;r;DE;1234.5;0,02;1\n", encoding="utf-8")
+    path = semicolon_book(tmp_path, "C1;r;DE;1.234,5;0,02;1", "C2;r;DE;1234.5;0,02;1")
     assert book_problems(path) == [
         "book.csv row 3 (C2): exposure=1234.5 is not a number; write numbers as the rest of the "
         "file does (decimal ',', thousands '.'), e.g. 1.234.567,89",
@@ -84,9 +88,7 @@ def test_a_number_in_the_other_convention_is_an_error_not_a_guess(tmp_path: Path
 
 
 def test_an_ambiguous_decimal_mark_is_said_with_the_key_to_set(tmp_path: Path) -> None:
-    path = tmp_path / "book.csv"
-    path.write_text("customer_id;sector;country;exposure;p_default;lgd\n"
-                    "C1;r;DE;1.234;x;1\n", encoding="utf-8")
+    path = semicolon_book(tmp_path, "C1;r;DE;1.234;x;1")
     assert book_problems(path) == [
         "book.csv row 2 (C1): p_default=x is not a number; write numbers as the rest of the "
         "file does (decimal ',', thousands '.'), e.g. 1.234.567,89",
@@ -94,8 +96,7 @@ def test_an_ambiguous_decimal_mark_is_said_with_the_key_to_set(tmp_path: Path) -
         "(1) that read either way; if that is wrong, set decimal in [book]",
     ]
     # the key settles it: 1.234 is then one point two three four
-    path.write_text("customer_id;sector;country;exposure;p_default;lgd\n"
-                    "C1;r;DE;1.234;0;1\n", encoding="utf-8")
+    semicolon_book(tmp_path, "C1;r;DE;1.234;0;1")
     assert read_book(path, dialect=TableDialect(decimal=".")).exposure.tolist() == [1.234]
     assert read_book(path).exposure.tolist() == [1234.0]
 
@@ -113,9 +114,7 @@ def test_an_ambiguous_delimiter_is_said_with_the_key_to_set(tmp_path: Path) -> N
 
 def test_the_old_misdiagnosis_is_gone(tmp_path: Path) -> None:
     """A semicolon export with decimal commas used to read as 'more values than the header'."""
-    path = tmp_path / "book.csv"
-    path.write_text("customer_id;sector;country;exposure;p_default;lgd\n"
-                    "C1;r;DE;100,5;0,02;0,5\n", encoding="utf-8")
+    path = semicolon_book(tmp_path, "C1;r;DE;100,5;0,02;0,5")
     assert read_book(path).exposure.tolist() == [100.5]
 
 
