@@ -450,8 +450,9 @@ def write_calibrated_book(
     """Write the book with ``delay_mean_days``, ``delay_sd_days`` and ``delay_noise_days``
     filled from ``estimates`` (matched by ``customer_id``; blank where missing or NaN).
 
-    The table is :meth:`Book.to_frame` (every book column, PDs resolved, defaults filled), so
-    :func:`portsim.data.book.read_book` reads it without a ratings table. ``.csv`` (UTF-8),
+    The table is :meth:`Book.to_frame` (every book column, PDs resolved, defaults filled,
+    amounts in the book currency), so :func:`portsim.data.book.read_book` reads it without a
+    ratings table or FX rates. ``.csv`` (UTF-8),
     ``.parquet`` (needs pyarrow) or ``.xlsx`` (needs openpyxl), by the file's extension.
     Values are rounded to ``decimals`` places (days).
 

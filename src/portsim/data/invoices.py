@@ -5,8 +5,9 @@ An invoices table lists the receivables open at the as-of date, one row per invo
     invoice_id,customer_id,amount,issue_date,due_date
     INV-0001,C00001,4793.84,2026-11-30,2027-01-29
 
-``customer_id`` must be a customer of the book; ``amount`` is the amount still open, in book
-currency, ≥ 0 (net credit notes against the customer's invoices); dates are ISO
+``customer_id`` must be a customer of the book; ``amount`` is the amount still open, ≥ 0 (net
+credit notes against the customer's invoices), in book currency or in the currency of an
+optional ``currency`` column (converted with the FX rates as it is read); dates are ISO
 ``YYYY-MM-DD`` text, or native date cells of an ``.xlsx`` or ``.parquet`` file. Text such as
 ``01/02/2026`` is rejected as ambiguous (1 February or 2 January?), and so is every other
 non-ISO text, with the ISO spelling to use in the message. An invoice issued after the as-of
@@ -102,7 +103,7 @@ _ALIASES: Final = {
 _DESCRIPTION: Final = {
     "invoice_id": "a unique invoice id, e.g. the ERP document number INV-0001",
     "customer_id": "the customer's id as in the book, e.g. C00001",
-    "amount": "the open amount in book currency, e.g. 4793.84",
+    "amount": "the open amount (in the row's currency, else the book currency), e.g. 4793.84",
     "issue_date": "the invoice date as YYYY-MM-DD, e.g. 2026-11-30",
     "due_date": "the due date as YYYY-MM-DD, e.g. 2027-01-29",
     "paid_date": "the payment date as YYYY-MM-DD, blank while unpaid",
