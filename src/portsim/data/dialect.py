@@ -15,7 +15,8 @@ Detection
   otherwise read from the cells: ``,`` when some cell is a number with a decimal comma
   (``0,02``, ``1.234,5``) and none with a decimal point, ``.`` in the opposite case; when
   the cells show both, or neither, ``,`` for a semicolon-separated file (the European
-  spreadsheet export) and ``.`` otherwise, noted as an assumption.
+  spreadsheet export) and ``.`` otherwise — noted as an assumption when some cell reads
+  differently either way (both kinds, or ``1.234``).
 * **thousands**: ``.`` with a decimal comma, none with a decimal point.
 """
 
@@ -47,7 +48,8 @@ __all__ = [
 
 #: The delimiters detected, in order of preference, with their names in messages.
 DELIMITER_NAMES: Final = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
-_SAMPLE_LINES: Final = 50
+_SAMPLE_LINES: Final = 50  # data rows whose field counts settle an ambiguous delimiter
+_SAMPLE_CHARS: Final = 1 << 16  # … among the first 64 kB of text
 _COMMA_DECIMAL: Final = re.compile(r"[+-]?(?:\d+|[1-9]\d{0,2}(?:\.\d{3})+),\d+")
 _POINT_DECIMAL: Final = re.compile(r"[+-]?(?:\d+|[1-9]\d{0,2}(?:,\d{3})+)\.\d+")
 _GROUPED: Final = re.compile(r"[+-]?[1-9]\d{0,2}[.,]\d{3}")  # 1.234: 1234 or 1.234?
@@ -173,7 +175,8 @@ def sniff_delimiter(text: str) -> tuple[str, str]:
     note : str
         "" when the header settles it, else the rule of an assumption.
     """
-    sample = [line for line in text.splitlines()[:_SAMPLE_LINES + 1] if line.strip()]
+    head = text[:_SAMPLE_CHARS].splitlines()[:_SAMPLE_LINES + 1]
+    sample = [line for line in head if line.strip()]
     if not sample:
         return ",", ""
     counts = {sep: [len(next(csv.reader([line], delimiter=sep))) for line in sample]
