@@ -516,7 +516,8 @@ def calibrate_cmd(
     out: Annotated[Path, typer.Option(
         help="book to write, with delay_mean_days, delay_sd_days, delay_noise_days filled")],
     config: Annotated[Path | None, typer.Option(
-        help="run config whose [book] ratings and sectors are used to read the book")] = None,
+        help="run config whose [book] ratings, sectors, CSV dialect keys and FX rates are "
+        "used to read the book and the history")] = None,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="cut-off date YYYY-MM-DD: invoices unpaid then are right-censored "
         "(default: the latest issue or payment date in the history)")] = None,
@@ -529,8 +530,9 @@ def calibrate_cmd(
     book with them."""
     from datetime import date
 
-    from portsim.config import load_config
+    from portsim.config import RunConfig, load_config
     from portsim.data import estimate_delays, read_book, read_history, write_calibrated_book
+    from portsim.workflow.api import currencies
 
     cutoff = None
     if as_of is not None:
@@ -540,12 +542,11 @@ def calibrate_cmd(
             raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD",
                                      param_hint="--as-of") from None
     with _errors():
-        ratings = sectors = None
-        if config is not None:
-            cfg = load_config(config)
-            ratings, sectors = cfg.book.ratings, cfg.book.sectors
-        customers = read_book(book, ratings=ratings, sectors=sectors)
-        hist = read_history(history, customers, as_of=cutoff)
+        cfg = load_config(config) if config is not None else RunConfig()
+        customers = read_book(book, ratings=cfg.book.ratings, sectors=cfg.book.sectors,
+                              dialect=cfg.book.dialect("book"), currencies=currencies(cfg))
+        hist = read_history(history, customers, as_of=cutoff,
+                            dialect=cfg.book.dialect("history"), currencies=currencies(cfg))
         est = estimate_delays(hist, customers, min_invoices=min_invoices,
                               min_customers=min_customers, as_of=cutoff, source=history.name)
         written = write_calibrated_book(customers, est.customers, out)

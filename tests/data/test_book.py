@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from portsim.config import TableDialect
 from portsim.data import (
     BOOK_COLUMNS,
     MAX_LISTED_PROBLEMS,
@@ -482,19 +483,21 @@ def test_missing_file_unknown_extension_and_separator(tmp_path: Path) -> None:
         "book.txt: file type '.txt' is not supported; save the book as .csv, .parquet or .xlsx"
     ]
     (tmp_path / "semi.csv").write_text("customer_id;sector\nC1;x\n", encoding="utf-8")
-    assert problems(tmp_path / "semi.csv") == [
-        "semi.csv row 1 (header): columns are separated by semicolons; portsim reads "
-        "comma-separated files with a decimal point: save as 'CSV UTF-8 (comma delimited)' "
-        "or use .xlsx"
+    assert problems(tmp_path / "semi.csv", dialect=TableDialect(delimiter=",")) == [
+        "semi.csv row 1 (header): columns are separated by semicolons; the delimiter key in "
+        "the config says otherwise: set it to the file's delimiter, or remove it to detect it "
+        "(or save the file as 'CSV UTF-8 (comma delimited)', or use .xlsx)"
     ]
 
 
-def test_not_utf8(tmp_path: Path) -> None:
+def test_not_utf8_names_row_and_column(tmp_path: Path) -> None:
     path = tmp_path / "book.csv"
-    path.write_bytes("customer_id,name\nC1,Müller\n".encode("cp1252"))
-    (line,) = problems(path)
-    assert line.startswith("book.csv: file is not UTF-8 text")
-    assert line.endswith("save it as 'CSV UTF-8 (comma delimited)'")
+    path.write_bytes("customer_id,name\nC1,Keller\nC2,Müller\n".encode("cp1252"))
+    assert problems(path) == [
+        "book.csv row 3, column B (name): byte 0xfc is not UTF-8 text (invalid start byte); "
+        "the file is probably Windows-1252 (Excel's 'CSV' on Windows): set encoding = "
+        '"cp1252" in [book], or save it as \'CSV UTF-8\''
+    ]
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])

@@ -313,3 +313,23 @@ def test_shipped_example_history(tool: ModuleType, example_book: Book) -> None:
     table = read_history(EXAMPLE_HISTORY, example_book)
     assert table["customer_id"].nunique() == 200
     assert 0 < table["paid_date"].isna().sum() < len(table) // 5
+
+
+def test_cli_calibrate_reads_the_history_in_the_configs_dialect(
+        tmp_path: Path, example_book: Book) -> None:
+    """A Windows-1252 semicolon export with decimal commas, named by [book.history_dialect]."""
+    history = tmp_path / "history.csv"
+    frame = pd.read_csv(EXAMPLE_HISTORY, dtype={"amount": float}, keep_default_na=False)
+    frame.loc[0, "invoice_id"] = "Hé1"
+    frame.to_csv(history, sep=";", decimal=",", index=False, encoding="cp1252")
+    config = tmp_path / "run.toml"
+    config.write_text('[book.history_dialect]\nencoding = "cp1252"\n', encoding="utf-8")
+    out = tmp_path / "calibrated.csv"
+    res = CliRunner().invoke(app, ["calibrate", str(history), "--book", str(EXAMPLE_BOOK),
+                                   "--out", str(out), "--as-of", "2026-12-31",
+                                   "--config", str(config)])
+    assert res.exit_code == 0, res.output
+    est = calibrate_delays(read_history(EXAMPLE_HISTORY, example_book), example_book,
+                           as_of="2026-12-31")
+    np.testing.assert_allclose(read_book(out).delay_mean_days, est["delay_mean_days"],
+                               atol=5e-4)

@@ -2,16 +2,17 @@
 loading with ``extends`` and scenario overlays; errors that name file, key and line.
 
 ``from portsim.config import RunConfig, load_config`` — the modules are :mod:`.run` (run
-settings), :mod:`.scenario`, :mod:`.insurance`, :mod:`.loading` (files, ``extends``,
+settings), :mod:`.book` (the ``[book]`` table: files, CSV dialects, currencies),
+:mod:`.scenario`, :mod:`.insurance`, :mod:`.loading` (files, ``extends``,
 overlays) and :mod:`.locate` (key lines, did-you-mean).
 """
 
 from portsim.config.base import KeyedValueError
+from portsim.config.book import BookConfig, TableDialect
 from portsim.config.insurance import InsuranceConfig, PolicyConfig
 from portsim.config.loading import apply_scenario, load_config, load_scenario
 from portsim.config.locate import did_you_mean, key_location
 from portsim.config.run import (
-    BookConfig,
     CompanyConfig,
     CorrelationConfig,
     DelayConfig,
@@ -61,6 +62,7 @@ __all__ = [
     "SalesStress",
     "ScenarioConfig",
     "SimulationConfig",
+    "TableDialect",
     "TimelineConfig",
     "apply_scenario",
     "config_hash",

@@ -168,8 +168,9 @@ def load_config(path: str | Path, scenario: str | Path | None = None) -> RunConf
 def apply_scenario(config: RunConfig, scenario: ScenarioConfig) -> RunConfig:
     """The config with its scenario replaced, after the checks that need only the config.
 
-    The scenario's policy names must be the config's ``[insurance.policies]`` (or ``none``)
-    and its sectors in ``[book] sectors`` when that list is given; the checks against the
+    The scenario's policy names must be the config's ``[insurance.policies]`` (or ``none``),
+    its ``[fx]`` currencies those of ``[book.fx_rates]``, and its sectors in ``[book] sectors``
+    when that list is given; the checks against the
     book (sectors, countries, ratings, factors, customers, event dates) are made before the
     inputs are built (:func:`portsim.workflow.checks.check_run`), and the stress itself when
     they are built (:mod:`portsim.inputs.stress`), so applying another scenario to the result
@@ -190,7 +191,18 @@ def apply_scenario(config: RunConfig, scenario: ScenarioConfig) -> RunConfig:
                 problems.append(Problem(scenario.locate(("policies",)),
                                         f"policies[{k}]={pol!r}", rule,
                                         did_you_mean(pol, ["none", *names], "policies")))
-    sectors = config.book.sectors
+    book = config.book
+    for code in scenario.fx:
+        if code == book.currency or code not in book.fx_rates:
+            rule = ("is the book currency (its rate is 1 by definition)" if code == book.currency
+                    else "has no rate in the config's [book.fx_rates]")
+            fix = (f"shock the other currencies' rates into {book.currency}"
+                   if code == book.currency else
+                   did_you_mean(code, list(book.fx_rates), "currencies with a rate")
+                   if book.fx_rates else f"add {code} = <{book.currency} per 1 {code}> to "
+                   "[book.fx_rates]")
+            problems.append(Problem(scenario.locate(("fx", code)), f"fx.{code}", rule, fix))
+    sectors = book.sectors
     if sectors is not None:
         problems += [Problem(scenario.locate((table, "sector", s)), f"{table}.sector.{s}",
                              "is not a sector of the book", did_you_mean(s, sectors, "sectors"))

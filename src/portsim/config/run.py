@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from portsim.config.base import Fraction, KeyedValueError, Strict, folder_name
+from portsim.config.book import BookConfig, without_unset
 from portsim.config.insurance import InsuranceConfig
 from portsim.config.scenario import ScenarioConfig
 
@@ -30,24 +31,6 @@ __all__ = [
     "TimelineConfig",
     "config_hash",
 ]
-
-
-class BookConfig(Strict):
-    """Where the customers table is and how to read it."""
-
-    path: str | None = Field(
-        default=None, description="customers table (.csv, .parquet, .xlsx), relative to the config"
-    )
-    ratings: dict[str, Fraction] | None = Field(
-        default=None, description="rating grade → 1-year probability of default"
-    )
-    sectors: list[str] | None = Field(
-        default=None, description="allowed sectors; a book sector outside it is an error"
-    )
-    currency: str = "EUR"
-    invoices: str | None = Field(
-        default=None, description="open invoices table at the as-of date (optional)"
-    )
 
 
 class CorrelationConfig(Strict):
@@ -277,9 +260,10 @@ class RunConfig(Strict):
     def resolved(self) -> dict[str, Any]:
         """Every setting as JSON-ready data that validates back to this config.
 
-        ``model.horizon_years`` is left out when a timeline sets the horizon.
+        ``model.horizon_years`` is left out when a timeline sets the horizon, and so are the
+        book's currency and CSV keys left unset (:func:`portsim.config.book.without_unset`).
         """
-        data = self.model_dump(mode="json", by_alias=True)
+        data = _without_unset(self.model_dump(mode="json", by_alias=True))
         if self.timeline is not None:
             data["model"].pop("horizon_years", None)
         return data
@@ -301,6 +285,16 @@ class RunConfig(Strict):
 
 
 def config_hash(config: RunConfig) -> str:
-    """SHA-256 of the resolved config (without its folder), for provenance."""
-    data = config.model_dump(mode="json", by_alias=True, exclude={"base_dir"})
+    """SHA-256 of the resolved config (without its folder and the keys left unset that
+    :meth:`RunConfig.resolved` leaves out), for provenance."""
+    data = _without_unset(config.model_dump(mode="json", by_alias=True, exclude={"base_dir"}))
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
+    """A config dump without the ``[book]`` keys left unset and an empty scenario ``[fx]``,
+    so a config that does not use them records (and hashes) as it did before they existed."""
+    data["book"] = without_unset(data["book"])
+    if not data["scenario"].get("fx"):
+        data["scenario"].pop("fx", None)
+    return data

@@ -1,6 +1,6 @@
 """Scenarios: economic assumptions overlaid on a run (``scenarios/*.toml``) — PD multipliers,
 factor shifts and conditioning, correlation scaling, LGD, delays, sales, default events,
-the policy variants — and where each of their keys was written."""
+FX rates, the policy variants — and where each of their keys was written."""
 
 from __future__ import annotations
 
@@ -131,6 +131,10 @@ class ScenarioConfig(Strict):
     delays: DelayStress = Field(default_factory=DelayStress)
     sales: SalesStress = Field(default_factory=SalesStress)
     default_events: list[DefaultEvent] = Field(default_factory=list)
+    fx: dict[str, Annotated[float, Field(gt=-1.0, le=10.0)]] = Field(
+        default_factory=dict, description="relative change of a currency's FX rate into the "
+        "book currency: USD = -0.10 means the USD rate falls 10 %, so every USD amount is "
+        "worth 10 % less in book currency")
     policies: list[str] | None = Field(
         default=None, description="credit-insurance variants to evaluate (of the config's "
         "[insurance.policies]; 'none' is always evaluated)")

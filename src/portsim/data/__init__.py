@@ -4,9 +4,10 @@ and fix; delay calibration from the payment history.
 
 ``from portsim.data import Book, read_book`` — the modules are :mod:`.book` (the container
 and its readers), :mod:`.book_rules` (its columns and value checks), :mod:`.invoices`,
-:mod:`.calibrate`, and the parts every table shares: :mod:`.readers` (files), :mod:`.cells`
-(cell parsing and hints), :mod:`.dates`, :mod:`.problems` (the collector) and :mod:`.table`
-(header, blank rows, repeated ids).
+:mod:`.calibrate`, and the parts every table shares: :mod:`.readers` (files),
+:mod:`.dialect` (a CSV file's encoding, delimiter and number format), :mod:`.cells` (cell
+parsing and hints), :mod:`.currency` (currency columns and FX rates), :mod:`.dates`,
+:mod:`.problems` (the collector) and :mod:`.table` (header, blank rows, repeated ids).
 """
 
 from portsim.data.book import Book, BookWarning, book_from_frame, read_book
@@ -19,6 +20,7 @@ from portsim.data.calibrate import (
     read_history,
     write_calibrated_book,
 )
+from portsim.data.currency import Currencies
 from portsim.data.invoices import (
     HISTORY_COLUMNS,
     INVOICE_COLUMNS,
@@ -39,6 +41,7 @@ __all__ = [
     "REQUIRED_COLUMNS",
     "Book",
     "BookWarning",
+    "Currencies",
     "DelayEstimates",
     "book_from_frame",
     "calibrate_delays",

@@ -31,11 +31,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from portsim.config import TableDialect
 from portsim.data.book_rules import (
     BOOK_COLUMNS,
     BOOK_RULES,
+    CURRENCY_COLUMN,
     DEFAULTS,
     DELAY_COLUMNS,
+    MONEY_COLUMNS,
     NUMERIC_COLUMNS,
     REQUIRED_COLUMNS,
     TEXT_COLUMNS,
@@ -53,6 +56,8 @@ from portsim.data.cells import (
     blank_mask,
     parse_numbers,
 )
+from portsim.data.currency import Currencies, currency_rates
+from portsim.data.dialect import Dialect
 from portsim.data.problems import MAX_LISTED_PROBLEMS, TableProblems
 from portsim.data.readers import read_table_file
 from portsim.data.table import data_rows, header_labels
@@ -82,8 +87,9 @@ class BookWarning(UserWarning):
 class Book:
     """A validated customers table, one read-only numpy array per column.
 
-    All arrays have shape ``(n_customers,)``. Money is in book currency; probabilities, LGDs
-    and correlations are fractions, not percent.
+    All arrays have shape ``(n_customers,)``. Money is in book currency (converted from a
+    row's ``currency`` when the table has that column); probabilities, LGDs and correlations
+    are fractions, not percent.
 
     Parameters
     ----------
@@ -128,6 +134,10 @@ class Book:
         Per-customer payment-delay parameters in days beyond the due date (mean propensity,
         sd of the propensity, sd of the per-invoice noise), e.g. from ``portsim calibrate``;
         NaN where absent or blank (the config's ``[delays]`` apply). Omitted → all NaN.
+    currency : ndarray of str (object), shape (n_customers,), or None
+        The currency each customer's amounts were given in (ISO code, the book currency where
+        blank), already converted; None when the table has no ``currency`` column. Scenario
+        FX shocks (``[fx]``) apply to the customers of a currency.
     """
 
     customer_id: ObjectArray
@@ -150,6 +160,7 @@ class Book:
     delay_mean_days: FloatArray = field(default_factory=lambda: _UNSET)
     delay_sd_days: FloatArray = field(default_factory=lambda: _UNSET)
     delay_noise_days: FloatArray = field(default_factory=lambda: _UNSET)
+    currency: ObjectArray | None = None
 
     def __post_init__(self) -> None:
         n = None
@@ -189,8 +200,9 @@ class Book:
         -------
         DataFrame, shape (n_customers, 16 or 17)
             Columns in :data:`BOOK_COLUMNS` order (``rating`` only when the book has one),
-            with the defaults filled in; ``p_default`` holds the resolved PDs. Reading it back
-            with :func:`book_from_frame` gives the same arrays.
+            with the defaults filled in; ``p_default`` holds the resolved PDs and amounts are
+            in the book currency (so there is no ``currency`` column). Reading it back with
+            :func:`book_from_frame` gives the same arrays (``currency`` aside).
         """
         data: dict[str, Any] = {}
         for column in BOOK_COLUMNS:
@@ -223,7 +235,8 @@ class Book:
                     raise TypeError(f"expected a boolean mask or integer indices, got {key.dtype}")
                 key = key.astype(np.int64)
         arrays: dict[str, Any] = {
-            c: (None if getattr(self, c) is None else getattr(self, c)[key]) for c in BOOK_COLUMNS
+            c: (None if getattr(self, c) is None else getattr(self, c)[key])
+            for c in (*BOOK_COLUMNS, CURRENCY_COLUMN)
         }
         sub = Book(**arrays, source=self.source, sha256="", notes=self.notes)
         object.__setattr__(sub, "sha256", _frame_sha256(sub.to_frame()))
@@ -235,13 +248,17 @@ def read_book(
     *,
     ratings: Mapping[str, float] | None = None,
     sectors: Sequence[str] | None = None,
+    dialect: TableDialect | None = None,
+    currencies: Currencies | None = None,
 ) -> Book:
     """Read and validate a customers table from ``.csv``, ``.parquet`` or ``.xlsx``.
 
-    CSV files must be UTF-8 (a byte-order mark is fine), comma-separated, with a decimal
-    point and no thousands separators; every cell is read as text and parsed here, so a bad
-    cell is reported exactly. ``.xlsx`` files are read from their first sheet (needs the
-    ``excel`` extra, openpyxl); ``.parquet`` files need the ``parquet`` extra (pyarrow).
+    A CSV file is read in its dialect (:mod:`portsim.data.dialect`): the ``dialect`` keys
+    where given, else detected (UTF-8 or UTF-16 with its byte-order mark; delimiter from the
+    header; decimal mark and thousands separator from the cells); every cell is read as text
+    and parsed here, so a bad cell is reported exactly. ``.xlsx`` files are read from their
+    first sheet (needs the ``excel`` extra, openpyxl); ``.parquet`` files need the
+    ``parquet`` extra (pyarrow).
 
     Parameters
     ----------
@@ -253,6 +270,11 @@ def read_book(
         is kept only for display.
     sectors : sequence of str, optional
         Allowed sectors (``[book] sectors``); when given, any other sector is a problem.
+    dialect : TableDialect, optional
+        The CSV keys of ``[book]`` (delimiter, decimal, thousands, encoding).
+    currencies : Currencies, optional
+        The book currency and FX rates; amounts of a row whose ``currency`` is another are
+        multiplied by its rate. Default: EUR and no rates.
 
     Returns
     -------
@@ -274,14 +296,17 @@ def read_book(
     """
     name = Path(path).name
     title = f"invalid book {os.fspath(path)}"
-    data, frame = read_table_file(
+    data, frame, found = read_table_file(
         path, title=title, empty=_empty_problem(name), dir_fix="give the path of the book file",
         type_fix="save the book as .csv, .parquet or .xlsx",
-        xls_fix="the old .xls format is not supported; save it as .xlsx (or .csv UTF-8)")
+        xls_fix="the old .xls format is not supported; save it as .xlsx (or .csv UTF-8)",
+        dialect=dialect, where="[book]")
     return _build(
         frame,
         ratings=ratings,
         sectors=sectors,
+        currencies=currencies,
+        read_as=found,
         source=os.fspath(path),
         name=name,
         sha256=hashlib.sha256(data).hexdigest(),
@@ -296,6 +321,7 @@ def book_from_frame(
     ratings: Mapping[str, float] | None = None,
     sectors: Sequence[str] | None = None,
     source: str = "<frame>",
+    currencies: Currencies | None = None,
 ) -> Book:
     """Validate a DataFrame holding a customers table and return a :class:`Book`.
 
@@ -313,6 +339,8 @@ def book_from_frame(
         Allowed sectors; when given, any other sector is a problem.
     source : str, default ``"<frame>"``
         Name used in messages and stored as :attr:`Book.source`.
+    currencies : Currencies, optional
+        The book currency and FX rates, as for :func:`read_book`.
 
     Returns
     -------
@@ -329,6 +357,8 @@ def book_from_frame(
         df,
         ratings=ratings,
         sectors=sectors,
+        currencies=currencies,
+        read_as=None,
         source=source,
         name=source,
         sha256=_frame_sha256(df),
@@ -342,13 +372,17 @@ def _build(
     *,
     ratings: Mapping[str, float] | None,
     sectors: Sequence[str] | None,
+    currencies: Currencies | None,
+    read_as: Dialect | None,
     source: str,
     name: str,
     sha256: str,
     title: str,
     stacklevel: int,
 ) -> Book:
-    problems = TableProblems(name, title, BOOK_RULES.order)
+    problems = TableProblems(name, title, BOOK_RULES.order,
+                             () if read_as is None else read_as.assumed)
+    number_format = None if read_as is None else read_as.numbers
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     labels, has = header_labels(df, problems, BOOK_RULES, _empty_problem(name))
@@ -364,7 +398,7 @@ def _build(
             text[label] = as_text(df.iloc[:, pos])
             blank_rows &= text[label] == ""
         elif label in NUMERIC_COLUMNS:
-            numbers[label] = parse_numbers(df.iloc[:, pos])
+            numbers[label] = parse_numbers(df.iloc[:, pos], number_format)
             blank_rows &= numbers[label].blank
         else:
             blank_rows &= blank_mask(df.iloc[:, pos])
@@ -381,6 +415,9 @@ def _build(
     check_not_numbers(problems, numbers)
     p_default = resolve_pd(problems, numbers, text, ratings)
     check_values(problems, numbers)
+    codes = rates = None
+    if CURRENCY_COLUMN in text:
+        codes, rates = currency_rates(problems, text[CURRENCY_COLUMN], currencies or Currencies())
 
     problems.raise_if_any()
     notes = tuple(problems.notes)
@@ -393,8 +430,11 @@ def _build(
             return np.full(n, default, dtype=np.float64)
         values = numbers[label].values.copy()
         values[np.isnan(values)] = default
+        if rates is not None and label in MONEY_COLUMNS:
+            values *= rates
         return values
 
+    exposure = numbers["exposure"].values
     names = text.get("name", ids).copy()
     names[names == ""] = ids[names == ""]
     return Book(
@@ -402,7 +442,7 @@ def _build(
         name=names,
         sector=text["sector"],
         country=text["country"],
-        exposure=numbers["exposure"].values,
+        exposure=exposure if rates is None else exposure * rates,
         p_default=p_default,
         lgd=numbers["lgd"].values,
         lgd_sd=value_or("lgd_sd", DEFAULTS["lgd_sd"]),
@@ -418,6 +458,7 @@ def _build(
         source=source,
         sha256=sha256,
         notes=notes,
+        currency=codes,
     )
 
 

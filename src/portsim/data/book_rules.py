@@ -36,10 +36,12 @@ from portsim.data.table import (
 __all__ = [
     "BOOK_COLUMNS",
     "BOOK_RULES",
+    "CURRENCY_COLUMN",
     "DEFAULTS",
     "DELAY_COLUMNS",
     "NUMERIC_COLUMNS",
     "REQUIRED_COLUMNS",
+    "SEPARATOR_FIX",
     "TEXT_COLUMNS",
     "check_not_numbers",
     "check_text",
@@ -73,9 +75,12 @@ DELAY_COLUMNS: Final = ("delay_mean_days", "delay_sd_days", "delay_noise_days")
 #: Columns that must be present (plus at least one of ``p_default`` and ``rating``).
 REQUIRED_COLUMNS: Final = ("customer_id", "sector", "country", "exposure", "lgd")
 
-TEXT_COLUMNS: Final = ("customer_id", "name", "sector", "country", "rating")
+TEXT_COLUMNS: Final = ("customer_id", "name", "sector", "country", "rating", "currency")
 NUMERIC_COLUMNS: Final = tuple(c for c in BOOK_COLUMNS if c not in TEXT_COLUMNS)
 MONEY_COLUMNS: Final = ("credit_limit", "insured_limit", "annual_sales")
+#: The optional currency column (ISO code of the row's amounts; blank: the book currency).
+#: Not among :data:`BOOK_COLUMNS`: a :class:`Book`'s amounts are in the book currency.
+CURRENCY_COLUMN: Final = "currency"
 #: Values of blank optional cells.
 DEFAULTS: Final = {"lgd_sd": 0.0, "payment_terms_days": 30.0, "annual_sales": 0.0}
 # Header names people use for our columns (normalised: lower case, "_" for blanks).
@@ -101,22 +106,25 @@ DESCRIPTION: Final = {
     "p_default": "the 1-year probability of default as a fraction, e.g. 0.02 for 2 %",
     "rating": "a grade from the ratings table, e.g. BBB",
 }
+#: The fix for a table read with the wrong delimiter (shared with the invoices tables).
+SEPARATOR_FIX: Final = ("the delimiter key in the config says otherwise: set it to the file's "
+                        "delimiter, or remove it to detect it (or save the file as 'CSV UTF-8 "
+                        "(comma delimited)', or use .xlsx)")
 #: The book's columns as data, for the checks every table shares.
 BOOK_RULES: Final = Columns(
-    known=BOOK_COLUMNS,
+    known=(*BOOK_COLUMNS, CURRENCY_COLUMN),
     required=REQUIRED_COLUMNS,
     aliases=ALIASES,
     description=DESCRIPTION,
-    separator_fix="portsim reads comma-separated files with a decimal point: save as "
-                  "'CSV UTF-8 (comma delimited)' or use .xlsx",
+    separator_fix=SEPARATOR_FIX,
     row_noun="customer",
 )
 
 
 def header_checks(problems: TableProblems, labels: list[str], has: dict[str, int]) -> None:
     """Duplicate, missing and misspelt columns (a misspelt optional column is a note)."""
-    duplicate_columns(problems, labels, has, BOOK_COLUMNS)
-    guess = ColumnGuesser(labels, BOOK_COLUMNS, ALIASES)
+    duplicate_columns(problems, labels, has, BOOK_RULES.known)
+    guess = ColumnGuesser(labels, BOOK_RULES.known, ALIASES)
     missing_columns(problems, labels, has, BOOK_RULES, guess)
     if "p_default" not in has and "rating" not in has:
         hints = [
@@ -129,7 +137,7 @@ def header_checks(problems: TableProblems, labels: list[str], has: dict[str, int
             "ratings table); when both are given p_default wins"
         )
         problems.header("p_default", "columns p_default and rating", "are both missing", fix)
-    for column in BOOK_COLUMNS:
+    for column in BOOK_RULES.known:
         if column in has or column in REQUIRED_COLUMNS:
             continue
         candidate = guess(column, 0.8)

@@ -70,7 +70,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import special
 
+from portsim.config import TableDialect
 from portsim.data.book import DELAY_COLUMNS, Book
+from portsim.data.currency import Currencies
 from portsim.data.invoices import invoice_table_from_frame, read_invoice_table
 from portsim.errors import BookError, Problem
 
@@ -141,15 +143,20 @@ class DelayEstimates(NamedTuple):
 
 
 def read_history(
-    path: str | os.PathLike[str], book: Book, *, as_of: date | str | None = None
+    path: str | os.PathLike[str], book: Book, *, as_of: date | str | None = None,
+    dialect: TableDialect | None = None, currencies: Currencies | None = None,
 ) -> pd.DataFrame:
     """Read and validate a payment history (``.csv``, ``.parquet``, ``.xlsx``).
 
-    Returns the frame of :func:`portsim.data.invoices.read_invoices` plus ``paid_date``
-    (datetime64, NaT where unpaid). Raises :class:`~portsim.errors.BookError` listing every
-    problem, each as ``file row N (invoice_id): column=value rule; fix``.
+    A CSV file is read in ``dialect`` (``BookConfig.dialect("history")``; unset keys
+    detected); amounts in a ``currency`` column's currencies are converted with
+    ``currencies`` (only the dates matter for the delays). Returns the frame of
+    :func:`portsim.data.invoices.read_invoices` plus ``paid_date`` (datetime64, NaT where
+    unpaid). Raises :class:`~portsim.errors.BookError` listing every problem, each as
+    ``file row N (invoice_id): column=value rule; fix``.
     """
-    return read_invoice_table(path, book, as_of=as_of, kind="history")
+    return read_invoice_table(path, book, as_of=as_of, kind="history", dialect=dialect,
+                              currencies=currencies)
 
 
 def history_from_frame(
@@ -443,8 +450,9 @@ def write_calibrated_book(
     """Write the book with ``delay_mean_days``, ``delay_sd_days`` and ``delay_noise_days``
     filled from ``estimates`` (matched by ``customer_id``; blank where missing or NaN).
 
-    The table is :meth:`Book.to_frame` (every book column, PDs resolved, defaults filled), so
-    :func:`portsim.data.book.read_book` reads it without a ratings table. ``.csv`` (UTF-8),
+    The table is :meth:`Book.to_frame` (every book column, PDs resolved, defaults filled,
+    amounts in the book currency), so :func:`portsim.data.book.read_book` reads it without a
+    ratings table or FX rates. ``.csv`` (UTF-8),
     ``.parquet`` (needs pyarrow) or ``.xlsx`` (needs openpyxl), by the file's extension.
     Values are rounded to ``decimals`` places (days).
 

@@ -20,6 +20,7 @@ __all__ = [
     "BoolArray",
     "FloatArray",
     "IntArray",
+    "NumberFormat",
     "Numbers",
     "ObjectArray",
     "as_text",
@@ -92,13 +93,66 @@ def blank_mask(column: pd.Series) -> BoolArray:
 
 
 @dataclass(frozen=True)
+class NumberFormat:
+    """How the numbers of a text table are written when not as ``1234.5``.
+
+    Parameters
+    ----------
+    decimal : str
+        The decimal mark, ``.`` or ``,``.
+    thousands : str
+        The thousands separator (``.``, ``,``, ``" "``, ``'``), "" for none.
+    """
+
+    decimal: str
+    thousands: str
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """A number written this way: digits (grouped by threes with the separator, or not),
+        an optional fraction after the decimal mark and exponent."""
+        point = re.escape(self.decimal)
+        grouped = ""
+        if self.thousands:
+            grouped = r"|[1-9]\d{0,2}(?:" + re.escape(self.thousands) + r"\d{3})+"
+        digits = r"(?:\d+" + grouped + ")"
+        return re.compile(rf"[+-]?(?:{digits}(?:{point}\d*)?|{point}\d+)(?:[eE][+-]?\d+)?")
+
+    def canonical(self, text: ObjectArray) -> ObjectArray:
+        """Each cell rewritten as ``1234.5`` where it is a number written this way; a cell
+        holding a ``.`` or ``,`` that is not is made unreadable (so it is reported, not read
+        with the other convention); other cells as they are. Shape as ``text``."""
+        cells = pd.Series(text, dtype=object).astype(str).str.strip()
+        ok = cells.str.fullmatch(self.pattern).to_numpy(dtype=bool)
+        other = cells.str.contains(r"[.,]").to_numpy(dtype=bool) & ~ok
+        out = np.array(text, dtype=object, copy=True)
+        if ok.any():
+            fixed = cells[ok]
+            if self.thousands:
+                fixed = fixed.str.replace(self.thousands, "", regex=False)
+            out[ok] = fixed.str.replace(self.decimal, ".", regex=False).to_numpy(dtype=object)
+        out[other] = "\x00"
+        return out
+
+    def hint(self) -> str:
+        """How to write a number in this format."""
+        sep = self.thousands
+        example = f"1{sep}234{sep}567{self.decimal}89"
+        marks = f"decimal {self.decimal!r}" + (f", thousands {self.thousands!r}"
+                                               if self.thousands else "")
+        return f"write numbers as the rest of the file does ({marks}), e.g. {example}"
+
+
+@dataclass(frozen=True)
 class Numbers:
-    """A parsed numeric column: values (NaN where blank or bad), masks and display text."""
+    """A parsed numeric column: values (NaN where blank or bad), masks, display text, and
+    the format its text was read in (None: ``1234.5``)."""
 
     values: FloatArray
     blank: BoolArray
     bad: BoolArray
     text: ObjectArray | None
+    format: NumberFormat | None = None
 
     def show(self, i: int) -> str:
         if self.text is not None:
@@ -107,10 +161,12 @@ class Numbers:
 
     def take(self, index: IntArray) -> Numbers:
         text = None if self.text is None else self.text[index]
-        return Numbers(self.values[index], self.blank[index], self.bad[index], text)
+        return Numbers(self.values[index], self.blank[index], self.bad[index], text, self.format)
 
 
-def parse_numbers(column: pd.Series) -> Numbers:
+def parse_numbers(column: pd.Series, numbers: NumberFormat | None = None) -> Numbers:
+    """Parse a numeric column: native numbers as they are, text as ``1234.5`` (or as
+    ``numbers`` says), blanks and the tokens pandas reads as missing as blank."""
     n = len(column)
     numeric = pd.api.types.is_numeric_dtype(column) or (
         column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in _NUMBER_KINDS
@@ -122,8 +178,9 @@ def parse_numbers(column: pd.Series) -> Numbers:
         text = column.to_numpy(dtype=object, copy=True)  # stripped where needed, below
     else:
         text = as_text(column)
+    read = text if numbers is None else numbers.canonical(text)
     # pandas parses numbers with surrounding blanks; only the NaN cells need a closer look.
-    values = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(
+    values = pd.to_numeric(pd.Series(read, dtype=object), errors="coerce").to_numpy(
         dtype=np.float64
     )
     blank = np.zeros(n, dtype=bool)
@@ -137,11 +194,11 @@ def parse_numbers(column: pd.Series) -> Numbers:
         bad[unparsed[~is_blank]] = True
     for i in np.flatnonzero(bad):  # rare: give Python's parser a chance (e.g. "1e400" -> inf)
         try:
-            values[i] = float(str(text[i]))
+            values[i] = float(str(read[i]))
         except ValueError:
             continue
         bad[i] = math.isnan(values[i])
-    return Numbers(values, blank, bad, text)
+    return Numbers(values, blank, bad, text, numbers)
 
 
 def fmt(value: float) -> str:
@@ -228,7 +285,8 @@ def not_number(label: str, parsed: Numbers) -> Callable[[int], tuple[str, str, s
 
     def describe(i: int) -> tuple[str, str, str]:
         raw = str(parsed.text[i]) if parsed.text is not None else ""
-        return f"{label}={parsed.show(i)}", "is not a number", number_hint(raw)
+        hint = number_hint(raw) if parsed.format is None else parsed.format.hint()
+        return f"{label}={parsed.show(i)}", "is not a number", hint
 
     return describe
 

@@ -5,8 +5,9 @@ An invoices table lists the receivables open at the as-of date, one row per invo
     invoice_id,customer_id,amount,issue_date,due_date
     INV-0001,C00001,4793.84,2026-11-30,2027-01-29
 
-``customer_id`` must be a customer of the book; ``amount`` is the amount still open, in book
-currency, ≥ 0 (net credit notes against the customer's invoices); dates are ISO
+``customer_id`` must be a customer of the book; ``amount`` is the amount still open, ≥ 0 (net
+credit notes against the customer's invoices), in book currency or in the currency of an
+optional ``currency`` column (converted with the FX rates as it is read); dates are ISO
 ``YYYY-MM-DD`` text, or native date cells of an ``.xlsx`` or ``.parquet`` file. Text such as
 ``01/02/2026`` is rejected as ambiguous (1 February or 2 January?), and so is every other
 non-ISO text, with the ISO spelling to use in the message. An invoice issued after the as-of
@@ -39,7 +40,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from portsim.config import TableDialect
 from portsim.data.book import Book, BookWarning
+from portsim.data.book_rules import SEPARATOR_FIX
 from portsim.data.cells import (
     Numbers,
     ObjectArray,
@@ -50,7 +53,9 @@ from portsim.data.cells import (
     parse_numbers,
     show,
 )
+from portsim.data.currency import Currencies, currency_rates
 from portsim.data.dates import Dates, parse_dates
+from portsim.data.dialect import Dialect
 from portsim.data.problems import TableProblems
 from portsim.data.readers import read_table_file
 from portsim.data.table import (
@@ -98,19 +103,18 @@ _ALIASES: Final = {
 _DESCRIPTION: Final = {
     "invoice_id": "a unique invoice id, e.g. the ERP document number INV-0001",
     "customer_id": "the customer's id as in the book, e.g. C00001",
-    "amount": "the open amount in book currency, e.g. 4793.84",
+    "amount": "the open amount (in the row's currency, else the book currency), e.g. 4793.84",
     "issue_date": "the invoice date as YYYY-MM-DD, e.g. 2026-11-30",
     "due_date": "the due date as YYYY-MM-DD, e.g. 2027-01-29",
     "paid_date": "the payment date as YYYY-MM-DD, blank while unpaid",
 }
 _KIND: Final = {"invoices": "invoices", "history": "payment history"}
+_WHERE: Final = {"invoices": "[book.invoices_dialect]", "history": "[book.history_dialect]"}
 
 
 def _rules(columns: tuple[str, ...]) -> Columns:
-    return Columns(known=columns, required=columns, aliases=_ALIASES, description=_DESCRIPTION,
-                   separator_fix="save as 'CSV UTF-8 (comma delimited)' with a decimal point, "
-                                 "or use .xlsx",
-                   row_noun="invoice")
+    return Columns(known=(*columns, "currency"), required=columns, aliases=_ALIASES,
+                   description=_DESCRIPTION, separator_fix=SEPARATOR_FIX, row_noun="invoice")
 
 
 #: The column rules of an invoices table and of a payment history, all columns required.
@@ -118,7 +122,8 @@ _RULES: Final = {"invoices": _rules(INVOICE_COLUMNS), "history": _rules(HISTORY_
 
 
 def read_invoices(
-    path: str | os.PathLike[str], book: Book, *, as_of: date | str
+    path: str | os.PathLike[str], book: Book, *, as_of: date | str,
+    dialect: TableDialect | None = None, currencies: Currencies | None = None,
 ) -> pd.DataFrame:
     """Read and validate the invoices open at the as-of date (``.csv``, ``.parquet``, ``.xlsx``).
 
@@ -127,18 +132,25 @@ def read_invoices(
     path : str or path-like
         The invoices table with columns :data:`INVOICE_COLUMNS` (others are ignored).
         ``.parquet`` needs the ``parquet`` extra (pyarrow), ``.xlsx`` the ``excel`` extra
-        (openpyxl); CSV files are read as for the book (UTF-8, comma, decimal point).
+        (openpyxl); CSV files are read in their dialect, as for the book. An optional
+        ``currency`` column gives each invoice's currency (blank: the book currency).
     book : Book
         The customers; every ``customer_id`` must be one of its ids.
     as_of : date or ISO str
         The as-of date (``[timeline] as_of``); an invoice issued after it is an error.
+    dialect : TableDialect, optional
+        The CSV keys of the table (``BookConfig.dialect("invoices")``); unset keys detected.
+    currencies : Currencies, optional
+        The book currency and FX rates: amounts in another currency are multiplied by its
+        rate. Default: EUR and no rates.
 
     Returns
     -------
-    DataFrame, shape (n_invoices, 6)
+    DataFrame, shape (n_invoices, 6 or 7)
         ``invoice_id``, ``customer_id`` (str), ``customer`` (int64 row index into the book),
-        ``amount`` (float), ``issue_date``, ``due_date`` (datetime64[ns]), in file order —
-        the ``open_invoices`` of :func:`portsim.inputs.timeline.build_timeline`.
+        ``amount`` (float, book currency), ``issue_date``, ``due_date`` (datetime64[ns]), and
+        ``currency`` (the invoice's currency, str) when the table has that column, in file
+        order — the ``open_invoices`` of :func:`portsim.inputs.timeline.build_timeline`.
 
     Raises
     ------
@@ -152,17 +164,20 @@ def read_invoices(
         When customers' open invoices differ from their book exposure by more than 1 %
         (see :func:`exposure_differences`); the timeline uses the invoices.
     """
-    table = read_invoice_table(path, book, as_of=as_of, kind="invoices")
+    table = read_invoice_table(path, book, as_of=as_of, kind="invoices", dialect=dialect,
+                               currencies=currencies)
     _warn_exposure(table, book, Path(path).name)
     return table
 
 
 def invoices_from_frame(
-    df: pd.DataFrame, book: Book, *, as_of: date | str, source: str = "<frame>"
+    df: pd.DataFrame, book: Book, *, as_of: date | str, source: str = "<frame>",
+    currencies: Currencies | None = None,
 ) -> pd.DataFrame:
     """Validate a DataFrame of open invoices; as :func:`read_invoices` (cells may be text,
     numbers or dates; row N in a message is positional index N − 2)."""
-    table = invoice_table_from_frame(df, book, as_of=as_of, kind="invoices", source=source)
+    table = invoice_table_from_frame(df, book, as_of=as_of, kind="invoices", source=source,
+                                     currencies=currencies)
     _warn_exposure(table, book, source)
     return table
 
@@ -173,20 +188,24 @@ def read_invoice_table(
     *,
     as_of: date | str | None,
     kind: str = "invoices",
+    dialect: TableDialect | None = None,
+    currencies: Currencies | None = None,
 ) -> pd.DataFrame:
     """Read and validate an invoices table (``kind="invoices"``) or a payment history
     (``kind="history"``: with ``paid_date``, blank while unpaid); no exposure check.
 
-    ``as_of`` may be None for a history (no dates are then checked against it). Returns the
-    frame of :func:`read_invoices`, with ``paid_date`` (NaT where unpaid) for a history.
+    ``as_of`` may be None for a history (no dates are then checked against it). ``dialect``
+    and ``currencies`` as for :func:`read_invoices`. Returns the frame of
+    :func:`read_invoices`, with ``paid_date`` (NaT where unpaid) for a history.
     """
     name = Path(path).name
     title = f"invalid {_KIND[kind]} {os.fspath(path)}"
-    _, frame = read_table_file(path, title=title, empty=_empty_problem(name, kind),
-                               dir_fix="give the path of the file",
-                               type_fix="save the table as .csv, .parquet or .xlsx",
-                               blank_first=True)
-    return _build(frame, book, name=name, title=title, as_of=as_of, kind=kind)
+    _, frame, found = read_table_file(path, title=title, empty=_empty_problem(name, kind),
+                                      dir_fix="give the path of the file",
+                                      type_fix="save the table as .csv, .parquet or .xlsx",
+                                      blank_first=True, dialect=dialect, where=_WHERE[kind])
+    return _build(frame, book, name=name, title=title, as_of=as_of, kind=kind, read_as=found,
+                  currencies=currencies)
 
 
 def invoice_table_from_frame(
@@ -196,12 +215,13 @@ def invoice_table_from_frame(
     as_of: date | str | None,
     kind: str = "invoices",
     source: str = "<frame>",
+    currencies: Currencies | None = None,
 ) -> pd.DataFrame:
     """Validate a DataFrame as :func:`read_invoice_table` does a file."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     return _build(df, book, name=source, title=f"invalid {_KIND[kind]} {source}", as_of=as_of,
-                  kind=kind)
+                  kind=kind, read_as=None, currencies=currencies)
 
 
 def exposure_differences(
@@ -272,12 +292,13 @@ def _as_of_date(as_of: date | str | None) -> np.datetime64 | None:
 
 
 def _build(
-    df: pd.DataFrame, book: Book, *, name: str, title: str, as_of: date | str | None, kind: str
+    df: pd.DataFrame, book: Book, *, name: str, title: str, as_of: date | str | None, kind: str,
+    read_as: Dialect | None, currencies: Currencies | None,
 ) -> pd.DataFrame:
     rules = _RULES[kind]
     columns = rules.known
     cutoff = _as_of_date(as_of)
-    problems = TableProblems(name, title, rules.order)
+    problems = TableProblems(name, title, rules.order, () if read_as is None else read_as.assumed)
     labels, has = header_labels(df, problems, rules, _empty_problem(name, kind))
     duplicate_columns(problems, labels, has, columns)
     missing_columns(problems, labels, has, rules, ColumnGuesser(labels, columns, _ALIASES))
@@ -307,7 +328,13 @@ def _build(
 
     amount = np.full(n, np.nan)
     if "amount" in cells:
-        amount = _check_amount(problems, parse_numbers(cells["amount"]))
+        amount = _check_amount(problems, parse_numbers(
+            cells["amount"], None if read_as is None else read_as.numbers))
+    codes = None
+    if "currency" in cells:
+        codes, rates = currency_rates(problems, as_text(cells["currency"]),
+                                      currencies or Currencies())
+        amount = amount * rates
 
     dates: dict[str, Dates] = {}
     for column in _DATE_COLUMNS:
@@ -327,6 +354,8 @@ def _build(
     for column in _DATE_COLUMNS:
         if column in dates:
             out[column] = pd.Series(dates[column].values).astype("datetime64[ns]")
+    if codes is not None:
+        out["currency"] = codes.astype(str)
     return out
 
 

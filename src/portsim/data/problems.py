@@ -29,10 +29,15 @@ class TableProblems:
         Title of the :class:`~portsim.errors.BookError` raised.
     order : mapping of str to int
         Place of each known column, for sorting the problems of one row.
+    assumed : tuple of Problem
+        What reading the file assumed (e.g. its CSV dialect), listed after the problems
+        when there are any, as it may explain them.
     """
 
-    def __init__(self, name: str, title: str, order: Mapping[str, int]) -> None:
+    def __init__(self, name: str, title: str, order: Mapping[str, int],
+                 assumed: tuple[Problem, ...] = ()) -> None:
         self.name = name
+        self.assumed = assumed
         self.title = title
         self.order = order
         self.rows: IntArray = np.zeros(0, dtype=np.int64)
@@ -88,7 +93,7 @@ class TableProblems:
             listed.append(
                 Problem(self.name, f"{more} more problem(s)", "are not listed", "fix these first")
             )
-        raise BookError(listed, title=self.title)
+        raise BookError([*listed, *self.assumed], title=self.title)
 
 
 def split_problem(problem: Problem) -> tuple[str, str, str]:

@@ -1,7 +1,7 @@
 """Reading an input table's file (``.csv``, ``.parquet``, ``.xlsx``) into a DataFrame of
-cells, with no validation yet: CSV cells are read as text (parsed and checked later, so a bad
-cell is reported exactly); Parquet needs the ``parquet`` extra (pyarrow), ``.xlsx`` the
-``excel`` extra (openpyxl)."""
+cells, with no validation yet: CSV cells are read as text in the file's dialect
+(:mod:`portsim.data.dialect`; parsed and checked later, so a bad cell is reported exactly);
+Parquet needs the ``parquet`` extra (pyarrow), ``.xlsx`` the ``excel`` extra (openpyxl)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,14 @@ from typing import Final
 
 import pandas as pd
 
+from portsim.config import TableDialect
+from portsim.data.dialect import (
+    DELIMITER_NAMES,
+    Dialect,
+    read_csv_text,
+    read_dialect,
+    sniff_decimal,
+)
 from portsim.errors import BookError, Problem
 
 __all__ = ["READERS", "missing_file_problem", "read_table_file"]
@@ -30,8 +38,11 @@ def read_table_file(
     type_fix: str,
     xls_fix: str | None = None,
     blank_first: bool = False,
-) -> tuple[bytes, pd.DataFrame]:
-    """The bytes of a table file and its cells, or a :class:`~portsim.errors.BookError`.
+    dialect: TableDialect | None = None,
+    where: str = "[book]",
+) -> tuple[bytes, pd.DataFrame, Dialect | None]:
+    """The bytes of a table file, its cells and its CSV dialect, or a
+    :class:`~portsim.errors.BookError`.
 
     Parameters
     ----------
@@ -47,6 +58,10 @@ def read_table_file(
         The fix for an old ``.xls`` workbook (else ``type_fix``).
     blank_first : bool
         Report a file of blanks as ``empty`` whatever its format (else only a CSV file).
+    dialect : TableDialect, optional
+        The config's CSV keys for this table (unset keys, or none given: detected).
+    where : str
+        The config table holding those keys, e.g. ``"[book]"``, named in fixes.
 
     Returns
     -------
@@ -54,6 +69,8 @@ def read_table_file(
         The file's bytes (for its hash).
     frame : DataFrame
         Its cells: text for CSV, native values for Parquet and ``.xlsx``.
+    dialect : Dialect or None
+        How a CSV file was read (None for Parquet and ``.xlsx``).
     """
     file = Path(path)
     name = file.name
@@ -63,7 +80,7 @@ def read_table_file(
         raise BookError([Problem(name, "path", "is a directory", dir_fix)], title=title)
     suffix = file.suffix.lower()
     reader = READERS.get(suffix)
-    if reader is None:
+    if reader is None and suffix != ".csv":
         fix = xls_fix if (suffix == ".xls" and xls_fix is not None) else type_fix
         kind = f"'{suffix}'" if suffix else "(no extension)"
         raise BookError([Problem(name, "file type", f"{kind} is not supported", fix)], title=title)
@@ -76,42 +93,34 @@ def read_table_file(
         raise BookError([Problem(name, "file", f"cannot be read ({exc})")], title=title) from exc
     if blank_first and not data.strip():
         raise BookError([empty], title=title)
-    return data, reader(data, name, title, empty)
+    if reader is None:
+        keys = dialect or TableDialect()
+        frame, found = _read_csv(data, name, title, empty, keys, where)
+        return data, frame, found
+    return data, reader(data, name, title, empty), None
 
 
-def _read_csv(data: bytes, name: str, title: str, empty: Problem) -> pd.DataFrame:
-    if not data.strip():
+def _read_csv(data: bytes, name: str, title: str, empty: Problem, keys: TableDialect,
+              where: str) -> tuple[pd.DataFrame, Dialect]:
+    text, dialect = read_dialect(data, keys, name=name, where=where, title=title)
+    if not text.strip():
         raise BookError([empty], title=title)
+    sep = dialect.delimiter
+    word = DELIMITER_NAMES[sep][:-1]  # "comma", "semicolon", …
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                io.BytesIO(data),
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=False,
-                index_col=False,
-                encoding="utf-8-sig",
-            )
+            frame = read_csv_text(text, sep)
     except pd.errors.EmptyDataError as exc:
         raise BookError([empty], title=title) from exc
-    except UnicodeDecodeError as exc:
-        problem = Problem(
-            name,
-            "file",
-            f"is not UTF-8 text (byte {exc.start})",
-            "save it as 'CSV UTF-8 (comma delimited)'",
-        )
-        raise BookError([problem], title=title) from exc
     except pd.errors.ParserWarning as exc:
         problem = Problem(
             name,
             "data rows",
             "have more values than the header has columns",
-            "remove trailing commas, or quote values that contain a comma",
+            f"remove trailing {word}s, or quote values that contain a {word}",
         )
-        raise BookError([problem], title=title) from exc
+        raise BookError([*dialect.assumed, problem], title=title) from exc
     except pd.errors.ParserError as exc:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if found:
@@ -120,11 +129,13 @@ def _read_csv(data: bytes, name: str, title: str, empty: Problem) -> pd.DataFram
                 f"{name} row {line}",
                 f"{n_seen} values",
                 f"but the header has {n_header} columns",
-                'a value probably contains a comma: quote it ("Keller, Bau") or remove the comma',
+                f'a value probably contains a {word}: quote it ("Keller{sep} Bau") or remove '
+                f"the {word}",
             )
         else:
             problem = Problem(name, "file", f"cannot be parsed as CSV ({exc})")
-        raise BookError([problem], title=title) from exc
+        raise BookError([*dialect.assumed, problem], title=title) from exc
+    return frame, sniff_decimal(frame, dialect, keys, name=name, where=where)
 
 
 def _read_parquet(data: bytes, name: str, title: str, empty: Problem) -> pd.DataFrame:
@@ -160,8 +171,8 @@ def _need_openpyxl(name: str) -> None:
         raise BookError(f"reading {name} needs openpyxl: pip install 'portsim[excel]'") from exc
 
 
+#: The readers of the binary formats (CSV is read by its dialect).
 READERS: Final[dict[str, Callable[[bytes, str, str, Problem], pd.DataFrame]]] = {
-    ".csv": _read_csv,
     ".parquet": _read_parquet,
     ".xlsx": _read_excel,
 }

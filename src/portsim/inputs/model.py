@@ -26,6 +26,7 @@ from portsim.inputs.stress import (
     effective_config,
     event_days,
     stressed_book,
+    stressed_invoices,
     stressed_pd,
 )
 from portsim.inputs.timeline import TimelineInputs, build_timeline, horizon_years
@@ -134,6 +135,7 @@ def build_inputs(
     stressed = not scen.is_identity
     if stressed:
         book = stressed_book(book, scen)
+        open_invoices = stressed_invoices(open_invoices, scen)
         config = effective_config(config)
     p1 = stressed_pd(book, config)
     events = default_events(book, config) if stressed else None

@@ -6,7 +6,10 @@ an empty scenario changes nothing (bit for bit):
 
 1. **book** (:func:`stressed_book`): LGD means + ``lgd.shift`` clipped to [0, 1] (a Beta sd
    is capped at 95 % of the largest a Beta of the new mean allows), ``annual_sales`` ×
-   (1 + ``sales.change``), every customer's terms = ``delays.terms_days``;
+   (1 + ``sales.change``), every customer's terms = ``delays.terms_days``; the amounts
+   (exposure, credit and insured limits, annual sales) of the customers whose ``currency``
+   is shocked by ``fx`` × (1 + the change), and so the amounts of the open invoices in that
+   currency (:func:`stressed_invoices`): the rate into the book currency moves by the change;
 2. **PDs** (:func:`stressed_pd`): global × sector × country × rating multipliers, capped at 1;
    the customers of ``default_events`` get PD 1 (see below);
 3. **asset correlations**: R × ``correlation.asset_multiplier``, capped at 0.99;
@@ -33,16 +36,20 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 
 from portsim.config import RunConfig, ScenarioConfig
 from portsim.data import Book
 
 __all__ = [
+    "FX_COLUMNS",
     "LGD_SD_CAP",
     "default_events",
     "effective_config",
     "event_days",
+    "fx_factor",
     "stressed_book",
+    "stressed_invoices",
     "stressed_pd",
 ]
 
@@ -70,7 +77,8 @@ LGD_SD_CAP = 0.95
 
 
 def stressed_book(book: Book, scenario: ScenarioConfig) -> Book:
-    """The book with the scenario's LGD shift, sales change and payment terms applied.
+    """The book with the scenario's LGD shift, sales change, payment terms and FX changes
+    applied.
 
     Parameters
     ----------
@@ -80,7 +88,8 @@ def stressed_book(book: Book, scenario: ScenarioConfig) -> Book:
         ``lgd.shift`` is added to every LGD mean, clipped to [0, 1], and a Beta LGD's sd is
         capped at ``LGD_SD_CAP`` × √(m(1 − m)) for the new mean m; ``annual_sales`` are
         multiplied by 1 + ``sales.change``; ``delays.terms_days`` replaces every
-        customer's ``payment_terms_days``.
+        customer's ``payment_terms_days``; the amounts of :data:`FX_COLUMNS` are multiplied
+        by 1 + ``fx[currency]`` for the customers of an FX-shocked currency.
 
     Returns
     -------
@@ -100,7 +109,55 @@ def stressed_book(book: Book, scenario: ScenarioConfig) -> Book:
     if scenario.delays.terms_days is not None:
         upd["payment_terms_days"] = np.full(book.n_customers,
                                             float(scenario.delays.terms_days))
+    factor = fx_factor(book.currency, scenario)
+    if factor is not None:
+        for column in FX_COLUMNS:
+            upd[column] = upd.get(column, getattr(book, column)) * factor
     return dataclasses.replace(book, **upd) if upd else book  # type: ignore[arg-type]
+
+
+#: The book's amounts an FX shock moves (all money columns, in the customer's currency).
+FX_COLUMNS = ("exposure", "credit_limit", "insured_limit", "annual_sales")
+
+
+def fx_factor(codes: np.ndarray | None, scenario: ScenarioConfig) -> np.ndarray | None:
+    """1 + the scenario's FX change of each row's currency, shape (n,); None when the
+    scenario shocks none of the currencies in ``codes`` (or there are no codes)."""
+    if codes is None or not scenario.fx:
+        return None
+    codes = np.asarray(codes, dtype=object)
+    factor = np.ones(codes.shape[0])
+    for code, change in scenario.fx.items():
+        factor[codes == code] = 1.0 + change
+    return factor if (factor != 1.0).any() else None
+
+
+def stressed_invoices(invoices: pd.DataFrame | None,
+                      scenario: ScenarioConfig) -> pd.DataFrame | None:
+    """The open invoices with the amounts in an FX-shocked currency × (1 + the change).
+
+    Parameters
+    ----------
+    invoices : DataFrame or None
+        The open invoices (:func:`portsim.data.invoices.read_invoices`); only a table with a
+        ``currency`` column can hold foreign-currency amounts.
+    scenario : ScenarioConfig
+        Its ``fx`` changes.
+
+    Returns
+    -------
+    DataFrame or None
+        ``invoices`` itself when nothing changes, else a copy with ``amount`` (book currency)
+        scaled.
+    """
+    if invoices is None or "currency" not in invoices:
+        return invoices
+    factor = fx_factor(invoices["currency"].to_numpy(dtype=object), scenario)
+    if factor is None:
+        return invoices
+    out = invoices.copy()
+    out["amount"] = invoices["amount"].to_numpy(dtype=float) * factor
+    return out
 
 
 def effective_config(config: RunConfig) -> RunConfig:

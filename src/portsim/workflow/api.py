@@ -20,7 +20,7 @@ import xarray as xr
 
 from portsim import __version__
 from portsim.config import RunConfig, config_hash
-from portsim.data import Book, read_book, read_invoices
+from portsim.data import Book, Currencies, read_book, read_invoices
 from portsim.engine import attribution
 from portsim.engine.gather import SimOutput
 from portsim.engine.local import ChunkStore, simulate
@@ -33,8 +33,16 @@ from portsim.workflow.checks import check_config, check_run
 from portsim.workflow.memory import MemoryEstimate, require_memory
 from portsim.workflow.options import RunOptions
 
-__all__ = ["check_memory", "load_book", "load_invoices", "prepare", "run", "run_with",
-           "summarize"]
+__all__ = [
+    "check_memory",
+    "currencies",
+    "load_book",
+    "load_invoices",
+    "prepare",
+    "run",
+    "run_with",
+    "summarize",
+]
 
 
 def load_book(config: RunConfig) -> Book:
@@ -43,7 +51,13 @@ def load_book(config: RunConfig) -> Book:
         raise ConfigError([Problem("config [book]", "path", "is missing",
                                    'name the customers table, e.g. path = "book.csv"')])
     return read_book(config.resolve(config.book.path), ratings=config.book.ratings,
-                     sectors=config.book.sectors)
+                     sectors=config.book.sectors, dialect=config.book.dialect("book"),
+                     currencies=currencies(config))
+
+
+def currencies(config: RunConfig) -> Currencies:
+    """The book currency and FX rates of ``[book]``, for the readers."""
+    return Currencies(config.book.currency, config.book.fx_rates)
 
 
 def load_invoices(config: RunConfig, book: Book) -> pd.DataFrame | None:
@@ -57,7 +71,8 @@ def load_invoices(config: RunConfig, book: Book) -> pd.DataFrame | None:
     if config.book.invoices is None or config.timeline is None:
         return None
     return read_invoices(config.resolve(config.book.invoices), book,
-                         as_of=config.timeline.as_of)
+                         as_of=config.timeline.as_of, dialect=config.book.dialect("invoices"),
+                         currencies=currencies(config))
 
 
 def _invoices_need_timeline(config: RunConfig) -> None:
