@@ -531,8 +531,8 @@ def calibrate_cmd(
     from datetime import date
 
     from portsim.config import RunConfig, load_config
-    from portsim.data import estimate_delays, read_book, read_history, write_calibrated_book
-    from portsim.workflow.api import currencies
+    from portsim.data import estimate_delays, write_calibrated_book
+    from portsim.data.configured import load_book, load_history
 
     cutoff = None
     if as_of is not None:
@@ -543,10 +543,8 @@ def calibrate_cmd(
                                      param_hint="--as-of") from None
     with _errors():
         cfg = load_config(config) if config is not None else RunConfig()
-        customers = read_book(book, ratings=cfg.book.ratings, sectors=cfg.book.sectors,
-                              dialect=cfg.book.dialect("book"), currencies=currencies(cfg))
-        hist = read_history(history, customers, as_of=cutoff,
-                            dialect=cfg.book.dialect("history"), currencies=currencies(cfg))
+        customers = load_book(cfg, book)
+        hist = load_history(cfg, history, customers, as_of=cutoff)
         est = estimate_delays(hist, customers, min_invoices=min_invoices,
                               min_customers=min_customers, as_of=cutoff, source=history.name)
         written = write_calibrated_book(customers, est.customers, out)
@@ -619,8 +617,10 @@ def ecl_cmd(
     """Lifetime expected credit loss of the open invoices (IFRS 9 provision matrix)."""
     from datetime import date
 
+    from rich.table import Table
+
     from portsim import provisions as prov
-    from portsim.errors import InputError
+    from portsim.report.ecl import ecl_section, render_ecl_html
 
     try:
         dates = [date.fromisoformat(d) for d in as_of]
@@ -629,7 +629,7 @@ def ecl_cmd(
                                  param_hint="--as-of") from None
     if not 1 <= len(set(dates)) == len(dates) <= 2:
         raise typer.BadParameter("give one or two different dates", param_hint="--as-of")
-    try:
+    with _errors():
         bounds = prov.parse_bounds(buckets)
         given = None if rates is None else prov.parse_rates(rates, prov.bucket_labels(bounds))
         options = prov.EclOptions(
@@ -639,17 +639,9 @@ def ecl_cmd(
         results = prov.run_ecl(config, dates, history_path=history, scenarios=scenario or [],
                                options=options)
         written = prov.write_outputs(results, out)
-    except InputError as exc:
-        _fail(exc)
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    from portsim.report.ecl import ecl_section, render_ecl_html
-
-    written.append(out / "report.html")
-    written[-1].write_text(render_ecl_html(results), encoding="utf-8")
-    con = Console()
+        written.append(out / "report.html")
+        written[-1].write_text(render_ecl_html(results), encoding="utf-8")
+    con = _console()
     section = ecl_section(results)
     for caption, t in section.tables:
         shown = Table(title=caption)

@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from portsim.config import RunConfig, load_config
-from portsim.data import Book, read_book, read_history, read_invoices
+from portsim.data import Book
 from portsim.data.cells import as_text
+from portsim.data.configured import load_book, load_history, load_open_invoices
 from portsim.data.readers import read_table_file
 from portsim.errors import InputError, Problem
 from portsim.provisions.ageing import (
@@ -214,20 +215,25 @@ def parse_scenarios(config_path: Path, texts: Sequence[str]) -> list[WeightedCon
     return out
 
 
-def book_columns(path: str | os.PathLike[str], book: Book) -> pd.DataFrame:
-    """The columns of the book's file as stripped text, one row per customer of the book in
-    book order (matched by ``customer_id``), for a segment of the user's choice.
+def book_columns(config: RunConfig, book: Book) -> pd.DataFrame:
+    """The columns of the config's book file (read in its ``[book]`` CSV keys) as stripped
+    text, one row per customer of the book in book order (matched by ``customer_id``), for a
+    segment of the user's choice.
 
     Raises
     ------
     InputError
         When the file has no ``customer_id`` column (a book read through an alias of it).
     """
-    file = Path(path)
+    if config.book.path is None:
+        raise ValueError("the config names no book")
+    file = config.resolve(config.book.path)
     title = f"invalid book {file}"
-    _, frame = read_table_file(file, title=title, empty=Problem(file.name, "file", "is empty"),
-                               dir_fix="give the path of the file",
-                               type_fix="save the table as .csv, .parquet or .xlsx")
+    _, frame, _ = read_table_file(file, title=title,
+                                  empty=Problem(file.name, "file", "is empty"),
+                                  dir_fix="give the path of the file",
+                                  type_fix="save the table as .csv, .parquet or .xlsx",
+                                  dialect=config.book.dialect("book"))
     frame.columns = [str(c).strip() for c in frame.columns]
     if "customer_id" not in frame.columns:
         raise InputError([Problem(file.name, "customer_id",
@@ -254,7 +260,7 @@ def _open_items(config: RunConfig, book: Book, as_of: date,
                 history: pd.DataFrame | None) -> pd.DataFrame:
     tl = config.timeline
     if tl is not None and tl.as_of == as_of and config.book.invoices is not None:
-        return read_invoices(config.resolve(config.book.invoices), book, as_of=as_of)
+        return load_open_invoices(config, book, as_of)
     if history is not None:
         return open_at(history, as_of)
     raise InputError([Problem("command line", f"--as-of={as_of.isoformat()}",
@@ -285,20 +291,16 @@ def run_ecl(
     path = Path(config_path)
     weighted = parse_scenarios(path, scenarios)
     config = weighted[0].config
-    if config.book.path is None:
-        raise InputError([Problem("config [book]", "path", "is missing",
-                                  'name the customers table, e.g. path = "book.csv"')])
-    book = read_book(config.resolve(config.book.path), ratings=config.book.ratings,
-                     sectors=config.book.sectors)
+    book = load_book(config)
     history = None
     if history_path is not None:
-        history = read_history(history_path, book)
+        history = load_history(config, history_path, book)
         _check_history_covers(history, dates)
     if config.timeline is None:
         weighted = []
     extra = None
     if options.segment not in SEGMENTS:
-        extra = book_columns(config.resolve(config.book.path), book)
+        extra = book_columns(config, book)
     segments = segment_of(book, options.segment, extra)
     return [compute_ecl(book, _open_items(config, book, d, history), d, history=history,
                         scenarios=weighted, options=options, segments=segments,

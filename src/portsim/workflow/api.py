@@ -20,7 +20,8 @@ import xarray as xr
 
 from portsim import __version__
 from portsim.config import RunConfig, config_hash
-from portsim.data import Book, Currencies, read_book, read_invoices
+from portsim.data import Book
+from portsim.data.configured import load_book, load_open_invoices
 from portsim.engine import attribution
 from portsim.engine.gather import SimOutput
 from portsim.engine.local import ChunkStore, simulate
@@ -35,7 +36,6 @@ from portsim.workflow.options import RunOptions
 
 __all__ = [
     "check_memory",
-    "currencies",
     "load_book",
     "load_invoices",
     "prepare",
@@ -43,21 +43,6 @@ __all__ = [
     "run_with",
     "summarize",
 ]
-
-
-def load_book(config: RunConfig) -> Book:
-    """Read and validate the book named in ``config.book.path``."""
-    if config.book.path is None:
-        raise ConfigError([Problem("config [book]", "path", "is missing",
-                                   'name the customers table, e.g. path = "book.csv"')])
-    return read_book(config.resolve(config.book.path), ratings=config.book.ratings,
-                     sectors=config.book.sectors, dialect=config.book.dialect("book"),
-                     currencies=currencies(config))
-
-
-def currencies(config: RunConfig) -> Currencies:
-    """The book currency and FX rates of ``[book]``, for the readers."""
-    return Currencies(config.book.currency, config.book.fx_rates)
 
 
 def load_invoices(config: RunConfig, book: Book) -> pd.DataFrame | None:
@@ -70,9 +55,7 @@ def load_invoices(config: RunConfig, book: Book) -> pd.DataFrame | None:
     _invoices_need_timeline(config)
     if config.book.invoices is None or config.timeline is None:
         return None
-    return read_invoices(config.resolve(config.book.invoices), book,
-                         as_of=config.timeline.as_of, dialect=config.book.dialect("invoices"),
-                         currencies=currencies(config))
+    return load_open_invoices(config, book, config.timeline.as_of)
 
 
 def _invoices_need_timeline(config: RunConfig) -> None:
