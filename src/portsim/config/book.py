@@ -17,7 +17,8 @@ __all__ = ["DIALECT_KEYS", "BookConfig", "TableDialect", "without_unset"]
 #: The keys of a CSV dialect, in the order they are documented.
 DIALECT_KEYS = ("delimiter", "decimal", "thousands", "encoding")
 
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")  # an FX rate's currency: ISO 4217
+_LABEL = re.compile(r"^\S{1,12}$")  # the book currency: also "CU", "€"
 
 
 class TableDialect(Strict):
@@ -100,8 +101,9 @@ class BookConfig(TableDialect):
     @field_validator("currency")
     @classmethod
     def _currency_code(cls, v: str) -> str:
-        if not _CURRENCY.match(v):
-            raise ValueError("must be a three-letter ISO 4217 code in capitals, e.g. 'EUR'")
+        if not _LABEL.match(v):
+            raise ValueError("must be a currency code or label without spaces, e.g. 'EUR' "
+                             "(an ISO 4217 code when FX rates convert other currencies into it)")
         return v
 
     @model_validator(mode="after")
