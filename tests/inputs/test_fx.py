@@ -121,6 +121,20 @@ def test_a_shock_needs_a_rate(project: Path, fx: str, expected: str) -> None:
     assert str(problem).endswith(expected)
 
 
+def test_a_shock_on_a_currency_nothing_is_in_is_reported(project: Path) -> None:
+    """A GBP rate with no GBP customer or invoice: the shock would change nothing."""
+    text = project.read_text(encoding="utf-8").replace("USD = 0.92", "USD = 0.92\nGBP = 1.15")
+    project.write_text(text, encoding="utf-8")
+    scenario = write(project.parent, "gbp.toml", "[fx]\nUSD = -0.1\nGBP = -0.2\n")
+    with pytest.raises(ConfigError) as info:
+        prepare(load_config(project, scenario))
+    (problem,) = info.value.problems
+    assert problem.where == f"{scenario} line 3"
+    assert str(problem).endswith("fx.GBP changes nothing: no customer and no open invoice is "
+                                 "in GBP; give the book (or the invoices) a currency column "
+                                 "naming it, or remove the change")
+
+
 def test_a_rate_cannot_fall_by_100_percent(project: Path) -> None:
     scenario = write(project.parent, "bad.toml", "[fx]\nUSD = -1.0\n")
     with pytest.raises(ConfigError, match="greater than -1"):

@@ -88,12 +88,14 @@ def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInp
     """
     _invoices_need_timeline(config)  # before reading anything
     book_error: BookError | None = None
+    invoices = None
     try:
         book = load_book(config) if book is None else book
         invoices = load_invoices(config, book)
     except BookError as exc:
         book_error = exc
-    config_problems = check_config(config) if book is None else check_run(config, book)
+    config_problems = (check_config(config) if book is None
+                       else check_run(config, book, invoices))
     if book_error is not None and config_problems:
         raise InputError(book_error.problems + config_problems, title="invalid book and config")
     if book_error is not None:

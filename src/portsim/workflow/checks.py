@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import date
 
 import numpy as np
+import pandas as pd
 
 from portsim.config import (
     PolicyConfig,
@@ -42,10 +43,11 @@ from portsim.inputs.policy import policy_cover, premium_terms
 from portsim.inputs.stress import effective_config, stressed_book
 from portsim.inputs.timeline import horizon_days
 
-__all__ = ["check_config", "check_run", "check_scenario", "require_valid"]
+__all__ = ["check_config", "check_fx", "check_run", "check_scenario", "require_valid"]
 
 
-def check_run(config: RunConfig, book: Book) -> list[Problem]:
+def check_run(config: RunConfig, book: Book,
+              invoices: pd.DataFrame | None = None) -> list[Problem]:
     """Every problem of a run config (with its scenario) against a book.
 
     Parameters
@@ -54,18 +56,21 @@ def check_run(config: RunConfig, book: Book) -> list[Problem]:
         A loaded config (its own keys already valid, :func:`portsim.config.load_config`).
     book : Book
         The validated book the run reads.
+    invoices : DataFrame, optional
+        Its open invoices (:func:`portsim.data.read_invoices`), if the config names them.
 
     Returns
     -------
     list of Problem
-        In this order: the scenario against the book (:func:`check_scenario`), the factor
+        In this order: the scenario against the book (:func:`check_scenario`, and
+        :func:`check_fx` with the invoices), the factor
         correlations (with the scenario's correlation multiplier), the settings that need no
         book (:func:`check_config`), the payment-delay overrides, the insurance policies
         against the book (under the scenario's sales and policy choice). Empty when the
         inputs can be built.
     """
     names = sorted(set(factor_labels(book, config.model.factors).tolist()))
-    problems = check_scenario(book, config)
+    problems = check_scenario(book, config) + check_fx(config, book, invoices)
     problems += _correlation_problems(names, config)
     problems += check_config(config)
     if config.timeline is not None:
@@ -77,6 +82,22 @@ def check_run(config: RunConfig, book: Book) -> list[Problem]:
         for name, pol in config.insurance.policies.items():
             problems += _policy_problems(name, pol, book, config.insurance.source)
     return problems
+
+
+def check_fx(config: RunConfig, book: Book, invoices: pd.DataFrame | None) -> list[Problem]:
+    """A scenario's ``[fx]`` change of a currency that no customer and no open invoice is in
+    would change nothing: each such currency is a problem, located in the scenario file."""
+    scen = config.scenario
+    if not scen.fx:
+        return []
+    held = set() if book.currency is None else {str(c) for c in book.currency}
+    if invoices is not None and "currency" in invoices:
+        held |= {str(c) for c in invoices["currency"]}
+    return [Problem(scen.locate(("fx", code)), f"fx.{code}",
+                    f"changes nothing: no customer and no open invoice is in {code}",
+                    "give the book (or the invoices) a currency column naming it, or remove "
+                    "the change")
+            for code in scen.fx if code not in held]
 
 
 def require_valid(config: RunConfig, book: Book) -> None:
