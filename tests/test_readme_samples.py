@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -27,12 +28,12 @@ def tool(load_tool: Callable[[str], ModuleType]) -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def samples(tool: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> object:
+def samples(tool: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The runs behind the samples, each made on first use and kept for the module."""
     return tool.Samples(tmp_path_factory.mktemp("samples"))
 
 
-def _check(tool: ModuleType, samples: object, name: str) -> None:
+def _check(tool: ModuleType, samples: Any, name: str) -> None:
     (b,) = [b for b in tool.BLOCKS if b.name == name]
     readme = README.read_text(encoding="utf-8")
     diffs = tool.stale([b], samples, readme)
@@ -45,22 +46,22 @@ def test_every_block_is_checked_here(tool: ModuleType) -> None:
 
 
 @pytest.mark.parametrize("name", FAST)
-def test_sample_matches_a_fresh_run(tool: ModuleType, samples: object, name: str) -> None:
+def test_sample_matches_a_fresh_run(tool: ModuleType, samples: Any, name: str) -> None:
     _check(tool, samples, name)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SLOW)
-def test_slow_sample_matches_a_fresh_run(tool: ModuleType, samples: object, name: str) -> None:
+def test_slow_sample_matches_a_fresh_run(tool: ModuleType, samples: Any, name: str) -> None:
     _check(tool, samples, name)
 
 
-def test_screenshot_shows_the_fresh_runs_headline(tool: ModuleType, samples: object) -> None:
+def test_screenshot_shows_the_fresh_runs_headline(tool: ModuleType, samples: Any) -> None:
     """The figures listed for the screenshot are in the fresh run's report, and the PNG is a
     screenshot of the size the tool takes."""
     from matplotlib.image import imread
 
-    html = samples.report.read_text(encoding="utf-8")  # type: ignore[attr-defined]
+    html = samples.report.read_text(encoding="utf-8")
     figures = tool.report_figures(html)
     assert [r[0] for r in figures[:2]] == ["Total exposure", "Expected loss"]
     held = (ROOT / "docs" / "report-example.json").read_text(encoding="utf-8")
@@ -70,9 +71,9 @@ def test_screenshot_shows_the_fresh_runs_headline(tool: ModuleType, samples: obj
     assert imread(ROOT / "docs" / "report-example.png").shape[:2] == (height, width)
 
 
-def test_ecl_matrix_covers_the_runs_open_invoices(tool: ModuleType, samples: object) -> None:
+def test_ecl_matrix_covers_the_runs_open_invoices(tool: ModuleType, samples: Any) -> None:
     """The matrix's gross total is the run's total exposure: both are the open invoices."""
-    total = samples.metrics["total_exposure"]  # type: ignore[attr-defined]
+    total = samples.metrics["total_exposure"]
     assert f"| total | {total:,.0f} |" in tool.render_ecl(samples)
 
 
