@@ -6,7 +6,13 @@ The payment history draws known delay parameters and pays invoices as the simula
 (uniform 3 .. 12 days); invoice j is paid on ``due + round(m_i + noise_i · e_j)``, never
 before its issue date. Invoices are monthly over ``months`` months up to the as-of date; one
 paid after the as-of date is unpaid there (blank ``paid_date``). About a tenth of the
-customers are new, with only one or two invoices (they get their sector's estimates).
+customers are new, with only one or two invoices (they get their sector's estimates). About a
+quarter of them (``default_share``) defaulted instead: their invoices were issued 9 to 12
+months before the as-of month and never paid (the history has no write-off column: they stay
+blank, and the roll rates count them written off once ``--write-off-days`` past due). Only
+customers with too few invoices for estimates of their own default, so calibration, which
+would read their unpaid invoices as long delays, gives every customer the estimates it gave
+without defaults.
 :func:`make_history` also returns the truth, so tests can check that ``portsim calibrate``
 recovers it.
 
@@ -58,6 +64,7 @@ def make_history(
     as_of: str = "2026-12-31",
     seed: int = 20261231,
     new_share: float = 0.1,
+    default_share: float = 0.25,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A payment history for ``n_customers`` customers of ``book`` and the true parameters.
 
@@ -74,6 +81,9 @@ def make_history(
         Seed of ``numpy.random.default_rng``.
     new_share : float
         Share of customers with only one or two invoices.
+    default_share : float
+        Share of those new customers that defaulted 9 to 12 months before the as-of month,
+        leaving their invoices unpaid.
 
     Returns
     -------
@@ -82,7 +92,7 @@ def make_history(
         ``paid_date`` blank when unpaid), ordered by customer then issue date.
     truth : DataFrame
         ``customer_id, sector, mean_days`` (the customer's propensity m_i), ``noise_days``,
-        ``sector_mean_days``, ``sector_sd_days``.
+        ``sector_mean_days``, ``sector_sd_days``, ``defaulted`` (bool).
     """
     rng = np.random.default_rng(seed)
     cutoff = pd.Timestamp(as_of)
@@ -99,17 +109,21 @@ def make_history(
     day = rng.integers(1, 29, k)
 
     cust = np.repeat(np.arange(k), n_inv)
+    delay = np.rint(true_mean[cust] + noise[cust] * rng.standard_normal(cust.size))
+    amount = np.maximum(sales[cust] / 12.0 * rng.lognormal(-0.045, 0.3, cust.size), 1.0)
+    # defaults (drawn last, so the other customers' invoices are those without defaults):
+    # a new customer's invoices end 9 to 12 months back, then it defaults before paying
+    defaulted = (n_inv < months) & (rng.random(k) < default_share)
+    shift = np.where(defaulted, rng.integers(9, 12, k), 0)
     # months back from the as-of month: the newest invoice is in the as-of month
-    back = np.concatenate([np.arange(m)[::-1] for m in n_inv])
+    back = np.concatenate([np.arange(m)[::-1] for m in n_inv]) + shift[cust]
     first = cutoff.to_period("M")
     issue = pd.PeriodIndex([first - int(b) for b in back], freq="M").to_timestamp() + \
         pd.to_timedelta(day[cust] - 1, unit="D")
     due = issue + pd.to_timedelta(terms[cust], unit="D")
-    delay = np.rint(true_mean[cust] + noise[cust] * rng.standard_normal(cust.size))
     paid = np.maximum(due + pd.to_timedelta(delay, unit="D"), issue)
-    amount = np.maximum(sales[cust] / 12.0 * rng.lognormal(-0.045, 0.3, cust.size), 1.0)
     paid_text = paid.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    paid_text[np.asarray(paid > cutoff)] = ""
+    paid_text[np.asarray(paid > cutoff) | defaulted[cust]] = ""
     history = pd.DataFrame({
         "invoice_id": [f"H{j:05d}" for j in range(1, cust.size + 1)],
         "customer_id": chosen["customer_id"].to_numpy()[cust],
@@ -125,6 +139,7 @@ def make_history(
         "noise_days": noise,
         "sector_mean_days": params[:, 0],
         "sector_sd_days": params[:, 1],
+        "defaulted": defaulted,
     })
     return history, truth
 
@@ -178,14 +193,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=24)
     parser.add_argument("--as-of", default="2026-12-31")
     parser.add_argument("--seed", type=int, default=20261231)
+    parser.add_argument("--default-share", type=float, default=0.25,
+                        help="share of the new customers that defaulted in the window")
     args = parser.parse_args(argv)
     book = pd.read_csv(args.book, dtype={"customer_id": str})
     if args.history is not None:
-        history, _ = make_history(book, n_customers=args.customers, months=args.months,
-                                  as_of=args.as_of, seed=args.seed)
+        history, truth = make_history(book, n_customers=args.customers, months=args.months,
+                                      as_of=args.as_of, seed=args.seed,
+                                      default_share=args.default_share)
         history.to_csv(args.history, index=False, lineterminator="\n")
         print(f"{args.history}: {len(history)} invoices of {history['customer_id'].nunique()} "
-              f"customers, {(history['paid_date'] == '').sum()} unpaid at {args.as_of}")
+              f"customers ({int(truth['defaulted'].sum())} defaulted), "
+              f"{(history['paid_date'] == '').sum()} unpaid at {args.as_of}")
     if args.invoices is not None:
         invoices = make_open_invoices(book, as_of=args.as_of, seed=args.seed)
         invoices.to_csv(args.invoices, index=False, lineterminator="\n")

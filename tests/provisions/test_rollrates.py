@@ -1,14 +1,19 @@
 """Historical loss rates by roll rates: a hand-worked migration matrix, nothing after the
-as-of date, the example history, errors."""
+as-of date, the example history and its defaults, errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from portsim.data import read_book
+from portsim.data.calibrate import calibrate_delays, read_history
 from portsim.errors import InputError
 from portsim.provisions import EclOptions, compute_ecl, ecl_frame
 from portsim.provisions.ageing import open_at
@@ -92,3 +97,37 @@ def test_historical_basis_applies_the_rates(make_book) -> None:
     assert rows["gross_carrying_amount"].tolist() == [0.0, 0.0, 300.0]
     assert rows["ecl"].tolist() == [0.0, 0.0, 300.0]
     assert rows["n_observations"].tolist() == [4, 3, 1]
+
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+
+
+def test_the_example_history_writes_off_its_defaulted_customers(
+        load_tool: Callable[[str], ModuleType]) -> None:
+    # a few new customers defaulted 9 to 12 months back: their invoices stay unpaid and are
+    # written off 180 days past due; no other invoice is more than 66 days late, so every
+    # amount that reaches 61-90 is lost, and the younger buckets lose less
+    tool = load_tool("make_history")
+    frame = pd.read_csv(CONFIGS / "example_book.csv", dtype={"customer_id": str})
+    generated, truth = tool.make_history(frame)
+    defaulted = set(truth.loc[truth["defaulted"], "customer_id"])
+    assert 0 < len(defaulted) <= 5
+    book = read_book(CONFIGS / "example_book.csv")
+    history = read_history(CONFIGS / "example_history.csv", book)
+    theirs = history["customer_id"].isin(defaulted)
+    assert history.loc[theirs, "paid_date"].isna().all()
+    assert (history.loc[theirs, "due_date"] < pd.Timestamp("2026-07-01")).all()
+    rates = roll_rates(history, date(2026, 12, 31))
+    loss = rates["loss_rate"]
+    assert loss["61-90"] == pytest.approx(1.0)
+    assert loss["over 90"] == pytest.approx(1.0)
+    assert 0.0 < loss["current"] < loss["1-30"] < loss["31-60"] < 1.0
+    # calibration gives every customer what it gives without the defaults: the defaulted
+    # ones have too few invoices for estimates of their own
+    without, _ = tool.make_history(frame, default_share=0.0)
+    kept = ~generated["customer_id"].isin(defaulted)
+    assert generated[kept].equals(without[kept])
+    delay = ["customer_id", "source", "delay_mean_days", "delay_mean_se", "delay_sd_days",
+             "delay_sd_se", "delay_noise_days", "delay_noise_se"]
+    pd.testing.assert_frame_equal(calibrate_delays(generated, book, as_of="2026-12-31")[delay],
+                                  calibrate_delays(without, book, as_of="2026-12-31")[delay])

@@ -54,6 +54,27 @@ def _next_byte(bits, left, d0, d1):
     return np.int64(bits & _U8), bits >> np.uint64(8), left - 1, d0, d1
 
 
+@kernel(inline=True)
+def _unpaid_index(byte, due, prop, nsd, noise_table):
+    """The noise quantile of an invoice open at the as-of date, so known unpaid on day 0.
+
+    Its payment day ``due + floor(prop + nsd·q + 0.5)`` is drawn conditionally on being day 1
+    or later: ``k0`` is the first index of the sorted ``noise_table`` (256,) that meets this
+    (binary search; the payment day does not decrease along the table, ``nsd`` ≥ 0 days), and
+    the byte (0 .. 255) is mapped onto the indices ``k0 .. 255`` as
+    ``k0 + ⌊byte·(256 − k0)/256⌋``, each of them taking ⌊256/(256 − k0)⌋ or one more bytes.
+    When no index meets it, ``k0`` is 255 and the invoice is paid on day 1 (the clamp).
+    """
+    lo, hi = 0, 255
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if due + math.floor(prop + nsd * noise_table[mid] + 0.5) >= 1:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo + ((byte * (256 - lo)) >> 8)
+
+
 @kernel(nogil=True)
 def timeline_paths(
     states, lgd_states, delay_states,  # (m, 2) uint64 each
@@ -83,7 +104,11 @@ def timeline_paths(
     PD 1 and defaults on that day instead, after the same draws); the delay propensity
     D = mean + sd·η − sensitivity·Y (η ~ N(0, 1));
     per invoice, noise from one byte of a 64-bit draw through ``noise_table`` (256 quantiles of
-    a unit-variance normal) times the customer's noise sd. An invoice issued on or after the
+    a unit-variance normal) times the customer's noise sd; the payment day is
+    ``max(due + ⌊D + noise + 0.5⌋, issue, 1)``. An invoice open at the as-of date (issued on
+    day 0 or before) was not paid by then: its noise comes from the quantiles that pay it on
+    day 1 or later (:func:`_unpaid_index`, from the same byte), rather than every earlier day
+    being moved to day 1. An invoice issued on or after the
     default day is never issued (sales stop); one unpaid on the default day is written off,
     its recovery (1 − LGD) arriving ``recovery_lag_days`` later; one unpaid
     ``protracted_days`` after its due date (and before any default) is a protracted default.
@@ -185,8 +210,10 @@ def timeline_paths(
                     # the common case, kept lean: every invoice is issued and paid
                     for j in range(ja, jb):
                         byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
-                        noise = noise_table[byte]
                         due = inv_due[j]
+                        if inv_issue[j] < 1:  # open at the as-of date: unpaid on day 0
+                            byte = _unpaid_index(byte, due, prop, nsd, noise_table)
+                        noise = noise_table[byte]
                         paid = max(due + math.floor(prop + nsd * noise + 0.5), inv_issue[j], 1)
                         coll[period_of_day[min(paid, n_days + 1)]] += inv_amount[j]
                         prot_day = due + protracted_days
@@ -198,7 +225,6 @@ def timeline_paths(
                 else:
                     for j in range(ja, jb):
                         byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
-                        noise = noise_table[byte]
                         amt = inv_amount[j]
                         issue = inv_issue[j]
                         if issue >= default_day:
@@ -209,6 +235,9 @@ def timeline_paths(
                                 out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
                             continue
                         due = inv_due[j]
+                        if issue < 1:  # open at the as-of date: unpaid on day 0
+                            byte = _unpaid_index(byte, due, prop, nsd, noise_table)
+                        noise = noise_table[byte]
                         paid = max(due + math.floor(prop + nsd * noise + 0.5), issue, 1)
                         unpaid_for_good = paid >= default_day
                         prot_day = due + protracted_days
