@@ -158,3 +158,13 @@ def test_response_values_are_bounded(tmp_path: Path) -> None:
         approval = "cfo"
     """)
     assert "prepayment=1.5" in msg
+
+
+def test_readme_example_loads(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Early warning: the PD model, alerts and validation")[1]
+    block = section.split("```toml\n")[1].split("```")[0]
+    cfg = load(tmp_path, block).warn
+    assert cfg is not None
+    assert [r.name for r in cfg.rules] == ["overdue_60", "pd_amber", "pd_red"]
+    assert cfg.levels == WarnConfig().levels  # the example spells out the defaults
