@@ -10,18 +10,7 @@ import pytest
 from scipy import integrate, stats
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from portsim.earlywarning.validation import (
-    DAYS_PER_MONTH,
-    auc_delong,
-    backtest_levels,
-    brier_score,
-    discrimination,
-    hosmer_lemeshow,
-    jeffreys_test,
-    ks_statistic,
-    psi,
-    psi_from_shares,
-)
+from portsim.earlywarning import validation as ev
 
 
 def sample(n: int = 2000, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -34,14 +23,14 @@ def sample(n: int = 2000, seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
 def test_auc_hand_worked_with_a_tie() -> None:
     # defaulter 0.9 is above all three non-defaulters (3), defaulter 0.4 ties one (½) and is
     # above two (2): AUC = 5.5 / 6
-    res = auc_delong([1, 1, 0, 0, 0], [0.9, 0.4, 0.4, 0.2, 0.1])
+    res = ev.auc_delong([1, 1, 0, 0, 0], [0.9, 0.4, 0.4, 0.2, 0.1])
     assert res.auc == pytest.approx(5.5 / 6, abs=1e-15)
     assert res.gini == pytest.approx(2 * 5.5 / 6 - 1, abs=1e-15)
 
 
 def test_auc_equals_sklearn() -> None:
     y, p = sample()
-    assert auc_delong(y, p).auc == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    assert ev.auc_delong(y, p).auc == pytest.approx(roc_auc_score(y, p), abs=1e-12)
 
 
 def test_delong_variance_equals_its_pairwise_definition() -> None:
@@ -50,7 +39,7 @@ def test_delong_variance_equals_its_pairwise_definition() -> None:
     psi_ = (x[:, None] > z[None, :]) + 0.5 * (x[:, None] == z[None, :])
     v10, v01 = psi_.mean(axis=1), psi_.mean(axis=0)
     var = v10.var(ddof=1) / x.size + v01.var(ddof=1) / z.size
-    res = auc_delong(y, p)
+    res = ev.auc_delong(y, p)
     assert res.se == pytest.approx(math.sqrt(var), rel=1e-12)
     half = stats.norm.ppf(0.975) * res.se
     assert (res.low, res.high) == pytest.approx((res.auc - half, res.auc + half), abs=1e-12)
@@ -67,26 +56,26 @@ def test_delong_se_matches_a_seeded_bootstrap() -> None:
     se_boot = float(np.std(boots, ddof=1))
     # the bootstrap SE itself has a relative standard error of about 1/sqrt(2(B-1))
     tol = 4 * se_boot / math.sqrt(2 * (n_boot - 1))
-    assert abs(auc_delong(y, p).se - se_boot) < tol
+    assert abs(ev.auc_delong(y, p).se - se_boot) < tol
 
 
 def test_ks_equals_scipy() -> None:
     y, p = sample()
     expected = stats.ks_2samp(p[y], p[~y]).statistic
-    assert ks_statistic(y, p) == pytest.approx(expected, abs=1e-12)
+    assert ev.ks_statistic(y, p) == pytest.approx(expected, abs=1e-12)
 
 
 def test_brier_equals_sklearn() -> None:
     y, p = sample()
-    assert brier_score(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-15)
-    assert set(discrimination(y, p)) == {"auc", "auc_low", "auc_high", "gini", "ks", "brier"}
+    assert ev.brier_score(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-15)
+    assert set(ev.discrimination(y, p)) == {"auc", "auc_low", "auc_high", "gini", "ks", "brier"}
 
 
 def test_metrics_refuse_one_class_and_nan() -> None:
     with pytest.raises(ValueError, match="needs defaulted and non-defaulted"):
-        auc_delong([0, 0, 0], [0.1, 0.2, 0.3])
+        ev.auc_delong([0, 0, 0], [0.1, 0.2, 0.3])
     with pytest.raises(ValueError, match="scores hold NaN"):
-        brier_score([0, 1], [0.1, np.nan])
+        ev.brier_score([0, 1], [0.1, np.nan])
 
 
 def test_jeffreys_test_against_integrated_beta_density() -> None:
@@ -95,7 +84,7 @@ def test_jeffreys_test_against_integrated_beta_density() -> None:
     y = np.zeros(300, dtype=bool)
     y[:5] = True
     y[100:102] = True
-    out = jeffreys_test(grade, y, np.full(300, 0.02))
+    out = ev.jeffreys_test(grade, y, np.full(300, 0.02))
     for name, n, d in (("A", 100, 5), ("B", 200, 2)):
         a, b = d + 0.5, n - d + 0.5
         density = lambda t, a=a, b=b: t ** (a - 1) * (1 - t) ** (b - 1)  # noqa: E731
@@ -120,25 +109,25 @@ def test_hosmer_lemeshow_against_two_class_formula() -> None:
         m = groups == g
         o1, e1, n = y[m].sum(), p[m].sum(), m.sum()
         stat += (o1 - e1) ** 2 / e1 + ((n - o1) - (n - e1)) ** 2 / (n - e1)
-    res = hosmer_lemeshow(y, p, groups=10)
+    res = ev.hosmer_lemeshow(y, p, groups=10)
     assert res.statistic == pytest.approx(stat, rel=1e-10)
     assert res.dof == 8
     assert res.p_value == pytest.approx(stats.chi2.sf(stat, 8), rel=1e-10)
-    assert hosmer_lemeshow(y, np.minimum(2 * p, 1 - 1e-9)).p_value < 1e-6
+    assert ev.hosmer_lemeshow(y, np.minimum(2 * p, 1 - 1e-9)).p_value < 1e-6
 
 
 def test_psi_hand_worked() -> None:
     # (−.15)ln(.4) + (−.05)ln(.8) + .05 ln(1.2) + .15 ln(1.6) = 0.22822
-    value = psi_from_shares([0.25] * 4, [0.1, 0.2, 0.3, 0.4])
+    value = ev.psi_from_shares([0.25] * 4, [0.1, 0.2, 0.3, 0.4])
     assert value == pytest.approx(0.228218, abs=1e-6)
 
 
 def test_psi_of_periods() -> None:
     rng = np.random.default_rng(2)
     before = rng.normal(size=5000)
-    assert psi(before, before) == 0.0
-    assert psi(before, rng.normal(size=5000)) < 0.1  # same population
-    assert psi(before, rng.normal(loc=1.0, size=5000)) > 0.25  # shifted
+    assert ev.psi(before, before) == 0.0
+    assert ev.psi(before, rng.normal(size=5000)) < 0.1  # same population
+    assert ev.psi(before, rng.normal(loc=1.0, size=5000)) > 0.25  # shifted
 
 
 def backtest_panel() -> pd.DataFrame:
@@ -154,7 +143,7 @@ def backtest_panel() -> pd.DataFrame:
 
 
 def test_backtest_hand_worked() -> None:
-    out = backtest_levels(backtest_panel())
+    out = ev.backtest_levels(backtest_panel())
     assert list(out.index) == ["green", "amber", "red"]
     assert list(out["n"]) == [5, 2, 2]
     assert list(out["default_rate"]) == pytest.approx([1 / 5, 1 / 2, 1 / 2])
@@ -168,21 +157,21 @@ def test_backtest_hand_worked() -> None:
     assert out.loc["amber", "false_alarm_rate"] == pytest.approx(2 / 6)
     assert out.loc["green", "noise_to_signal"] == pytest.approx(1.0)
     # first red 2025-03-31, default 2025-06-30: 91 days; first amber 2024-12-31: 181 days
-    assert out.loc["red", "lead_time_months"] == pytest.approx(91 / DAYS_PER_MONTH)
-    assert out.loc["amber", "lead_time_months"] == pytest.approx(181 / DAYS_PER_MONTH)
+    assert out.loc["red", "lead_time_months"] == pytest.approx(91 / ev.DAYS_PER_MONTH)
+    assert out.loc["amber", "lead_time_months"] == pytest.approx(181 / ev.DAYS_PER_MONTH)
     assert list(out["signalled_defaulters"]) == [1, 1, 1]
 
 
 def test_backtest_signals_after_the_default_do_not_lead() -> None:
     panel = backtest_panel()
     panel.loc[2, "date"] = pd.Timestamp("2025-09-30")  # A's red comes after its default
-    out = backtest_levels(panel)
+    out = ev.backtest_levels(panel)
     assert out.loc["red", "signalled_defaulters"] == 0
     assert np.isnan(out.loc["red", "lead_time_months"])
 
 
 def test_backtest_checks_its_panel() -> None:
     with pytest.raises(ValueError, match="lacks columns"):
-        backtest_levels(backtest_panel().drop(columns="default_date"))
+        ev.backtest_levels(backtest_panel().drop(columns="default_date"))
     with pytest.raises(ValueError, match=r"levels \['red'\] are not among"):
-        backtest_levels(backtest_panel(), levels=("green", "amber"))
+        ev.backtest_levels(backtest_panel(), levels=("green", "amber"))

@@ -81,40 +81,26 @@ def test_conditions_parse(text: str, parsed: tuple[str, str, float]) -> None:
     assert (cond.column, cond.op, cond.value) == parsed
 
 
-def test_bad_condition_names_rule_and_fix(tmp_path: Path) -> None:
-    (msg,) = problems(tmp_path, """
+@pytest.mark.parametrize(("level", "when", "expected"), [
+    ("red", "max_days_overdue >> 60",
+     "warn.rules.0.when.0='max_days_overdue >> 60' (rule 'late') is not '<column> <op> "
+     "<number>' with op one of > >= < <= == !=; write e.g. 'max_days_overdue > 60' or "
+     "'pd >= 0.05'"),
+    ("red", "pd > high", "warn.rules.0.when.0='pd > high' (rule 'late') compares with 'high', "
+     "which is not a number"),
+    ("purple", "pd > 0.5", "warn.rules.0.level='purple' (rule 'late') is not one of the "
+     "levels; use one of ['green', 'amber', 'red']"),
+])
+def test_bad_rule_names_rule_and_fix(tmp_path: Path, level: str, when: str,
+                                     expected: str) -> None:
+    (msg,) = problems(tmp_path, f"""
         [warn]
         [[warn.rules]]
         name = "late"
-        level = "red"
-        when = ["max_days_overdue >> 60"]
+        level = "{level}"
+        when = ["{when}"]
     """)
-    assert "warn.rules.0.when.0='max_days_overdue >> 60'" in msg
-    assert "(rule 'late') is not '<column> <op> <number>'" in msg
-    assert "write e.g. 'max_days_overdue > 60'" in msg
-
-
-def test_condition_value_must_be_a_number(tmp_path: Path) -> None:
-    (msg,) = problems(tmp_path, """
-        [warn]
-        [[warn.rules]]
-        name = "late"
-        level = "red"
-        when = ["pd > high"]
-    """)
-    assert "compares with 'high', which is not a number" in msg
-
-
-def test_rule_level_must_exist(tmp_path: Path) -> None:
-    (msg,) = problems(tmp_path, """
-        [warn]
-        [[warn.rules]]
-        name = "late"
-        level = "purple"
-        when = ["pd > 0.5"]
-    """)
-    assert "warn.rules.0.level='purple' (rule 'late') is not one of the levels" in msg
-    assert "use one of ['green', 'amber', 'red']" in msg
+    assert expected in msg
 
 
 def test_master_scale_must_rise_and_end_at_one() -> None:
