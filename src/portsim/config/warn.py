@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from portsim.config.base import Fraction, KeyedValueError, Strict
 
@@ -55,24 +55,13 @@ class WarnRule(Strict):
     """An alert rule: when every condition holds, the customer is at least at ``level``.
 
     Conditions compare a column of the feature frame, the model's ``pd`` or the risk
-    ``index`` with a number; a missing value (NaN) makes the condition false.
+    ``index`` with a number; a missing value (NaN) makes the condition false. They are
+    checked by :class:`WarnConfig`, which knows the rule's place in the list.
     """
 
     name: str = Field(min_length=1, description="names the rule in the output")
     level: str = Field(description="the level the rule raises a customer to")
     when: list[str] = Field(min_length=1, description="conditions, all of which must hold")
-
-    @field_validator("when")
-    @classmethod
-    def _parsable(cls, v: list[str]) -> list[str]:
-        for i, text in enumerate(v):
-            try:
-                parse_condition(text)
-            except ValueError as exc:
-                raise KeyedValueError((str(i),), text, str(exc),
-                                      "write e.g. 'max_days_overdue > 60' or 'pd >= 0.05'"
-                                      ) from None
-        return v
 
     @property
     def conditions(self) -> list[Condition]:
@@ -161,9 +150,17 @@ class WarnConfig(Strict):
         names = [lv.name for lv in self.levels]
         _unique([r.name for r in self.rules], "rules")
         for i, rule in enumerate(self.rules):
+            for j, text in enumerate(rule.when):
+                try:
+                    parse_condition(text)
+                except ValueError as exc:
+                    raise KeyedValueError(("rules", str(i), "when", str(j)), text,
+                                          f"(rule {rule.name!r}) {exc}", "write e.g. "
+                                          "'max_days_overdue > 60' or 'pd >= 0.05'") from None
             if rule.level not in names:
                 raise KeyedValueError(("rules", str(i), "level"), rule.level,
-                                      "is not one of the levels", f"use one of {names}")
+                                      f"(rule {rule.name!r}) is not one of the levels",
+                                      f"use one of {names}")
         return self
 
     def severity(self, level: str) -> int:
