@@ -3,6 +3,7 @@ weights of evidence, priors for thin data, the model card and the missing-extra 
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import sys
@@ -209,3 +210,23 @@ def test_build_panel_stacks_dates_and_drops_unknown_outcomes() -> None:
     assert list(panel["customer"]) == ["A", "A"]
     assert list(panel["x"]) == [3, 6]
     assert list(panel["defaulted_12m"]) == [False, True]
+
+
+def test_scoring_needs_no_scikit_learn(fitted: PdModel, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)
+    for name in [m for m in sys.modules if m.startswith("portsim.earlywarning")]:
+        monkeypatch.delitem(sys.modules, name)
+    module = importlib.import_module("portsim.earlywarning.model")
+    test, _ = synthetic_panel(100, seed=8)
+    scores = module.PdModel.from_card(fitted.card()).score(test[FEATURES])
+    assert scores["pd"].to_numpy() == pytest.approx(
+        fitted.score(test[FEATURES])["pd"].to_numpy(), rel=1e-15)
+
+
+def test_rows_with_too_few_features_stay_out_of_the_fit() -> None:
+    train, _ = synthetic_panel(4000, seed=9, missing=0.4)
+    model = fit_pd_model(train, FEATURES, min_features=3)
+    enough = train[FEATURES].notna().sum(axis=1) >= 3
+    assert model.window["observations"] == int(enough.sum())
+    assert model.default_rate == pytest.approx(train["defaulted_12m"][enough].mean(), abs=1e-15)
