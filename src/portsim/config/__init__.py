@@ -3,8 +3,8 @@ loading with ``extends`` and scenario overlays; errors that name file, key and l
 
 ``from portsim.config import RunConfig, load_config`` — the modules are :mod:`.run` (run
 settings), :mod:`.book` (the ``[book]`` table: files, CSV dialects, currencies),
-:mod:`.scenario`, :mod:`.insurance`, :mod:`.loading` (files, ``extends``,
-overlays) and :mod:`.locate` (key lines, did-you-mean).
+:mod:`.scenario`, :mod:`.insurance`, :mod:`.warn` (early warning), :mod:`.loading`
+(files, ``extends``, overlays) and :mod:`.locate` (key lines, did-you-mean).
 """
 
 from portsim.config.base import KeyedValueError
@@ -37,6 +37,7 @@ from portsim.config.scenario import (
     SalesStress,
     ScenarioConfig,
 )
+from portsim.config.warn import GradeBand, LevelResponse, WarnConfig, WarnRule
 
 __all__ = [
     "ASSET_CORRELATION_CAP",
@@ -50,8 +51,10 @@ __all__ = [
     "DelayStress",
     "FactorCondition",
     "FactorShift",
+    "GradeBand",
     "InsuranceConfig",
     "KeyedValueError",
+    "LevelResponse",
     "LgdStress",
     "ModelConfig",
     "OutputConfig",
@@ -64,6 +67,8 @@ __all__ = [
     "SimulationConfig",
     "TableDialect",
     "TimelineConfig",
+    "WarnConfig",
+    "WarnRule",
     "apply_scenario",
     "config_hash",
     "did_you_mean",

@@ -1,6 +1,6 @@
 """Run settings (``configs/*.toml``): the book, the model choices, the simulation size, the
 risk levels, the timeline, payment delays, the company's cash profile, the output, and the
-scenario and insurance sections they hold."""
+scenario, insurance and early-warning sections they hold."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from portsim.config.base import Fraction, KeyedValueError, Strict, folder_name
 from portsim.config.book import BookConfig, without_unset
 from portsim.config.insurance import InsuranceConfig
 from portsim.config.scenario import ScenarioConfig
+from portsim.config.warn import WarnConfig
 
 __all__ = [
     "BookConfig",
@@ -222,6 +223,7 @@ class RunConfig(Strict):
     company: CompanyConfig = Field(default_factory=CompanyConfig)
     scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
     insurance: InsuranceConfig | None = None
+    warn: WarnConfig | None = None
     base_dir: str = Field(default=".", description="folder relative paths are resolved against")
 
     @field_validator("name")
@@ -292,9 +294,12 @@ def config_hash(config: RunConfig) -> str:
 
 
 def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
-    """A config dump without the ``[book]`` keys left unset and an empty scenario ``[fx]``,
-    so a config that does not use them records (and hashes) as it did before they existed."""
+    """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]`` and
+    an absent ``[warn]``, so a config that does not use them records (and hashes) as it did
+    before they existed."""
     data["book"] = without_unset(data["book"])
+    if data.get("warn") is None:
+        data.pop("warn", None)
     if not data["scenario"].get("fx"):
         data["scenario"].pop("fx", None)
     return data
