@@ -64,6 +64,8 @@ def test_altman_zones_at_and_around_the_cut_offs() -> None:
 def test_altman_ratios_are_nan_without_assets_or_liabilities() -> None:
     x = altman_ratios([0.0, 100.0], [1.0, 50.0], [1.0, 0.0], [1.0, 0.0], [1.0, 100.0],
                       [1.0, 0.0], [1.0, 0.0], [1.0, 0.0])
-    assert np.isnan(x[0, [0, 1, 2, 4]]).all() and x[0, 3] == 1.0
+    assert np.isnan(x[0, [0, 1, 2, 4]]).all()
+    assert x[0, 3] == 1.0
     assert np.isnan(ALTMAN["z_prime"].score(x)[0])
-    assert np.isnan(x[1, 3]) and x[1, 0] == pytest.approx(0.5)
+    assert np.isnan(x[1, 3])
+    assert x[1, 0] == pytest.approx(0.5)

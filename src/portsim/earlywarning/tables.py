@@ -205,25 +205,27 @@ def read_payment_history(
     paid_amount = np.full(keep.size, np.nan)
     disputed = np.zeros(keep.size, dtype=bool)
     if "paid_amount" in frame:
-        parsed = parse_numbers(frame["paid_amount"].iloc[keep].reset_index(drop=True),
-                               None if found is None else found.numbers)
+        numbers = None if found is None else found.numbers
+        parsed = parse_numbers(_take(frame, "paid_amount", keep), numbers)
         paid_amount = parsed.values
         extra.cells(parsed.bad, "paid_amount", not_number("paid_amount", parsed))
+        amount = (parse_numbers(_take(frame, "amount", keep), numbers).values
+                  if "amount" in frame else np.full(keep.size, np.nan))
+        unpaid = (parse_dates(_take(frame, "paid_date", keep)).blank if "paid_date" in frame
+                  else np.ones(keep.size, dtype=bool))
         with np.errstate(invalid="ignore"):
             extra.cells(paid_amount < 0, "paid_amount", lambda i: (
                 f"paid_amount={parsed.show(i)}", "is negative",
                 "give the amount paid (≥ 0); a refund is a credit note, net it"))
-            if core is not None:
-                over = paid_amount > core["amount"].to_numpy() * (1 + 1e-9) + 0.005
-                extra.cells(over, "paid_amount", lambda i: (
-                    f"paid_amount={parsed.show(i)}", f"exceeds amount={core['amount'].iloc[i]:g}",
-                    "give at most the invoice amount (an overpayment is not a payment of it)"))
-                unpaid = np.isnat(core["paid_date"].to_numpy()) & (paid_amount > 0)
-                extra.cells(unpaid, "paid_amount", lambda i: (
-                    f"paid_amount={parsed.show(i)}", "is given but paid_date is blank",
-                    "give the date of the payment, or blank paid_amount"))
+            over = (paid_amount > amount * (1 + 1e-9) + 0.005) & (amount >= 0)
+            extra.cells(over, "paid_amount", lambda i: (
+                f"paid_amount={parsed.show(i)}", f"exceeds amount={amount[i]:g}",
+                "give at most the invoice amount (an overpayment is not a payment of it)"))
+        extra.cells(unpaid & (paid_amount > 0), "paid_amount", lambda i: (
+            f"paid_amount={parsed.show(i)}", "is given but paid_date is blank",
+            "give the date of the payment, or blank paid_amount"))
     if "disputed" in frame:
-        disputed = _flags(extra, as_text(frame["disputed"].iloc[keep]), "disputed")
+        disputed = _flags(extra, as_text(_take(frame, "disputed", keep)), "disputed")
     extra_problems: list[Problem] = []
     try:
         extra.raise_if_any()
@@ -239,6 +241,10 @@ def read_payment_history(
                                    0.0)
     core["disputed"] = disputed
     return core
+
+
+def _take(frame: pd.DataFrame, column: str, keep: np.ndarray) -> pd.Series:
+    return frame[column].iloc[keep].reset_index(drop=True)
 
 
 def _all_blank(frame: pd.DataFrame) -> BoolArray:
@@ -456,7 +462,7 @@ def _check_statements(problems: TableProblems, out: pd.DataFrame) -> None:
         "total_assets=0", "is not positive", "give the balance-sheet total (ratios divide by it)"))
     for part, whole in (("current_assets", "total_assets"),
                         ("current_liabilities", "total_liabilities")):
-        over = (out[part] > out[whole] * (1 + 1e-9)).to_numpy()
+        over = ((out[part] > out[whole] * (1 + 1e-9)) & (out[whole] >= 0)).to_numpy()
 
         def exceeds(i: int, part: str = part, whole: str = whole) -> tuple[str, str, str]:
             return (f"{part}={out[part].iloc[i]:g}", f"exceeds {whole}={out[whole].iloc[i]:g}",
