@@ -4,6 +4,7 @@ valid, defaults come at the book's rates, and defaulting customers really deteri
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from portsim.data import read_book
 from portsim.earlywarning import CreditFiles, features_as_of, read_credit_files
+from portsim.provisions.rollrates import roll_rates
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = ROOT / "configs"
@@ -114,3 +116,9 @@ def test_the_features_warn_before_the_defaults(files: CreditFiles) -> None:
     known = ahead["altman_z_double_prime"].notna()
     assert (ahead["altman_z_double_prime"] < typical["altman_z_double_prime"])[known].mean() > 0.7
     assert (ahead["legal_events_12m"] > typical["legal_events_12m"]).mean() > 0.5
+
+
+def test_the_ifrs9_roll_rates_see_the_defaulters_write_offs(files: CreditFiles) -> None:
+    rates = roll_rates(files.history, date(2026, 12, 31))
+    assert rates["written_off"].iloc[-1] > 0.0
+    assert rates["loss_rate"].iloc[-1] > 0.5  # over 90 days past due: mostly lost
