@@ -170,3 +170,11 @@ def test_read_credit_files_gives_empty_tables_for_files_not_given(book: Book) ->
     for frame in (files.history, files.statements, files.signals, files.defaults):
         assert frame.empty
         assert "customer" in frame.columns
+
+
+def test_a_missing_kind_column_is_one_problem(tmp_path: Path, book: Book) -> None:
+    path = _write(tmp_path, "def.csv", "customer_id,default_date\nC001,2026-03-01\n")
+    with pytest.raises(BookError) as info:
+        read_defaults(path, book)
+    assert len(info.value.problems) == 1
+    assert "column kind is required but missing" in str(info.value.problems[0])

@@ -10,7 +10,7 @@ as_of]; a month is 365.25/12 days.
 Feature columns (:data:`FEATURE_COLUMNS`; NaN where a customer has no data for one):
 
 Payments (invoices due in the 12 months; an invoice still unpaid counts with its days past
-due at ``as_of``, a lower bound):
+due at ``as_of``, a lower bound; a partly paid one counts as paid on its ``paid_date``):
 
 * ``dbt_12m`` — amount-weighted days beyond terms, max(paid − due, 0), days;
 * ``dbt_trend_3m`` — DBT of the invoices due in the last 3 months minus that of the 3 months
@@ -178,12 +178,12 @@ def _orders(cust: npt.NDArray[np.int64], amount: FloatArray, since_issue: FloatA
     np.add.at(monthly, (cust[sel], month[sel]), amount[sel])
     sales = monthly.sum(axis=1)
     book_total = sales.sum()
+    share = sales / book_total if book_total > 0 else np.full(n, np.nan)
     return {
         "sales_12m": np.where(known, sales, np.nan),
         "order_change_6m": _ratio(monthly[:, :6].sum(axis=1), monthly[:, 6:].sum(axis=1)) - 1,
         "order_volatility_12m": _ratio(monthly.std(axis=1), sales / 12.0),
-        "sales_share_12m": np.where(known & (book_total > 0),
-                                    sales / book_total if book_total > 0 else 0.0, np.nan),
+        "sales_share_12m": np.where(known, share, np.nan),
     }
 
 

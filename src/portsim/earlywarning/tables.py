@@ -417,7 +417,9 @@ def _column(problems: TableProblems, spec: _Spec, column: str, cells: pd.Series 
                     "give the amount in book currency (≥ 0)"))
         return pd.Series(values)
     known = spec.kinds[column]
-    text = as_text(cells) if cells is not None else np.full(n, "", object)
+    if cells is None:
+        return pd.Series(np.full(n, "", dtype=object).astype(str))
+    text = as_text(cells)
     lower = np.array([str(t).lower().replace(" ", "_").replace("-", "_") for t in text],
                      dtype=object)
 
