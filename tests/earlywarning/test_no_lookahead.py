@@ -28,54 +28,85 @@ def files() -> CreditFiles:
                              defaults=configs / "example_defaults.csv")
 
 
-def _after(t: pd.Timestamp, data: CreditFiles, mode: str, seed: int) -> CreditFiles:
-    """``data`` with what is dated after ``t`` deleted or scrambled."""
-    rng = np.random.default_rng(seed)
-    h = data.history.copy()
+def _history(h: pd.DataFrame, t: pd.Timestamp, mode: str,
+             rng: np.random.Generator) -> pd.DataFrame:
+    h = h.copy()
     later = (h["paid_date"] > t).to_numpy()
     # a payment after t: moved to another date after t, paid in part or in full
-    shift = pd.to_timedelta(rng.integers(1, 200, later.sum()), unit="D")
-    h.loc[later, "paid_date"] = t + shift
+    h.loc[later, "paid_date"] = t + pd.to_timedelta(rng.integers(1, 200, later.sum()), unit="D")
     h.loc[later, "paid_amount"] = h.loc[later, "amount"] * rng.uniform(0, 1, later.sum())
     issued = (h["issue_date"] > t).to_numpy()
-    st, sig, d = data.statements.copy(), data.signals.copy(), data.defaults.copy()
-    st_later = (st["available_date"] > t).to_numpy()
-    sig_later = (sig["date"] > t).to_numpy()
-    d_later = (d["default_date"] > t).to_numpy()
     if mode == "delete":
-        h, st, sig, d = h[~issued], st[~st_later], sig[~sig_later], d[~d_later]
-    else:
-        h.loc[issued, "amount"] *= rng.uniform(0.1, 10.0, issued.sum())
-        h.loc[issued, "disputed"] = ~h.loc[issued, "disputed"]
-        for column in ("total_assets", "total_liabilities", "ebit", "current_assets"):
-            st.loc[st_later, column] *= rng.uniform(0.1, 3.0, st_later.sum())
-        # a late-published statement may even restate an old period
-        st.loc[st_later, "period_end"] -= pd.Timedelta(days=400)
-        sig.loc[sig_later, "value"] = rng.integers(1, 11, sig_later.sum()).astype(float)
-        sig.loc[sig_later, "kind"] = "lawsuit"
-        d.loc[d_later, "default_date"] = t + pd.Timedelta(days=1)
-        # and data that did not exist: a new invoice issued and defaults after t
-        extra = h.iloc[:1].assign(issue_date=t + pd.Timedelta(days=1),
-                                  due_date=t + pd.Timedelta(days=2), paid_date=pd.NaT)
-        h = pd.concat([h, extra], ignore_index=True)
-    return replace(data, history=h, statements=st, signals=sig, defaults=d)
+        return h[~issued]
+    h.loc[issued, "amount"] *= rng.uniform(0.1, 10.0, issued.sum())
+    h.loc[issued, "disputed"] = ~h.loc[issued, "disputed"]
+    # and an invoice that did not exist
+    extra = h.iloc[:1].assign(invoice_id="NEW", issue_date=t + pd.Timedelta(days=1),
+                              due_date=t + pd.Timedelta(days=2), paid_date=pd.NaT)
+    return pd.concat([h, extra], ignore_index=True)
 
 
+def _statements(st: pd.DataFrame, t: pd.Timestamp, mode: str,
+                rng: np.random.Generator) -> pd.DataFrame:
+    later = (st["available_date"] > t).to_numpy()
+    if mode == "delete":
+        return st[~later]
+    st = st.copy()
+    for column in ("total_assets", "total_liabilities", "ebit", "current_assets"):
+        st.loc[later, column] *= rng.uniform(0.1, 3.0, later.sum())
+    # a late-published statement may even restate an old period
+    st.loc[later, "period_end"] -= pd.Timedelta(days=400)
+    return st
+
+
+def _signals(sig: pd.DataFrame, t: pd.Timestamp, mode: str,
+             rng: np.random.Generator) -> pd.DataFrame:
+    later = (sig["date"] > t).to_numpy()
+    if mode == "delete":
+        return sig[~later]
+    sig = sig.copy()
+    sig.loc[later, "value"] = rng.integers(1, 11, later.sum()).astype(float)
+    sig.loc[later, "kind"] = rng.choice(["grade", "lawsuit"], later.sum())
+    return sig
+
+
+def _defaults(d: pd.DataFrame, t: pd.Timestamp, mode: str,
+              rng: np.random.Generator) -> pd.DataFrame:
+    later = (d["default_date"] > t).to_numpy()
+    if mode == "delete":
+        return d[~later]
+    d = d.copy()
+    d.loc[later, "default_date"] = t + pd.Timedelta(days=1)
+    return d
+
+
+ALTER = {"history": _history, "statements": _statements, "signals": _signals,
+         "defaults": _defaults}
+
+
+def _after(t: pd.Timestamp, data: CreditFiles, mode: str, table: str, seed: int) -> CreditFiles:
+    """``data`` with what ``table`` dates after ``t`` deleted or changed."""
+    frame = getattr(data, table)
+    return replace(data, **{table: ALTER[table](frame, t, mode, np.random.default_rng(seed))})
+
+
+@pytest.mark.parametrize("table", list(ALTER))
 @pytest.mark.parametrize("mode", ["delete", "change"])
 @pytest.mark.parametrize("as_of", DATES)
 def test_data_dated_after_t_does_not_change_any_feature_at_t(
-    files: CreditFiles, as_of: str, mode: str
+    files: CreditFiles, as_of: str, mode: str, table: str
 ) -> None:
     t = pd.Timestamp(as_of)
     before = features_as_of(files, as_of)
-    altered = _after(t, files, mode, seed=DATES.index(as_of))
+    altered = _after(t, files, mode, table, seed=DATES.index(as_of))
     # the alteration touches data the features could see if they looked ahead
-    assert not altered.history.equals(files.history)
+    assert not getattr(altered, table).equals(getattr(files, table))
     pd.testing.assert_frame_equal(features_as_of(altered, as_of), before)
 
 
-def test_the_sweep_can_fail_data_dated_at_t_matters(files: CreditFiles) -> None:
-    # the same scrambling from the day before t does change the features at t
+@pytest.mark.parametrize("table", list(ALTER))
+def test_the_sweep_can_fail_data_dated_before_t_matters(files: CreditFiles, table: str) -> None:
+    # the same changes from a month before t do change the features at t
     t = pd.Timestamp("2026-01-31")
-    altered = _after(t - pd.Timedelta(days=31), files, "change", seed=0)
+    altered = _after(t - pd.Timedelta(days=31), files, "change", table, seed=0)
     assert not features_as_of(altered, t).equals(features_as_of(files, t))
