@@ -30,16 +30,12 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+# the delay model of the calibration history: its sector means and spreads
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_history import DEFAULT_DELAYS, SECTOR_DELAYS
+
 __all__ = ["CreditExample", "make_credit_files"]
 
-# The sector delays of the calibration history (tools/make_history.py), by sector.
-SECTOR_DELAYS: dict[str, tuple[float, float]] = {
-    "construction": (25.0, 10.0), "retail": (15.0, 7.0), "automotive": (10.0, 5.0),
-    "machinery": (12.0, 6.0), "chemicals": (8.0, 4.0), "food": (9.0, 4.0),
-    "transport": (16.0, 8.0), "electronics": (11.0, 5.0), "healthcare": (14.0, 6.0),
-    "energy": (6.0, 3.0),
-}
-DEFAULT_DELAYS = (12.0, 6.0)
 DEFAULT_KINDS = ("insolvency", "protracted_default", "write_off")
 DEFAULT_KIND_P = (0.5, 0.35, 0.15)
 LEGAL_KINDS = ("lawsuit", "lien", "payment_order", "collection")

@@ -178,3 +178,15 @@ def test_a_missing_kind_column_is_one_problem(tmp_path: Path, book: Book) -> Non
         read_defaults(path, book)
     assert len(info.value.problems) == 1
     assert "column kind is required but missing" in str(info.value.problems[0])
+
+
+def test_read_credit_files_lists_the_problems_of_every_file(tmp_path: Path, book: Book) -> None:
+    signals = _write(tmp_path, "sig.csv", "customer_id,date,kind,value\nC001,2026-01-10,rumour,\n")
+    defaults = _write(tmp_path, "def.csv", "customer_id,default_date,kind\nC004,2026-03-01,"
+                      "insolvency\n")
+    with pytest.raises(BookError, match="invalid credit files") as info:
+        read_credit_files(book, signals=signals, defaults=defaults)
+    got = _messages(info)
+    assert len(got) == 2
+    assert got[0].startswith("sig.csv row 2 (C001): kind=rumour is not a known kind")
+    assert got[1].startswith("def.csv row 2 (C004): customer_id=C004 is not in the book")

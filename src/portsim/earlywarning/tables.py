@@ -150,20 +150,26 @@ def read_credit_files(
 ) -> CreditFiles:
     """Read the early-warning tables of ``book``; a table not given is empty.
 
-    Each file is read in ``dialect`` (CSV keys; unset keys detected) and validated; a
-    :class:`~portsim.errors.BookError` lists every problem of the first bad file.
+    Each file is read in ``dialect`` (CSV keys; unset keys detected) and validated; one
+    :class:`~portsim.errors.BookError` lists every problem of every bad file.
     """
-    return CreditFiles(
-        book=book,
-        history=(_empty_history() if history is None
-                 else read_payment_history(history, book, dialect=dialect)),
-        statements=(_empty(_STATEMENTS) if statements is None
-                    else read_statements(statements, book, dialect=dialect)),
-        signals=_empty(_SIGNALS) if signals is None else read_signals(signals, book,
-                                                                      dialect=dialect),
-        defaults=_empty(_DEFAULTS) if defaults is None else read_defaults(defaults, book,
-                                                                         dialect=dialect),
-    )
+    readers = {"history": (history, read_payment_history, _empty_history),
+               "statements": (statements, read_statements, lambda: _empty(_STATEMENTS)),
+               "signals": (signals, read_signals, lambda: _empty(_SIGNALS)),
+               "defaults": (defaults, read_defaults, lambda: _empty(_DEFAULTS))}
+    tables: dict[str, pd.DataFrame] = {}
+    problems: list[Problem] = []
+    for name, (path, read, empty) in readers.items():
+        if path is None:
+            tables[name] = empty()
+            continue
+        try:
+            tables[name] = read(path, book, dialect=dialect)
+        except BookError as exc:
+            problems += exc.problems
+    if problems:
+        raise BookError(problems, title="invalid credit files")
+    return CreditFiles(book=book, **tables)
 
 
 # --------------------------------------------------------------------------------------------
