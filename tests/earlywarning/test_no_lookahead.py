@@ -4,6 +4,7 @@ after t) leaves every feature at t unchanged, on the shipped example credit file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -46,38 +47,47 @@ def _history(h: pd.DataFrame, t: pd.Timestamp, mode: str,
     return pd.concat([h, extra], ignore_index=True)
 
 
+def _drop_or_change(frame: pd.DataFrame, later: np.ndarray, mode: str,
+                    change: Callable[[pd.DataFrame], None]) -> pd.DataFrame:
+    if mode == "delete":
+        return frame[~later]
+    frame = frame.copy()
+    change(frame)
+    return frame
+
+
 def _statements(st: pd.DataFrame, t: pd.Timestamp, mode: str,
                 rng: np.random.Generator) -> pd.DataFrame:
     later = (st["available_date"] > t).to_numpy()
-    if mode == "delete":
-        return st[~later]
-    st = st.copy()
-    for column in ("total_assets", "total_liabilities", "ebit", "current_assets"):
-        st.loc[later, column] *= rng.uniform(0.1, 3.0, later.sum())
-    # a late-published statement may even restate an old period
-    st.loc[later, "period_end"] -= pd.Timedelta(days=400)
-    return st
+
+    def change(st: pd.DataFrame) -> None:
+        for column in ("total_assets", "total_liabilities", "ebit", "current_assets"):
+            st.loc[later, column] *= rng.uniform(0.1, 3.0, later.sum())
+        # a late-published statement may even restate an old period
+        st.loc[later, "period_end"] -= pd.Timedelta(days=400)
+
+    return _drop_or_change(st, later, mode, change)
 
 
 def _signals(sig: pd.DataFrame, t: pd.Timestamp, mode: str,
              rng: np.random.Generator) -> pd.DataFrame:
     later = (sig["date"] > t).to_numpy()
-    if mode == "delete":
-        return sig[~later]
-    sig = sig.copy()
-    sig.loc[later, "value"] = rng.integers(1, 11, later.sum()).astype(float)
-    sig.loc[later, "kind"] = rng.choice(["grade", "lawsuit"], later.sum())
-    return sig
+
+    def change(sig: pd.DataFrame) -> None:
+        sig.loc[later, "value"] = rng.integers(1, 11, later.sum()).astype(float)
+        sig.loc[later, "kind"] = rng.choice(["grade", "lawsuit"], later.sum())
+
+    return _drop_or_change(sig, later, mode, change)
 
 
 def _defaults(d: pd.DataFrame, t: pd.Timestamp, mode: str,
               rng: np.random.Generator) -> pd.DataFrame:
     later = (d["default_date"] > t).to_numpy()
-    if mode == "delete":
-        return d[~later]
-    d = d.copy()
-    d.loc[later, "default_date"] = t + pd.Timedelta(days=1)
-    return d
+
+    def change(d: pd.DataFrame) -> None:
+        d.loc[later, "default_date"] = t + pd.Timedelta(days=1)
+
+    return _drop_or_change(d, later, mode, change)
 
 
 ALTER = {"history": _history, "statements": _statements, "signals": _signals,
