@@ -6,9 +6,10 @@ as a constant hazard, in the last ``months − 12`` months (so that a year of hi
 every default). Payments follow the delay model of ``tools/make_history.py`` (sector mean and
 spread of propensities, per-invoice noise); a defaulting customer deteriorates from a lead
 time of 6–12 months before its default: its delays grow linearly to 45–90 extra days at the
-default, its invoices due to be paid after the default stay unpaid (some partly paid, some
-disputed), it gets no invoices after it, its statements show rising debt, falling profits and
-liquidity and stop, its insurer grade worsens and legal events pile up. Survivors' invoices
+default, its orders shrink by up to half, its invoices due to be paid after the default stay
+unpaid (some partly paid, some disputed), it gets no invoices after it, its statements show
+rising debt, falling profits and liquidity and stop, its insurer grade worsens and legal
+events pile up. Survivors' invoices
 paid after the as-of date are unpaid there (censored), as in the calibration history.
 
 Usage::
@@ -142,7 +143,9 @@ def _history(rng: np.random.Generator, chosen: pd.DataFrame, truth: pd.DataFrame
     delay = np.rint(mean[cust] + noise[cust] * rng.standard_normal(cust.size)
                     + stress * truth["extra_days"].to_numpy()[cust])
     paid = pd.DatetimeIndex(np.maximum(due + pd.to_timedelta(delay, unit="D"), issue))
-    amount = np.maximum(sales[cust] / 12.0 * rng.lognormal(-0.045, 0.3, cust.size), 1.0).round(2)
+    # orders shrink as a defaulter deteriorates
+    amount = np.maximum(sales[cust] / 12.0 * rng.lognormal(-0.045, 0.3, cust.size)
+                        * (1.0 - 0.5 * _stress(issue, truth, cust)), 1.0).round(2)
     after_default = np.asarray(paid >= d_date)  # False for survivors (NaT)
     unpaid = after_default | np.asarray(paid > cutoff)
     # some of a defaulter's last invoices are partly paid, some disputed

@@ -108,6 +108,7 @@ def test_the_features_warn_before_the_defaults(files: CreditFiles) -> None:
     ahead = pd.DataFrame([r[0] for r in rows]).reset_index(drop=True)
     typical = pd.DataFrame([r[1] for r in rows]).reset_index(drop=True)
     assert (ahead["payment_index_12m"] < typical["payment_index_12m"]).mean() > 0.7
+    assert (ahead["order_change_6m"] < typical["order_change_6m"]).mean() > 0.7
     # among the defaulters with statements and grades (not every customer has them)
     for column in ("debt_ratio", "grade_latest"):
         known = ahead[column].notna()
