@@ -84,7 +84,7 @@ def test_conditions_parse(text: str, parsed: tuple[str, str, float]) -> None:
 @pytest.mark.parametrize(("level", "when", "expected"), [
     ("red", "max_days_overdue >> 60",
      "warn.rules.0.when.0='max_days_overdue >> 60' (rule 'late') is not '<column> <op> "
-     "<number>' with op one of > >= < <= == !=; write e.g. 'max_days_overdue > 60' or "
+     "<number>' with op one of > >= < <= == !=; write e.g. 'past_due_60_share > 0' or "
      "'pd >= 0.05'"),
     ("red", "pd > high", "warn.rules.0.when.0='pd > high' (rule 'late') compares with 'high', "
      "which is not a number"),
@@ -148,7 +148,7 @@ def test_response_values_are_bounded(tmp_path: Path) -> None:
 
 def test_readme_example_loads(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Early warning: the PD model, alerts and validation")[1]
+    section = readme.split("### The PD model, alerts and validation")[1]
     block = section.split("```toml\n")[1].split("```")[0]
     cfg = load(tmp_path, block).warn
     assert cfg is not None

@@ -25,7 +25,7 @@ _CONDITION = re.compile(
 
 
 class Condition(Strict):
-    """One parsed condition ``column op value``, e.g. ``max_days_overdue > 60``."""
+    """One parsed condition ``column op value``, e.g. ``past_due_60_share > 0``."""
 
     column: str
     op: Operator
@@ -156,7 +156,7 @@ class WarnConfig(Strict):
                 except ValueError as exc:
                     raise KeyedValueError(("rules", str(i), "when", str(j)), text,
                                           f"(rule {rule.name!r}) {exc}", "write e.g. "
-                                          "'max_days_overdue > 60' or 'pd >= 0.05'") from None
+                                          "'past_due_60_share > 0' or 'pd >= 0.05'") from None
             if rule.level not in names:
                 raise KeyedValueError(("rules", str(i), "level"), rule.level,
                                       f"(rule {rule.name!r}) is not one of the levels",

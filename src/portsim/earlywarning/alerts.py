@@ -144,7 +144,7 @@ def assess(scores: pd.DataFrame, features: pd.DataFrame, config: WarnConfig,
         Index customer id, columns ``pd`` and ``pd_source`` (as
         :meth:`~portsim.earlywarning.model.PdModel.score` gives).
     features : DataFrame
-        Same index, the feature columns the rules name (e.g. ``max_days_overdue``).
+        Same index, the feature columns the rules name (e.g. ``past_due_60_share``).
     config : WarnConfig
         Master scale, index bounds, levels with their responses and rules.
     contributions : DataFrame, optional
