@@ -32,7 +32,7 @@ _generate("cli.rst", cli_reference.render())
 
 project = "portsim"
 author = "portsim developers"
-copyright = "portsim developers"  # noqa: A001
+copyright = "portsim developers"
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",

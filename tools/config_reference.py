@@ -16,13 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import types
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
 import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from portsim.config import RunConfig, ScenarioConfig
 
@@ -33,8 +31,7 @@ _UNIT = re.compile(r"\s*\[([^\]]+)\]$")
 _TOML = {bool: "boolean", int: "integer", float: "float", str: "string", dt.date: "date"}
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One key of a table: as written in TOML, and what it takes."""
 
     key: str
@@ -44,8 +41,7 @@ class Row:
     description: str
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     """One TOML table and its keys: ``table`` is its dotted name (``""`` for a file's
     top-level keys), ``header`` as written in TOML (``[book]``, ``[[default_events]]``)."""
 
