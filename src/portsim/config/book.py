@@ -95,8 +95,10 @@ class BookConfig(TableDialect):
     invoices: str | None = Field(
         default=None, description="open invoices table at the as-of date (optional)"
     )
-    invoices_dialect: TableDialect = Field(default_factory=TableDialect)
-    history_dialect: TableDialect = Field(default_factory=TableDialect)
+    invoices_dialect: TableDialect = Field(
+        default_factory=TableDialect, description="CSV keys of the open invoices table")
+    history_dialect: TableDialect = Field(
+        default_factory=TableDialect, description="CSV keys of a payment history")
 
     @field_validator("currency")
     @classmethod

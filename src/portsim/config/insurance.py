@@ -26,7 +26,7 @@ class PolicyConfig(Strict):
     ``excluded`` customers and all others are not covered. See :mod:`portsim.inputs.policy`.
     """
 
-    description: str = ""
+    description: str = Field(default="", description="free text (not used by the model)")
     insured_percentage: Fraction = Field(
         default=0.9, description="share of the qualifying loss indemnified (co-insurance)"
     )
@@ -42,7 +42,8 @@ class PolicyConfig(Strict):
         default=0.0, ge=0.0, description="buyers without a limit whose exposure (or annual "
         "sales) is below this are covered up to it (0: no unnamed-buyer cover)"
     )
-    unnamed_basis: Literal["exposure", "annual_sales"] = "exposure"
+    unnamed_basis: Literal["exposure", "annual_sales"] = Field(
+        default="exposure", description="what unnamed_threshold is compared with")
     unnamed_percentage: Fraction | None = Field(
         default=None, description="insured percentage of unnamed-buyer cover (default: "
         "insured_percentage)"

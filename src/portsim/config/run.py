@@ -41,10 +41,15 @@ class CorrelationConfig(Strict):
     (``"construction|retail" = 0.7``); ``matrix`` with ``factors`` gives the whole matrix.
     """
 
-    default: float = Field(default=0.5, ge=-1.0, le=1.0)
-    pairs: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(default_factory=dict)
-    factors: list[str] | None = None
-    matrix: list[list[float]] | None = None
+    default: float = Field(default=0.5, ge=-1.0, le=1.0,
+                           description="correlation of every pair of factors not named")
+    pairs: dict[str, Annotated[float, Field(ge=-1.0, le=1.0)]] = Field(
+        default_factory=dict, description="correlation of named pairs of factors, "
+        "\"a|b\" = 0.7")
+    factors: list[str] | None = Field(default=None, description="the factor names of the "
+                                      "rows and columns of matrix")
+    matrix: list[list[float]] | None = Field(default=None, description="the whole correlation "
+                                             "matrix (symmetric, unit diagonal, PSD)")
     repair: bool = Field(
         default=False, description="replace a non-PSD matrix by the nearest PSD one, with a warning"
     )
@@ -74,9 +79,14 @@ class CorrelationConfig(Strict):
 class ModelConfig(Strict):
     """Model choices."""
 
-    horizon_years: float = Field(default=1.0, gt=0.0, le=30.0)
-    factors: Literal["sector", "sector_country", "single"] = "sector"
-    copula: Literal["gaussian", "student_t"] = "gaussian"
+    horizon_years: float = Field(default=1.0, gt=0.0, le=30.0, description="horizon without "
+                                 "a [timeline] (with one: timeline.horizon_months)")
+    factors: Literal["sector", "sector_country", "single"] = Field(
+        default="sector", description="one systematic factor per sector, per sector and "
+        "country, or one for all")
+    copula: Literal["gaussian", "student_t"] = Field(
+        default="gaussian", description="dependence of the latent variables; student_t adds "
+        "tail dependence (needs dof)")
     dof: float | None = Field(default=None, gt=2.0, description="t-copula degrees of freedom")
     asset_correlation: Literal["basel"] | Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         default="basel",
@@ -85,7 +95,8 @@ class ModelConfig(Strict):
     lgd_factor_sensitivity: float = Field(
         default=0.0, ge=0.0, le=5.0, description="PD–LGD link: LGD mean rises when the factor falls"
     )
-    correlation: CorrelationConfig = Field(default_factory=CorrelationConfig)
+    correlation: CorrelationConfig = Field(default_factory=CorrelationConfig,
+                                           description="correlation between the factors")
 
     @model_validator(mode="after")
     def _dof_with_t(self) -> ModelConfig:
@@ -97,11 +108,17 @@ class ModelConfig(Strict):
 class SimulationConfig(Strict):
     """Monte Carlo size, seed and execution."""
 
-    paths: int = Field(default=100_000, ge=1, le=10**9)
-    seed: int = Field(default=20261128, ge=0)
-    chunk_paths: int = Field(default=8192, ge=1, le=10**7)
-    threads: int | None = Field(default=None, ge=1, le=1024)
-    kernel: Literal["auto", "grouped", "per_customer", "skip"] = "auto"
+    paths: int = Field(default=100_000, ge=1, le=10**9, description="Monte Carlo paths")
+    seed: int = Field(default=20261128, ge=0, description="seed of every path's random streams")
+    chunk_paths: int = Field(default=8192, ge=1, le=10**7, description="paths per chunk (the "
+                             "unit of work of a thread or Dask worker; results do not depend "
+                             "on it)")
+    threads: int | None = Field(default=None, ge=1, le=1024, description="threads (unset: "
+                                "numba's default, the number of cores)")
+    kernel: Literal["auto", "grouped", "per_customer", "skip"] = Field(
+        default="auto", description="default kernel: auto chooses from the book; grouped "
+        "draws by group of like customers, per_customer one draw each, skip jumps to the "
+        "defaulting customers")
     tail_sampling: Literal["plain", "importance"] = Field(
         default="plain", description="'importance': shift the systematic factors towards the "
         "loss tail (Glasserman-Li) and weight every path by its likelihood ratio")
@@ -129,8 +146,10 @@ class TimelineConfig(Strict):
     """The invoice-by-invoice timeline over the horizon (turns on collections and cash)."""
 
     as_of: date = Field(description="as-of date: open invoices are those unpaid on this day")
-    horizon_months: int = Field(default=12, ge=1, le=120)
-    period: Literal["month", "week"] = "month"
+    horizon_months: int = Field(default=12, ge=1, le=120,
+                                description="horizon from the as-of date, in calendar months")
+    period: Literal["month", "week"] = Field(default="month",
+                                             description="length of a period of the series")
     invoice_frequency: Literal["monthly", "weekly", "daily"] = Field(
         default="monthly", description="how often forward sales are invoiced"
     )
@@ -141,7 +160,8 @@ class TimelineConfig(Strict):
         default=90, ge=0, le=720, description="an invoice unpaid this long after due is a "
         "protracted default"
     )
-    recovery_lag_days: int = Field(default=180, ge=0, le=3650)
+    recovery_lag_days: int = Field(default=180, ge=0, le=3650, description="days from a "
+                                   "default to the recovery (1 − LGD) of its receivables")
 
     @field_validator("seasonality")
     @classmethod
@@ -157,9 +177,12 @@ class TimelineConfig(Strict):
 class DelayParams(Strict):
     """Payment-delay parameters in days (beyond the due date)."""
 
-    mean_days: float | None = Field(default=None, ge=-365.0, le=730.0)
-    sd_days: float | None = Field(default=None, ge=0.0, le=365.0)
-    noise_days: float | None = Field(default=None, ge=0.0, le=365.0)
+    mean_days: float | None = Field(default=None, ge=-365.0, le=730.0,
+                                    description="mean delay (unset: [delays] mean_days)")
+    sd_days: float | None = Field(default=None, ge=0.0, le=365.0, description="standard "
+                                  "deviation of the propensity (unset: [delays] sd_days)")
+    noise_days: float | None = Field(default=None, ge=0.0, le=365.0, description="invoice "
+                                     "noise (unset: [delays] noise_days)")
 
 
 class DelayConfig(Strict):
@@ -172,26 +195,37 @@ class DelayConfig(Strict):
     ``rating`` overrides, else ``sector`` overrides, else these defaults.
     """
 
-    mean_days: float = Field(default=10.0, ge=-365.0, le=730.0)
-    sd_days: float = Field(default=5.0, ge=0.0, le=365.0)
-    noise_days: float = Field(default=5.0, ge=0.0, le=365.0)
-    factor_sensitivity_days: float = Field(default=5.0, ge=0.0, le=365.0)
+    mean_days: float = Field(default=10.0, ge=-365.0, le=730.0,
+                             description="mean payment delay beyond the due date")
+    sd_days: float = Field(default=5.0, ge=0.0, le=365.0, description="standard deviation of "
+                           "a customer's propensity across paths")
+    noise_days: float = Field(default=5.0, ge=0.0, le=365.0, description="standard deviation "
+                              "of each invoice's own noise")
+    factor_sensitivity_days: float = Field(default=5.0, ge=0.0, le=365.0, description="days "
+                                           "added per −1 sd of the customer's factor")
     shift_days: float = Field(default=0.0, ge=-365.0, le=730.0,
                               description="added to every delay (scenarios)")
     multiplier: float = Field(default=1.0, ge=0.0, le=10.0,
                               description="multiplies every propensity mean (scenarios)")
-    sector: dict[str, DelayParams] = Field(default_factory=dict)
-    rating: dict[str, DelayParams] = Field(default_factory=dict)
+    sector: dict[str, DelayParams] = Field(default_factory=dict,
+                                           description="overrides by sector")
+    rating: dict[str, DelayParams] = Field(default_factory=dict,
+                                           description="overrides by rating grade")
 
 
 class CompanyConfig(Strict):
     """The company's cash profile (money in book currency, per month where stated)."""
 
-    opening_cash: float = 0.0
-    credit_line: float = Field(default=0.0, ge=0.0)
-    min_cash_buffer: float = Field(default=0.0, ge=0.0)
-    fixed_outflows_monthly: float = Field(default=0.0, ge=0.0)
-    other_receipts_monthly: float = Field(default=0.0, ge=0.0)
+    opening_cash: float = Field(default=0.0, description="cash at the as-of date "
+                                "[book currency]")
+    credit_line: float = Field(default=0.0, ge=0.0, description="the credit line that keeps "
+                               "cash at the buffer [book currency]")
+    min_cash_buffer: float = Field(default=0.0, ge=0.0, description="the minimum cash balance "
+                                   "[book currency]")
+    fixed_outflows_monthly: float = Field(default=0.0, ge=0.0, description="fixed payments "
+                                          "[book currency per month]")
+    other_receipts_monthly: float = Field(default=0.0, ge=0.0, description="receipts other "
+                                          "than collections [book currency per month]")
     cogs_share: Fraction = Field(default=0.7, description="cost of goods as a share of sales")
     dpo_days: int = Field(default=45, ge=0, le=365, description="days payable outstanding")
     dio_days: float = Field(default=40.0, ge=0.0, le=730.0,
@@ -201,7 +235,8 @@ class CompanyConfig(Strict):
 class OutputConfig(Strict):
     """Where run folders go: relative to the working directory, as a user expects."""
 
-    dir: str = "runs"
+    dir: str = Field(default="runs", description="folder of the run folders, relative to "
+                     "the working directory")
     series_budget_mb: float = Field(
         default=256.0, gt=0.0, description="memory for per-path × period series; beyond it a "
         "fixed subsample of paths is kept for the fan charts"
@@ -212,18 +247,25 @@ class RunConfig(Strict):
     """Everything a run needs."""
 
     name: str = Field(default="run", description="names the run's folder")
-    description: str = ""
-    book: BookConfig = Field(default_factory=BookConfig)
-    model: ModelConfig = Field(default_factory=ModelConfig)
-    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
-    risk: RiskConfig = Field(default_factory=RiskConfig)
-    output: OutputConfig = Field(default_factory=OutputConfig)
-    timeline: TimelineConfig | None = None
-    delays: DelayConfig = Field(default_factory=DelayConfig)
-    company: CompanyConfig = Field(default_factory=CompanyConfig)
-    scenario: ScenarioConfig = Field(default_factory=ScenarioConfig)
-    insurance: InsuranceConfig | None = None
-    warn: WarnConfig | None = None
+    description: str = Field(default="",
+                             description="free text, kept in the run folder's config")
+    book: BookConfig = Field(default_factory=BookConfig, description="the customers table")
+    model: ModelConfig = Field(default_factory=ModelConfig, description="model choices")
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig,
+                                         description="Monte Carlo size, seed and execution")
+    risk: RiskConfig = Field(default_factory=RiskConfig, description="risk levels")
+    output: OutputConfig = Field(default_factory=OutputConfig, description="run folders")
+    timeline: TimelineConfig | None = Field(default=None, description="payment timing and "
+                                            "cash (unset: losses only)")
+    delays: DelayConfig = Field(default_factory=DelayConfig, description="payment delays")
+    company: CompanyConfig = Field(default_factory=CompanyConfig,
+                                   description="the company's cash profile")
+    scenario: ScenarioConfig = Field(default_factory=ScenarioConfig, description="the "
+                                     "scenario's keys (see Scenario file)")
+    insurance: InsuranceConfig | None = Field(default=None, description="credit-insurance "
+                                              "policy variants (needs a [timeline])")
+    warn: WarnConfig | None = Field(default=None, description="early warning: the credit "
+                                    "files, PD model, grades, alert levels and rules")
     base_dir: str = Field(default=".", description="folder relative paths are resolved against")
 
     @field_validator("name")

@@ -30,10 +30,14 @@ __all__ = [
 class PdMultiplier(Strict):
     """Multipliers on the 1-year PD; the product of all that apply, capped at 1."""
 
-    global_: float = Field(default=1.0, ge=0.0, le=1000.0, alias="global")
-    sector: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
-    country: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
-    rating: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(default_factory=dict)
+    global_: float = Field(default=1.0, ge=0.0, le=1000.0, alias="global",
+                           description="multiplies every PD")
+    sector: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
+        default_factory=dict, description="multipliers by sector")
+    country: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
+        default_factory=dict, description="multipliers by country")
+    rating: dict[str, Annotated[float, Field(ge=0.0, le=1000.0)]] = Field(
+        default_factory=dict, description="multipliers by rating grade")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -49,9 +53,12 @@ class FactorShift(Strict):
     with ``"single"``), else ``sector`` (every factor of that sector), else ``global``.
     """
 
-    global_: float = Field(default=0.0, ge=-10.0, le=10.0, alias="global")
-    sector: dict[str, _Sd] = Field(default_factory=dict)
-    factor: dict[str, _Sd] = Field(default_factory=dict)
+    global_: float = Field(default=0.0, ge=-10.0, le=10.0, alias="global",
+                           description="shift of every factor [standard deviations]")
+    sector: dict[str, _Sd] = Field(default_factory=dict, description="shifts by sector "
+                                   "[standard deviations]")
+    factor: dict[str, _Sd] = Field(default_factory=dict, description="shifts by factor name "
+                                   "[standard deviations]")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -60,8 +67,10 @@ class FactorCondition(Strict):
     """Factors fixed at a value (standard deviations); the others follow their conditional
     distribution given them (mean Σ_rc·Σ_cc⁻¹·v, covariance Σ_rr − Σ_rc·Σ_cc⁻¹·Σ_cr)."""
 
-    sector: dict[str, _Sd] = Field(default_factory=dict)
-    factor: dict[str, _Sd] = Field(default_factory=dict)
+    sector: dict[str, _Sd] = Field(default_factory=dict, description="every factor of a "
+                                   "sector fixed at a value [standard deviations]")
+    factor: dict[str, _Sd] = Field(default_factory=dict, description="a factor, by name, fixed "
+                                   "at a value [standard deviations]")
 
 
 #: Asset correlations scaled by a scenario are capped here (the idiosyncratic part stays > 0).
@@ -81,7 +90,8 @@ class CorrelationStress(Strict):
 class LgdStress(Strict):
     """Loss given default: ``shift`` is added to every LGD mean, clipped to [0, 1]."""
 
-    shift: float = Field(default=0.0, ge=-1.0, le=1.0)
+    shift: float = Field(default=0.0, ge=-1.0, le=1.0,
+                         description="added to every LGD mean, e.g. 0.1")
 
 
 class DelayStress(Strict):
@@ -111,7 +121,7 @@ class DefaultEvent(Strict):
     customer: str = Field(description="customer_id in the book")
     date: _dt.date | None = Field(default=None, description="day of default; needed with a "
                               "[timeline] (after as_of, within the horizon)")
-    description: str = ""
+    description: str = Field(default="", description="free text (not used by the model)")
 
 
 class ScenarioConfig(Strict):
@@ -121,16 +131,22 @@ class ScenarioConfig(Strict):
     each part is applied: :mod:`portsim.inputs.stress`.
     """
 
-    name: str = "baseline"
-    description: str = ""
-    pd_multiplier: PdMultiplier = Field(default_factory=PdMultiplier)
-    factor_shift: FactorShift = Field(default_factory=FactorShift)
-    factor_condition: FactorCondition = Field(default_factory=FactorCondition)
-    correlation: CorrelationStress = Field(default_factory=CorrelationStress)
-    lgd: LgdStress = Field(default_factory=LgdStress)
-    delays: DelayStress = Field(default_factory=DelayStress)
-    sales: SalesStress = Field(default_factory=SalesStress)
-    default_events: list[DefaultEvent] = Field(default_factory=list)
+    name: str = Field(default="baseline", description="names the scenario and its folder in "
+                      "a batch (unset: the file's name)")
+    description: str = Field(default="", description="free text (not used by the model)")
+    pd_multiplier: PdMultiplier = Field(default_factory=PdMultiplier,
+                                        description="multipliers on the 1-year PD")
+    factor_shift: FactorShift = Field(default_factory=FactorShift,
+                                      description="shifts of the factors' means")
+    factor_condition: FactorCondition = Field(default_factory=FactorCondition,
+                                              description="factors fixed at a value")
+    correlation: CorrelationStress = Field(default_factory=CorrelationStress,
+                                           description="scaled correlations")
+    lgd: LgdStress = Field(default_factory=LgdStress, description="loss given default")
+    delays: DelayStress = Field(default_factory=DelayStress, description="payment behaviour")
+    sales: SalesStress = Field(default_factory=SalesStress, description="forward sales")
+    default_events: list[DefaultEvent] = Field(default_factory=list, description="named "
+                                               "customers that default on every path")
     fx: dict[str, Annotated[float, Field(gt=-1.0, le=10.0)]] = Field(
         default_factory=dict, description="relative change of a currency's FX rate into the "
         "book currency: USD = -0.10 means the USD rate falls 10 %, so every USD amount is "

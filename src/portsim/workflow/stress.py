@@ -6,7 +6,7 @@ runs on the same seed and kernel as a scenario batch (:mod:`portsim.workflow.bat
 a fixed seed the metric is a deterministic, piecewise smooth (for indicator metrics piecewise
 constant) function of the direction's value, non-decreasing in the severity when the model is
 monotone, and bisection finds the crossing. Its Monte Carlo uncertainty is the metric's
-standard error carried through the local slope, se(x*) ≈ se(f(x*)) / |f'(x*)|, the slope from
+standard error carried through the local slope, se(x*) ≈ se(f(x*)) / abs(f'(x*)), the slope from
 a common-random-numbers secant around x*.
 
 Nothing here writes files or prints; the CLI does.
@@ -280,7 +280,7 @@ class StressResult:
         interpolation of the crossing within the final bracket; the base value when the
         target is hit already without stress.
     se : float
-        Its Monte Carlo standard error, se(metric) / |slope| (NaN when it cannot be told).
+        Its Monte Carlo standard error, se(metric) / abs(slope) (NaN when it cannot be told).
     bracket : tuple of float
         ``(x not hitting, x hitting)`` of the last bisection step.
     metric : dict
@@ -355,7 +355,7 @@ def reverse_stress(
         evaluation uses the same seed (common random numbers), which makes the metric a
         deterministic function of ``x``, and runs without contributions.
     rtol : float
-        Bisection stops when the bracket is narrower than ``rtol`` × max(|x − start|, step),
+        Bisection stops when the bracket is narrower than ``rtol`` × max(abs(x − start), step),
         or narrower than a quarter of the root's standard error as it is then estimated.
     max_evaluations : int
         Cap on the number of simulations.
@@ -365,7 +365,7 @@ def reverse_stress(
     Returns
     -------
     StressResult
-        The root with its standard error: se(x*) ≈ se(metric) / |d metric / dx|, the slope
+        The root with its standard error: se(x*) ≈ se(metric) / abs(d metric / dx), the slope
         from runs at x* ± h on common random numbers, h widened until the change is
         significant (4 paired standard errors) so that the secant is not one step of a
         piecewise constant estimate.
