@@ -72,7 +72,7 @@ class WarnRule(Strict):
 class LevelResponse(Strict):
     """An alert level and the response it calls for."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="the grade's name on the master scale")
     review_months: int = Field(ge=1, le=60, description="months between credit reviews")
     credit_limit_multiplier: float = Field(
         ge=0.0, le=10.0, description="multiplies the customer's credit limit (0: no new credit)")
@@ -85,7 +85,7 @@ class LevelResponse(Strict):
 class GradeBand(Strict):
     """One grade of the master scale: PDs above the previous band's bound, up to ``max_pd``."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="the alert level's name")
     max_pd: float = Field(gt=0.0, le=1.0, description="upper PD bound, inclusive")
 
 
@@ -132,9 +132,17 @@ class WarnConfig(Strict):
                                   description="PD at index 0 (lower PDs also score 0)")
     index_pd_cap: float = Field(default=0.30, gt=0.0, lt=1.0,
                                 description="PD at index 100 (higher PDs also score 100)")
-    grades: list[GradeBand] = Field(default_factory=_default_grades)
-    levels: list[LevelResponse] = Field(default_factory=_default_levels)
-    rules: list[WarnRule] = Field(default_factory=_default_rules)
+    grades: list[GradeBand] = Field(
+        default_factory=_default_grades,
+        description="the master scale: grades by upper PD bound, rising to 1 (default 1-9)")
+    levels: list[LevelResponse] = Field(
+        default_factory=_default_levels,
+        description="alert levels, least severe first, each with its response "
+        "(default green, amber, red)")
+    rules: list[WarnRule] = Field(
+        default_factory=_default_rules,
+        description="alert rules: a level when all conditions hold (default amber at "
+        "PD >= 2 %, red at PD >= 8 %)")
 
     @model_validator(mode="after")
     def _consistent(self) -> WarnConfig:
