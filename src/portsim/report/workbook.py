@@ -313,34 +313,37 @@ def save_workbook(sheets: Sequence[Sheet], path: str | Path) -> None:
         When openpyxl (the ``excel`` extra) is not installed.
     """
     openpyxl = _openpyxl()
+    wb = openpyxl.Workbook(write_only=True)
+    for sheet in sheets:
+        _write_sheet(wb.create_sheet(sheet.title[:31]), sheet)
+    wb.save(str(path))
+
+
+def _write_sheet(ws: Any, sheet: Sheet) -> None:
+    """Fill the write-only worksheet ``ws`` with ``sheet``."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = openpyxl.Workbook(write_only=True)
+    ws.freeze_panes = "A2"
+    columns = [str(c) for c in sheet.frame.columns]
+    rows = [[_cell_value(v) for v in row]
+            for row in sheet.frame.itertuples(index=False, name=None)]
+    for j, name in enumerate(columns):
+        width = max([len(name), *(_shown_width(r[j]) for r in rows)])
+        ws.column_dimensions[get_column_letter(j + 1)].width = min(width + 2, _MAX_WIDTH)
+
+    def cell(value: Any, fmt: str | None = None, font: Any = None) -> Any:
+        c = WriteOnlyCell(ws, value=value)
+        if fmt is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            c.number_format = fmt
+        if font is not None:
+            c.font = font
+        return c
+
     bold = Font(bold=True)
-    for sheet in sheets:
-        ws = wb.create_sheet(sheet.title[:31])
-        ws.freeze_panes = "A2"
-        columns = [str(c) for c in sheet.frame.columns]
-        rows = [[_cell_value(v) for v in row]
-                for row in sheet.frame.itertuples(index=False, name=None)]
-        for j, name in enumerate(columns):
-            width = max([len(name), *(_shown_width(r[j]) for r in rows)])
-            ws.column_dimensions[get_column_letter(j + 1)].width = min(width + 2, _MAX_WIDTH)
-
-        def cell(value: Any, fmt: str | None = None, font: Any = None) -> Any:
-            c = WriteOnlyCell(ws, value=value)
-            if fmt is not None and isinstance(value, int | float) \
-                    and not isinstance(value, bool):
-                c.number_format = fmt
-            if font is not None:
-                c.font = font
-            return c
-
-        ws.append([cell(name, font=bold) for name in columns])
-        for i, row in enumerate(rows):
-            by_row = None if sheet.row_formats is None else sheet.row_formats[i]
-            ws.append([cell(v, sheet.formats.get(name, by_row))
-                       for name, v in zip(columns, row, strict=True)])
-    wb.save(str(path))
+    ws.append([cell(name, font=bold) for name in columns])
+    for i, row in enumerate(rows):
+        by_row = None if sheet.row_formats is None else sheet.row_formats[i]
+        ws.append([cell(v, sheet.formats.get(name, by_row))
+                   for name, v in zip(columns, row, strict=True)])

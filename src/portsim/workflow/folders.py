@@ -13,11 +13,11 @@ A run folder (``portsim run``) holds::
     .lock               held by the process writing the folder (:mod:`portsim.workflow.claim`)
 
 and a scenario batch folder also ``batch.json`` (what a resume needs), ``comparison.csv`` and
-``scenarios/NAME/``, one run folder per scenario. :func:`write_workbook` exports a complete
-run folder, or the tables of a ``portsim ecl`` folder, as an Excel workbook. The folder has its final name from the
+``scenarios/NAME/``, one run folder per scenario. The folder has its final name from the
 start; every file is written under a temporary name and renamed (:func:`write_atomic`), and
 the marker goes last, so a folder without ``.incomplete`` is whole. :func:`read_run` reads a
-complete folder for the report.
+complete folder for the report; :func:`write_workbook` exports it (or the tables of a
+``portsim ecl`` folder) as an Excel workbook.
 """
 
 from __future__ import annotations
