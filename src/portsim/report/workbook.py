@@ -248,10 +248,15 @@ ECL_SHEETS = (("Provision matrix", "ecl"), ("Disclosure", "disclosure"),
               ("Movement", "movement"), ("Historical rates", "historical"),
               ("Insurance recoveries", "insurance"), ("Customers", "ecl_customers"))
 
+#: Columns of ``historical.csv`` that are shares of the amount observed in a bucket.
+_ROLL_SHARES = ("paid", "stay", "roll_forward", "written_off")
+
 
 def _ecl_format(column: str) -> str:
     if "rate" in column:
         return RATE
+    if column in _ROLL_SHARES:
+        return PERCENT
     if column.startswith("n_"):
         return COUNT
     return MONEY
