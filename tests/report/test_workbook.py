@@ -291,6 +291,32 @@ def test_formats_frozen_headers_and_widths(scenario_book: Path) -> None:
         max(len(str(n)) for n in names) + 2, 60)
 
 
+def test_run_without_timeline_or_insurance_leaves_their_sheets_out(tmp_path: Path) -> None:
+    lines = (ROOT / "configs" / "example_book.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "book.csv").write_text("\n".join(lines[:21]) + "\n", encoding="utf-8")
+    (tmp_path / "small.toml").write_text(
+        'name = "small"\n[book]\npath = "book.csv"\ncurrency = "EUR"\n'
+        "[simulation]\npaths = 500\nseed = 5\n[risk]\nlevels = [0.95, 0.99]\n",
+        encoding="utf-8")
+    out = tmp_path / "run"
+    res = _invoke("run", tmp_path / "small.toml", "--out", out, "--quiet", "--xlsx")
+    assert res.exit_code == 0, res.output
+    book = out / "results.xlsx"
+    assert openpyxl.load_workbook(book).sheetnames == [
+        "Headline", "Sectors", "Sector contributions", "Country contributions",
+        "Largest contributors", "Provenance"]
+    m = _summary(out)["metrics"]
+    rows = _records(book, "Headline")
+    expected = [("Total exposure", m["total_exposure"]), ("Expected loss", m["expected_loss"]),
+                ("Loss standard deviation", m["loss_sd"]),
+                ("Expected number of defaults", m["expected_defaults"])]
+    expected += [(f"Value-at-risk {float(q):.1%}", d) for q, d in m["var"].items()]
+    expected += [(f"Expected shortfall {float(q):.1%}", d) for q, d in m["es"].items()]
+    assert [r["Metric"] for r in rows] == [name for name, _ in expected]
+    for row, (_, d) in zip(rows, expected, strict=True):
+        _assert_figures(row, d)
+
+
 # ---------------------------------------------------------------------------- ecl folder
 
 def test_ecl_folder_sheets_are_its_csv_files(ecl_folder: Path) -> None:
