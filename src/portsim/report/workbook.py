@@ -10,8 +10,10 @@ input hashes). :func:`ecl_sheets` does the same for the tables of a ``portsim ec
 openpyxl (the ``excel`` extra): frozen header row, column widths, number formats (thousands
 separators for amounts, percentages for probabilities, shares and rates).
 
-Every number is the stored one (``summary.json``, ``results.nc``, the CSV files), unrounded:
-the formats only change how Excel shows it. Missing values (NaN, null) are empty cells.
+Every number is the stored one (``summary.json``, ``results.nc``, the CSV files), not rounded
+for show: the cell holds it to 16 significant digits (openpyxl writes ``%.16g``; Excel
+computes with 15) and the format only changes how Excel shows it. Missing values (NaN, null)
+are empty cells.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from portsim.report.plotting import baseline, customer_labels
 from portsim.report.run import RunData
 from portsim.report.tables import headline_table, provenance_table
 
-__all__ = ["MONEY", "PERCENT", "RATE", "Sheet", "ecl_sheets", "run_sheets", "save_workbook"]
+__all__ = ["ECL_SHEETS", "MONEY", "PERCENT", "RATE", "Sheet", "ecl_sheets", "run_sheets",
+           "save_workbook"]
 
 #: Number formats: amounts in book currency, probabilities and shares, loss rates, counts.
 MONEY = "#,##0"
