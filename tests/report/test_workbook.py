@@ -372,6 +372,7 @@ def test_bad_folder_exits_1_with_one_problem(case: str, tmp_path: Path) -> None:
         (folder / ".incomplete").write_text("resume it", encoding="utf-8")
     res = _invoke("export", folder, "--xlsx")
     assert res.exit_code == 1
+    assert res.output.startswith("error: cannot export: 1 problem(s)\n")
     problems = [ln for ln in res.output.splitlines() if ln.startswith("  - ")]
     assert len(problems) == 1, res.output
     rule = {"missing": "is not a folder", "not a run": "results.nc is missing",

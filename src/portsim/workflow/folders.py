@@ -373,7 +373,7 @@ def write_workbook(folder: str | Path, out: str | Path | None = None) -> Path:
     Raises
     ------
     ConfigError
-        As :func:`read_run`, for a folder that is neither.
+        Titled "cannot export", as :func:`read_run`, for a folder that is neither.
     InputError
         When openpyxl (the ``excel`` extra) is not installed.
     OSError
@@ -387,7 +387,11 @@ def write_workbook(folder: str | Path, out: str | Path | None = None) -> Path:
         sheets = ecl_sheets({name: pd.read_csv(d / f"{name}.csv") for _, name in ECL_SHEETS
                              if (d / f"{name}.csv").exists()})
     else:
-        sheets = run_sheets(read_run(d))
+        try:
+            run = read_run(d)
+        except ConfigError as exc:
+            raise ConfigError(exc.problems, title="cannot export") from None
+        sheets = run_sheets(run)
     target = Path(out) if out is not None else d / ("ecl.xlsx" if is_ecl else "results.xlsx")
     write_atomic(target, lambda p: save_workbook(sheets, p))
     return target
