@@ -232,11 +232,14 @@ def run_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar or table")] = False,
     report: Annotated[bool, typer.Option(
         "--report", help="write report.html into the run folder when the run is complete")] = False,
+    xlsx: Annotated[bool, typer.Option(
+        "--xlsx", help="write results.xlsx into the run folder when the run is complete "
+        "(needs portsim's 'excel' extra)")] = False,
 ) -> None:
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
     from portsim.config import load_config
     from portsim.workflow.batch import expand_scenario_files
-    from portsim.workflow.folders import is_batch_folder, write_report
+    from portsim.workflow.folders import is_batch_folder, write_report, write_workbook
     from portsim.workflow.runner import resume_folder, run_folder
 
     if config is None and resume is None:
@@ -269,6 +272,10 @@ def run_cmd(
             written = write_report(folder)
             if not quiet:
                 typer.echo(f"report: {written}")
+        if xlsx:
+            written = write_workbook(folder)
+            if not quiet:
+                typer.echo(f"workbook: {written}")
 
 
 @app.command("report")
@@ -285,6 +292,24 @@ def report_cmd(
 
     with _errors():
         typer.echo(str(write_report(run_dir, fmt.value, out)))
+
+
+@app.command("export")
+def export_cmd(
+    run_dir: Annotated[Path, typer.Argument(
+        help="a complete run folder (from portsim run) or an ecl folder (from portsim ecl)")],
+    xlsx: Annotated[bool, typer.Option(
+        "--xlsx", help="an Excel workbook (needs portsim's 'excel' extra)")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="file to write (default: RUN_DIR/results.xlsx, or ecl.xlsx)")] = None,
+) -> None:
+    """Export a run folder's figures for other tools."""
+    from portsim.workflow.folders import write_workbook
+
+    if not xlsx:
+        raise typer.BadParameter("choose a format: --xlsx", param_hint="--xlsx")
+    with _errors():
+        typer.echo(str(write_workbook(run_dir, out)))
 
 
 @app.command("validate")

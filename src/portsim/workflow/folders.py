@@ -16,7 +16,8 @@ and a scenario batch folder also ``batch.json`` (what a resume needs), ``compari
 ``scenarios/NAME/``, one run folder per scenario. The folder has its final name from the
 start; every file is written under a temporary name and renamed (:func:`write_atomic`), and
 the marker goes last, so a folder without ``.incomplete`` is whole. :func:`read_run` reads a
-complete folder for the report.
+complete folder for the report; :func:`write_workbook` exports it (or the tables of a
+``portsim ecl`` folder) as an Excel workbook.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ __all__ = [
     "write_results",
     "write_run_info",
     "write_text_atomic",
+    "write_workbook",
 ]
 
 CONFIG_FILE = "config.json"
@@ -359,4 +361,37 @@ def write_report(run_dir: str | Path, fmt: str = "html", out: str | Path | None 
         write_atomic(target, lambda p: p.write_bytes(data))
     else:
         write_text_atomic(target, render_html(run))
+    return target
+
+
+def write_workbook(folder: str | Path, out: str | Path | None = None) -> Path:
+    """Export a complete run folder (:func:`read_run`; a batch folder adds its comparison) or a
+    ``portsim ecl`` folder (``ecl.csv``, ``disclosure.csv``, …) as an Excel workbook written
+    atomically to ``out`` (default ``FOLDER/results.xlsx``, or ``FOLDER/ecl.xlsx``); returns
+    the path written (:mod:`portsim.report.workbook`).
+
+    Raises
+    ------
+    ConfigError
+        Titled "cannot export", as :func:`read_run`, for a folder that is neither.
+    InputError
+        When openpyxl (the ``excel`` extra) is not installed.
+    OSError
+        When the file cannot be written.
+    """
+    from portsim.report.workbook import ECL_SHEETS, ecl_sheets, run_sheets, save_workbook
+
+    d = Path(folder)
+    is_ecl = not has_results(d) and (d / f"{ECL_SHEETS[0][1]}.csv").exists()
+    if is_ecl:
+        sheets = ecl_sheets({name: pd.read_csv(d / f"{name}.csv") for _, name in ECL_SHEETS
+                             if (d / f"{name}.csv").exists()})
+    else:
+        try:
+            run = read_run(d)
+        except ConfigError as exc:
+            raise ConfigError(exc.problems, title="cannot export") from None
+        sheets = run_sheets(run)
+    target = Path(out) if out is not None else d / ("ecl.xlsx" if is_ecl else "results.xlsx")
+    write_atomic(target, lambda p: save_workbook(sheets, p))
     return target
