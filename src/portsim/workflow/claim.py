@@ -22,6 +22,7 @@ import fcntl
 import os
 import shutil
 import socket
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -135,12 +136,17 @@ def _lock(folder: Path) -> int | None:
 
 
 def _holder(folder: Path) -> str:
-    """Who holds the lock of ``folder``, as its lock file says."""
-    try:
-        text = (folder / LOCK).read_text(encoding="utf-8").strip()
-    except OSError:
-        text = ""
-    return text or "process unknown"
+    """Who holds the lock of ``folder``, as its lock file says. A holder that has just taken
+    the lock writes its line a moment later: an empty file is read again for up to a second."""
+    for _ in range(50):
+        try:
+            text = (folder / LOCK).read_text(encoding="utf-8").strip()
+        except OSError:
+            return "process unknown"
+        if text:
+            return text
+        time.sleep(0.02)
+    return "process unknown"
 
 
 def _others(folder: Path) -> bool:
