@@ -14,6 +14,7 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from portsim.config.base import Fraction, KeyedValueError, Strict, folder_name
 from portsim.config.book import BookConfig, without_unset
+from portsim.config.creditriskplus import CreditRiskPlusConfig
 from portsim.config.insurance import InsuranceConfig
 from portsim.config.scenario import ScenarioConfig
 from portsim.config.warn import WarnConfig
@@ -266,6 +267,8 @@ class RunConfig(Strict):
                                               "policy variants (needs a [timeline])")
     warn: WarnConfig | None = Field(default=None, description="early warning: the credit "
                                     "files, PD model, grades, alert levels and rules")
+    creditriskplus: CreditRiskPlusConfig | None = Field(
+        default=None, description="the CreditRisk+ model of the same book (a second opinion)")
     base_dir: str = Field(default=".", description="folder relative paths are resolved against")
 
     @field_validator("name")
@@ -337,11 +340,12 @@ def config_hash(config: RunConfig) -> str:
 
 def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
     """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]`` and
-    an absent ``[warn]``, so a config that does not use them records (and hashes) as it did
-    before they existed."""
+    an absent ``[warn]`` or ``[creditriskplus]``, so a config that does not use them records
+    (and hashes) as it did before they existed."""
     data["book"] = without_unset(data["book"])
-    if data.get("warn") is None:
-        data.pop("warn", None)
+    for section in ("warn", "creditriskplus"):
+        if data.get(section) is None:
+            data.pop(section, None)
     if not data["scenario"].get("fx"):
         data["scenario"].pop("fx", None)
     return data
