@@ -130,11 +130,31 @@ def _print_summary(metrics: dict[str, Any], path: Path | None) -> None:
         con.print(c)
     if metrics.get("insurance"):
         con.print(_insurance_table(metrics))
+    if metrics.get("creditriskplus"):
+        con.print(_creditriskplus_table(metrics))
     top = sorted(metrics["by_sector"], key=lambda s: -s["expected_loss"]["value"])[:5]
     con.print("largest sectors by expected loss: " + ", ".join(
         f"{s['sector']} {s['share_of_expected_loss']:.0%}" for s in top))
     if path is not None:
         con.print(f"run folder: {path}")
+
+
+def _creditriskplus_table(metrics: dict[str, Any]) -> Any:
+    """The run's expected loss, VaR and ES beside the CreditRisk+ model's of the same book."""
+    from rich.table import Table
+
+    crp = metrics["creditriskplus"]
+    t = Table(title=f"CreditRisk+ of the same book ({metrics['currency']}, exact)")
+    t.add_column("metric")
+    t.add_column("this run", justify="right")
+    t.add_column("CreditRisk+", justify="right")
+    t.add_row("expected loss", _fmt(metrics["expected_loss"]["value"]),
+              _fmt(crp["expected_loss"]))
+    t.add_row("loss std. dev.", _fmt(metrics["loss_sd"]["value"]), _fmt(crp["loss_sd"]))
+    for name, label in (("var", "VaR"), ("es", "ES")):
+        for key, v in metrics[name].items():
+            t.add_row(f"{label} {float(key):.1%}", _fmt(v["value"]), _fmt(crp[name][key]))
+    return t
 
 
 def _short(x: float, digits: int = 3) -> str:

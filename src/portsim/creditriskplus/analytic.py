@@ -24,7 +24,7 @@ in the Acerbi–Tasche form: both add up exactly to the portfolio's VaR and ES.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -37,6 +37,7 @@ __all__ = [
     "CreditRiskPlusResult",
     "analyse",
     "loss_distribution",
+    "summary",
 ]
 
 #: Largest probability left in the top quarter of the lattice (a bound on the aliased mass).
@@ -191,3 +192,32 @@ def analyse(model: CreditRiskPlusModel, levels: tuple[float, ...]) -> CreditRisk
         var=var, es=es, var_contribution=out["var"], es_contribution=out["es"],
         sector_var_contribution=by_sector(out["var"]),
         sector_es_contribution=by_sector(out["es"]), pmf=pmf, unit=model.unit)
+
+
+def summary(result: CreditRiskPlusResult, sector_names: tuple[str, ...]) -> dict[str, Any]:
+    """The figures of ``summary.json``'s ``creditriskplus`` key (JSON-ready).
+
+    Parameters
+    ----------
+    result : CreditRiskPlusResult
+        From :func:`analyse`.
+    sector_names : tuple of str, length S
+        The book's sectors, in the order of the sector contributions.
+
+    Returns
+    -------
+    dict
+        ``expected_loss``, ``loss_sd``, ``loss_unit`` (book currency); ``var`` and ``es``
+        keyed by level (``"0.99"``); ``es_contribution_by_sector`` keyed by level, then
+        sector.
+    """
+    def by_level(values: np.ndarray) -> dict[str, float]:
+        return {str(q): float(v) for q, v in zip(result.levels, values, strict=True)}
+
+    return {
+        "expected_loss": result.expected_loss, "loss_sd": result.sd_loss,
+        "loss_unit": result.unit, "var": by_level(result.var), "es": by_level(result.es),
+        "es_contribution_by_sector": {
+            str(q): dict(zip(sector_names, map(float, row), strict=True))
+            for q, row in zip(result.levels, result.sector_es_contribution, strict=True)},
+    }

@@ -19,7 +19,9 @@ import pandas as pd
 import xarray as xr
 
 from portsim import __version__
-from portsim.config import RunConfig, config_hash
+from portsim.config import CreditRiskPlusConfig, RunConfig, config_hash
+from portsim.creditriskplus.analytic import CreditRiskPlusResult, analyse
+from portsim.creditriskplus.model import build_model
 from portsim.data import Book
 from portsim.data.configured import load_book, load_open_invoices
 from portsim.engine import attribution
@@ -36,6 +38,7 @@ from portsim.workflow.options import RunOptions
 
 __all__ = [
     "check_memory",
+    "creditriskplus",
     "load_book",
     "load_invoices",
     "prepare",
@@ -273,6 +276,23 @@ def run_with(
     return build_dataset(out, inputs, currency=config.book.currency, provenance=provenance,
                          customer_names=book.name, customer_countries=book.country,
                          exact_moments=exact, contributions=contribs, concentration=conc)
+
+
+def creditriskplus(config: RunConfig, book: Book | None = None) -> CreditRiskPlusResult:
+    """The CreditRisk+ figures of the config's book (under its scenario), without simulating.
+
+    The model is the ``[creditriskplus]`` table's (its defaults when the config has none) on
+    the inputs :func:`prepare` builds: the horizon PDs, exposures, mean LGDs and sectors (see
+    :mod:`portsim.creditriskplus`).
+
+    Returns
+    -------
+    CreditRiskPlusResult
+        Expected loss, VaR and ES at ``config.risk.levels`` and their Euler contributions.
+    """
+    book, inputs = prepare(config, book)
+    crp = config.creditriskplus if config.creditriskplus is not None else CreditRiskPlusConfig()
+    return analyse(build_model(inputs, crp), tuple(config.risk.levels))
 
 
 def summarize(ds: xr.Dataset, levels: list[float] | None = None) -> dict[str, Any]:

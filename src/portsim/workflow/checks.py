@@ -65,7 +65,8 @@ def check_run(config: RunConfig, book: Book,
         In this order: the scenario against the book (:func:`check_scenario`, and
         :func:`check_fx` with the invoices), the factor
         correlations (with the scenario's correlation multiplier), the settings that need no
-        book (:func:`check_config`), the payment-delay overrides, the insurance policies
+        book (:func:`check_config`), the payment-delay overrides, the sectors named in
+        ``[creditriskplus]``, the insurance policies
         against the book (under the scenario's sales and policy choice). Empty when the
         inputs can be built.
     """
@@ -75,6 +76,7 @@ def check_run(config: RunConfig, book: Book,
     problems += check_config(config)
     if config.timeline is not None:
         problems += _delay_problems(book, config)
+    problems += _creditriskplus_problems(book, config)
     if not config.scenario.is_identity:
         book = stressed_book(book, config.scenario)
         config = effective_config(config)
@@ -213,6 +215,25 @@ def check_scenario(book: Book, config: RunConfig) -> list[Problem]:
                                  f"{end.isoformat()}]",
                                  "give a day after the as-of date, within the horizon"))
     return probs
+
+
+def _creditriskplus_problems(book: Book, config: RunConfig) -> list[Problem]:
+    """Sectors named in ``[creditriskplus]`` (``sector_variances``, ``weights`` and the sectors
+    each weights table names) that are not sectors of the book: the sector variables are the
+    book's sectors."""
+    crp = config.creditriskplus
+    if crp is None:
+        return []
+    sectors = sorted({str(s) for s in book.sector})
+    named: list[tuple[tuple[str, ...], str]] = [(("sector_variances", s), s)
+                                                for s in crp.sector_variances]
+    for s, weights in crp.weights.items():
+        named += [(("weights", s), s)] + [(("weights", s, t), t) for t in weights]
+    return [Problem(key_location(crp.source, ("creditriskplus", *keys),
+                                 "config [creditriskplus]"),
+                    ".".join(keys), "is not a sector of the book",
+                    did_you_mean(name, sectors, "sectors"))
+            for keys, name in named if name not in sectors]
 
 
 def _correlation_problems(names: list[str], config: RunConfig) -> list[Problem]:

@@ -28,13 +28,14 @@ import xarray as xr
 
 from portsim import __version__
 from portsim.config import RunConfig, ScenarioConfig, config_hash
+from portsim.creditriskplus.analytic import summary as creditriskplus_summary
 from portsim.data.book import Book
 from portsim.engine.attribution import contributions_table
 from portsim.errors import ConfigError, Problem
 from portsim.results.comparison import scenario_comparison, scenario_paths
 from portsim.results.metrics import summary_table
 from portsim.workflow import folders
-from portsim.workflow.api import check_memory, load_book, run_with, summarize
+from portsim.workflow.api import check_memory, creditriskplus, load_book, run_with, summarize
 from portsim.workflow.batch import combine, plan_batch
 from portsim.workflow.checkpoint import Checkpoint, RunIdentity
 from portsim.workflow.claim import (
@@ -335,6 +336,9 @@ def _complete(
     ds = run_with(config, opts, book=book, progress=progress, store=ckpt)
     t_sim = time.perf_counter() - t0
     metrics = summarize(ds, list(config.risk.levels))
+    if config.creditriskplus is not None and config.creditriskplus.compare:
+        metrics["creditriskplus"] = creditriskplus_summary(
+            creditriskplus(config, book), tuple(str(s) for s in ds["sector"].values))
     tables = {folders.SUMMARY_CSV: summary_table(metrics)}
     if "es_contribution" in ds:
         tables[folders.CONTRIBUTIONS_FILE] = contributions_table(ds)
