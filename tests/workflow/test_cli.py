@@ -430,3 +430,39 @@ def test_help_is_fast() -> None:
     assert "run" in proc.stdout
     assert "validate" in proc.stdout
     assert elapsed < 5.0
+
+
+# ------------------------------------------------------------------------------------------
+# CreditRisk+ beside the run
+# ------------------------------------------------------------------------------------------
+
+
+def test_creditriskplus_figures_beside_the_run_when_asked(project: Path) -> None:
+    project.write_text(project.read_text() + "\n[creditriskplus]\ncompare = true\n"
+                       "variance = 0.5\n", encoding="utf-8")
+    out = project.parent / "out"
+    code, stdout, _ = invoke("run", project, "--paths", "1000", "--out", out)
+    assert code == 0
+    assert "CreditRisk+ of the same book" in stdout
+    crp = json.loads((out / "summary.json").read_text())["metrics"]["creditriskplus"]
+    # four customers, one loss unit of 2500.5·0.4/500: the expected loss is Σ p·E·LGD
+    assert crp["expected_loss"] == pytest.approx(
+        0.02 * 1000 * 0.45 + 0.05 * 2500.5 * 0.4 + 0.01 * 800 * 0.5 + 0.03 * 1200 * 0.6)
+    assert crp["loss_unit"] == pytest.approx(2500.5 * 0.4 / 500)
+    assert set(crp["var"]) == set(crp["es"]) == {"0.95", "0.99"}
+    for level, by_sector in crp["es_contribution_by_sector"].items():
+        assert set(by_sector) == {"construction", "retail"}
+        assert sum(by_sector.values()) == pytest.approx(crp["es"][level], rel=1e-8)
+    table = stdout[stdout.index("CreditRisk+ of the same book"):]
+    row = next(line for line in table.splitlines() if "ES 99.0%" in line)
+    assert row.split("│")[3].strip() == f"{crp['es']['0.99']:,.4g}"  # below 10k: 4 digits
+
+
+def test_no_creditriskplus_figures_unless_asked(project: Path) -> None:
+    project.write_text(project.read_text() + "\n[creditriskplus]\nvariance = 0.5\n",
+                       encoding="utf-8")
+    out = project.parent / "out"
+    code, stdout, _ = invoke("run", project, "--paths", "1000", "--out", out)
+    assert code == 0
+    assert "CreditRisk+" not in stdout
+    assert "creditriskplus" not in json.loads((out / "summary.json").read_text())["metrics"]
