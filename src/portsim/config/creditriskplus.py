@@ -44,8 +44,8 @@ class CreditRiskPlusConfig(Strict):
         "the sector variables (sum at most 1; the rest is idiosyncratic), e.g. retail = "
         "{ retail = 0.6, construction = 0.2 }")
     loss_unit: float | None = Field(default=None, gt=0.0, description="the lattice step of "
-                                    "losses [book currency] (unset: the largest exposure × "
-                                    "LGD over 500)")
+                                    "losses (unset: the largest exposure × LGD over 500) "
+                                    "[book currency]")
     _source: str | None = PrivateAttr(default=None)
 
     @property
