@@ -160,6 +160,8 @@ def load_config(path: str | Path, scenario: str | Path | None = None) -> RunConf
     cfg.model.correlation._source = str(path)
     if cfg.insurance is not None:
         cfg.insurance._source = str(path)
+    if cfg.warn is not None:
+        cfg.warn._source = str(path)
     if scenario is not None:
         cfg = apply_scenario(cfg, load_scenario(scenario, cfg.book.sectors))
     return cfg
