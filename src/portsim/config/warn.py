@@ -113,8 +113,9 @@ def _default_rules() -> list[WarnRule]:
 
 
 class WarnConfig(Strict):
-    """The ``[warn]`` table: the credit files and training window, the PD model's settings, the master scale, the risk index, the
-    alert levels (least severe first) with their responses, and the alert rules.
+    """The ``[warn]`` table: the credit files and the training window, the PD model's
+    settings, the master scale, the risk index, the alert levels (least severe first) with
+    their responses, and the alert rules.
 
     A customer's level is the most severe level among the rules that fire, else the first
     (least severe) level.

@@ -86,7 +86,9 @@ def read_warn_inputs(config: RunConfig) -> CreditFiles:
                                    "defaults", "is missing",
                                    'name the past defaults, e.g. defaults = "defaults.csv": '
                                    "they are the outcomes the PD model learns")])
-    return read_credit_files(load_book(config), **paths)
+    return read_credit_files(load_book(config), history=paths.get("history"),
+                             statements=paths.get("statements"), signals=paths.get("signals"),
+                             defaults=paths["defaults"])
 
 
 def month_ends(first: pd.Timestamp, last: pd.Timestamp) -> list[pd.Timestamp]:
