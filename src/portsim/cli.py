@@ -708,8 +708,9 @@ def warn_cmd(
     con = _console()
     _print_frame(con, f"alert levels as of {day}", w.groupby("level", sort=False).agg(
         customers=("pd", "size"), mean_pd=("pd", "mean"), max_pd=("pd", "max")))
-    _print_frame(con, "highest PDs", w.nlargest(10, "pd")[
-        ["pd", "grade", "level", "rules", "top_features"]])
+    _print_frame(con, "highest PDs of the model (rules and responses: warnings.csv)",
+                 w[w["pd_source"] == "model"].nlargest(8, "pd")[
+                     ["pd", "grade", "level", "top_features"]])
     con.print(f"wrote {res.folder}: warnings.csv, model.json, book.csv\n"
               f"simulate on the new PDs: portsim run {config} --book {res.folder / 'book.csv'}")
 
