@@ -699,7 +699,7 @@ def warn_cmd(
     """Score each customer's 12-month PD and alert level from the credit files of [warn];
     write warnings.csv, model.json and book.csv (the book with the new PDs)."""
     from portsim.config import load_config
-    from portsim.workflow.warn import run_warn
+    from portsim.workflow.warn import WARN_FILES, run_warn
 
     day = _iso_date(as_of)
     with _errors():
@@ -711,7 +711,7 @@ def warn_cmd(
     _print_frame(con, "highest PDs of the model (rules and responses: warnings.csv)",
                  w[w["pd_source"] == "model"].nlargest(8, "pd")[
                      ["pd", "grade", "level", "top_features"]])
-    con.print(f"wrote {res.folder}: warnings.csv, model.json, book.csv\n"
+    con.print(f"wrote {res.folder}: {', '.join(WARN_FILES)}\n"
               f"simulate on the new PDs: portsim run {config} --book {res.folder / 'book.csv'}")
 
 
@@ -742,7 +742,7 @@ def backtest_cmd(
               f"p {m['hosmer_lemeshow']['p_value']:.3g}, PSI {m['psi']:.3f}")
     _print_frame(con, "alert levels (signal: this level or worse)", res.metrics["levels"])
     _print_frame(con, "grades: Jeffreys test", res.metrics["grades"])
-    con.print(f"wrote {res.folder}: backtest.csv, backtest.json")
+    con.print(f"wrote {res.folder}: backtest.csv, backtest.json, report.html")
 
 
 @app.command("warmup")

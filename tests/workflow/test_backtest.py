@@ -56,6 +56,9 @@ def test_the_example_is_backtested_in_seconds(backtested: tuple[Path, float, str
     assert table[table["kind"] == "level"]["group"].tolist() == ["green", "amber", "red"]
     assert table[table["kind"] == "grade"]["n"].sum() == figures["scored"]["rows"]
     assert "AUC" in stdout
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "ROC curve of the PDs" in report
+    assert report.count("data:image/png;base64,") == 2  # ROC and calibration
     assert "Jeffreys" in stdout
 
 

@@ -42,8 +42,10 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, float, str]:
 def test_the_example_is_scored_in_seconds(scored: tuple[Path, float, str]) -> None:
     out, seconds, stdout = scored
     assert seconds < 30.0
-    assert sorted(p.name for p in out.iterdir()) == ["book.csv", "model.json", "warnings.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["book.csv", "model.json", "report.html",
+                                                     "warnings.csv"]
     assert f"portsim run configs/example_warn.toml --book {out / 'book.csv'}" in stdout
+    assert "Alert list" in (out / "report.html").read_text(encoding="utf-8")
     w = pd.read_csv(out / "warnings.csv", index_col="customer_id")
     assert len(w) == 2000
     for column in ("pd", "grade", "index", "level", "rules", "top_features", "pd_source"):

@@ -34,8 +34,10 @@ from portsim.earlywarning import (
     psi,
 )
 from portsim.errors import ConfigError, Problem
+from portsim.report.html import page
+from portsim.report.warn import backtest_section
 from portsim.workflow.claim import claim_auto, claim_new
-from portsim.workflow.folders import write_json
+from portsim.workflow.folders import write_json, write_text_atomic
 from portsim.workflow.warn import (
     HORIZON_MONTHS,
     FeatureCache,
@@ -171,7 +173,8 @@ class BacktestResult:
 def run_backtest(config: RunConfig, out: str | Path | None = None,
                  end: date | None = None) -> BacktestResult:
     """Backtest the early warning of ``config`` and write ``backtest.csv`` (per level and
-    per grade) and ``backtest.json`` (every figure) into ``out``.
+    per grade), ``backtest.json`` (every figure) and ``report.html`` (with the ROC curve and
+    the PD calibration chart) into ``out``.
 
     Parameters
     ----------
@@ -198,4 +201,6 @@ def run_backtest(config: RunConfig, out: str | Path | None = None,
             "scored": metrics["scored"], "model": metrics["model"],
             "levels": metrics["levels"].reset_index().to_dict(orient="records"),
             "grades": metrics["grades"].reset_index().to_dict(orient="records")})
+        write_text_atomic(claim.folder / "report.html", page(
+            "Backtest of the early warning", config.name, [backtest_section(panel, metrics)]))
     return BacktestResult(folder=claim.folder, panel=panel, metrics=metrics)

@@ -9,9 +9,9 @@ book's ``p_default`` as the prior of customers with too few features; apply the 
 Only data dated by ``as_of`` is used: the features at ``as_of`` and at the month-ends before
 it, and outcomes ending by ``as_of``.
 
-The folder holds ``warnings.csv`` (one row per customer), ``model.json`` (the model card) and
+The folder holds ``warnings.csv`` (one row per customer), ``model.json`` (the model card),
 ``book.csv`` (the book with ``p_default`` replaced by the model's PD, plus ``pd_source``,
-``warn_level`` and ``warn_grade``).
+``warn_level`` and ``warn_grade``) and ``report.html`` (the alert list).
 """
 
 from __future__ import annotations
@@ -40,15 +40,17 @@ from portsim.earlywarning import (
     read_credit_files,
 )
 from portsim.errors import ConfigError, Problem
+from portsim.report.html import page
+from portsim.report.warn import warn_section
 from portsim.workflow.claim import claim_auto, claim_new
-from portsim.workflow.folders import write_atomic, write_json
+from portsim.workflow.folders import write_atomic, write_json, write_text_atomic
 
 __all__ = ["WARN_FILES", "FeatureCache", "WarnResult", "fit_as_of", "month_ends",
            "read_warn_inputs", "run_warn", "score_as_of", "training_dates", "warn_book",
            "warn_settings"]
 
 #: The files ``portsim warn`` writes into its folder.
-WARN_FILES = ("warnings.csv", "model.json", "book.csv")
+WARN_FILES = ("warnings.csv", "model.json", "book.csv", "report.html")
 #: Months after a score date in which a default counts as its outcome.
 HORIZON_MONTHS = 12
 
@@ -258,4 +260,7 @@ def run_warn(config: RunConfig, as_of: date, out: str | Path | None = None) -> W
         write_csv(claim.folder / "warnings.csv", warnings, index=True)
         write_json(claim.folder / "model.json", card)
         write_csv(claim.folder / "book.csv", book, index=False)
+        section = warn_section(warnings, [lv.name for lv in warn.levels], as_of.isoformat())
+        write_text_atomic(claim.folder / "report.html", page(
+            "Early warning", f"{config.name}, as of {as_of.isoformat()}", [section]))
     return WarnResult(folder=claim.folder, warnings=warnings, model=model, book=book)
