@@ -99,3 +99,13 @@ def test_each_month_end_is_scored_with_the_data_known_then(
     later = full["date"] == pd.Timestamp("2025-12-31")
     assert not np.array_equal(cut[cut["date"] == pd.Timestamp("2025-12-31")]["pd"],
                               full[later]["pd"])
+
+
+def test_too_short_a_history_is_told(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["backtest", "configs/example_warn.toml", "--as-of",
+                                      "2025-12-31", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    # the last month-end scored would be 2024-12-31, its training month-ends before the data
+    assert "configs/example_warn.toml line 7" in result.stderr
+    assert "leaves no month-end with 6 month-ends of training data" in result.stderr
+    assert not (tmp_path / "out").exists()

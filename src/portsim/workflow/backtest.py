@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from portsim.config import RunConfig
+from portsim.config.locate import key_location
 from portsim.earlywarning import (
     CreditFiles,
     auc_delong,
@@ -103,8 +104,9 @@ def backtest_panel(config: RunConfig, end: date | None = None) -> pd.DataFrame:
         frames.append(_rows(files, table, s))
     if not frames:
         raise ConfigError([Problem(
-            "config [warn]", f"end={end}", f"leaves no month-end with {MIN_TRAIN_DATES} "
-            f"month-ends of training data before it and 12 observed months after it",
+            key_location(warn.source, ("warn",), "config [warn]"), f"end of outcomes {end}",
+            f"leaves no month-end with {MIN_TRAIN_DATES} month-ends of training data before "
+            "it and 12 observed months after it",
             "give a longer history (two years and a half at least)")])
     return pd.concat(frames, ignore_index=True)
 
