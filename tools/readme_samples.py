@@ -4,10 +4,10 @@ Each sample is a block of README.md between ``<!-- NAME:start (tools/readme_samp
 and ``<!-- NAME:end -->``, rendered by a function of :data:`BLOCKS` from a fresh run of the
 shipped example through the ``portsim`` command (the README's commands, paths and seed), run
 once each in a scratch folder: ``portsim run configs/example.toml``, ``portsim report`` of that
-run folder, ``portsim ecl``, the scenario batch and the two reverse stress tests. The report's
-screenshot ``docs/report-example.png`` (headless Chromium) is taken from the same run, and the
-headline figures it shows are kept next to it in ``docs/report-example.json``, checked like a
-block.
+run folder, ``portsim ecl``, ``portsim warn`` and the run on its book, the scenario batch and
+the two reverse stress tests. The report's screenshot ``docs/report-example.png`` (headless
+Chromium) is taken from the same run, and the headline figures it shows are kept next to it in
+``docs/report-example.json``, checked like a block.
 
 What varies between runs is normalised, not left out: the time stamp of a run folder's name
 is printed as :data:`STAMP`, rich tables are drawn :data:`WIDTH` columns wide and trailing
@@ -55,6 +55,8 @@ CONFIG = "configs/example.toml"
 WIDTH = 120
 STAMP = "YYYYMMDD-HHMMSS"
 ECL_AS_OF = date(2026, 12, 31)
+WARN_CONFIG = "configs/example_warn.toml"
+WARN_ARGS = ("--as-of", "2026-12-31", "--out", "runs/warn")
 BATCH_ARGS = ("--scenario", "scenarios/*.toml", "--paths", "20000")
 STRESS_RUNS = (
     ("--target", "p_line_breach>0.10", "--direction", "delay_shift", "--paths", "5000"),
@@ -134,6 +136,22 @@ class Samples:
         (result,) = run_ecl(ROOT / CONFIG, [ECL_AS_OF],
                             history_path=ROOT / "configs" / "example_history.csv")
         return result
+
+    @cached_property
+    def warn_output(self) -> str:
+        """``portsim warn configs/example_warn.toml --as-of 2026-12-31 --out runs/warn``
+        (this checkout's folder left out of the paths it prints)."""
+        return self.cli("warn", WARN_CONFIG, *WARN_ARGS).replace(f"{ROOT}/", "")
+
+    @cached_property
+    def warn_metrics(self) -> dict[str, Any]:
+        """``metrics`` of ``portsim run configs/example_warn.toml --book runs/warn/book.csv``
+        (after :attr:`warn_output`)."""
+        self.warn_output  # noqa: B018 - writes the book
+        self.cli("run", WARN_CONFIG, "--book", "runs/warn/book.csv")
+        (folder,) = (self.workdir / "runs").glob("example_warn-baseline-*")
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        return dict(summary["metrics"])
 
     @cached_property
     def batch_output(self) -> str:
@@ -287,6 +305,27 @@ def render_ecl(s: Samples) -> str:
     return "\n".join(lines)
 
 
+def render_warn(s: Samples) -> str:
+    """The two commands of "score, then simulate": the console output of ``portsim warn``
+    and the headline of the run on its book against the run on the book's own PDs."""
+    base, new = s.metrics, s.warn_metrics
+    cur = base["currency"]
+
+    def money(m: dict[str, Any], key: str, level: str | None = None) -> str:
+        x = m[key] if level is None else m[key][level]
+        return f"{_money(x['value'])} ± {_err(x['se'])}"
+
+    lines = [f"| {cur} | `{CONFIG}` (the book's PDs) | `--book runs/warn/book.csv` |",
+             "|---|--:|--:|",
+             f"| expected loss | {money(base, 'expected_loss')} | "
+             f"{money(new, 'expected_loss')} |"]
+    lines += [f"| {name} 99 % | {money(base, key, '0.99')} | {money(new, key, '0.99')} |"
+              for name, key in (("VaR", "var"), ("ES", "es"))]
+    command = f"$ portsim warn {WARN_CONFIG} {_quoted(WARN_ARGS)}\n"
+    return (f"{_console(command + s.warn_output)}\n\nthen `portsim run {WARN_CONFIG} --book "
+            "runs/warn/book.csv` (the example's paths and seed):\n\n" + "\n".join(lines))
+
+
 def render_batch(s: Samples) -> str:
     """The console output of the scenario batch."""
     return _console(s.batch_output)
@@ -337,6 +376,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("insurance-value", render_insurance),
     Block("ecl-matrix", render_ecl),
     Block("report-figures", render_figures, file=FIGURES),
+    Block("warn-flow", render_warn),
     Block("scenario-batch", render_batch, slow=True),
     Block("reverse-stress", render_stress, slow=True),
 )

@@ -19,6 +19,11 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    import pandas as pd
+
+    from portsim.config import RunConfig
     from portsim.workflow.options import RunOptions
 
 T = TypeVar("T")
@@ -255,6 +260,9 @@ def run_cmd(
     xlsx: Annotated[bool, typer.Option(
         "--xlsx", help="write results.xlsx into the run folder when the run is complete "
         "(needs portsim's 'excel' extra)")] = False,
+    book: Annotated[Path | None, typer.Option(
+        help="customers table replacing the config's [book] path, e.g. the book.csv of "
+        "portsim warn")] = None,
 ) -> None:
     """Simulate a config and write a run folder (every chunk is checkpointed in it)."""
     from portsim.config import load_config
@@ -266,17 +274,19 @@ def run_cmd(
         raise typer.BadParameter("give a CONFIG to run, or --resume RUN_DIR", param_hint="CONFIG")
     if config is None and scenario:
         raise typer.BadParameter("a scenario needs the CONFIG it overlays", param_hint="--scenario")
-    if resume is not None and out is not None:
-        raise typer.BadParameter("--resume finishes the folder it names", param_hint="--out")
+    for flag, value in (("--out", out), ("--book", book)):
+        if resume is not None and value is not None:
+            raise typer.BadParameter("--resume finishes the folder it names", param_hint=flag)
     options = _run_options(paths=paths, seed=seed, threads=threads, workers=workers,
                            scheduler=scheduler, keep_chunks=keep_chunks)
     with _errors():
         files = expand_scenario_files(scenario or [])
         if len(files) > 1 or (resume is not None and is_batch_folder(resume)):
-            folder = _run_batch(config, files, options, out=out, resume=resume, quiet=quiet)
+            folder = _run_batch(config, files, options, out=out, resume=resume, quiet=quiet,
+                                book=book)
         else:
-            cfg = (load_config(config, files[0] if files else None) if config is not None
-                   else None)
+            cfg = (_with_book(load_config(config, files[0] if files else None), book)
+                   if config is not None else None)
             with _progress_bar(quiet, "simulating chunks", remaining=True) as bar:
                 if resume is not None:
                     res = resume_folder(resume, config=cfg, options=options, progress=bar)
@@ -359,9 +369,17 @@ def validate_cmd(config: ConfigArg, scenario: ScenarioOpt = None) -> None:
                    f"{plan.baseline}, kernel {plan.kernel} for all")
 
 
+def _with_book(config: RunConfig, book: Path | None) -> RunConfig:
+    """``config`` with ``[book] path`` set to ``book`` (absolute), when given."""
+    if book is None:
+        return config
+    return config.model_copy(update={"book": config.book.model_copy(
+        update={"path": str(book.resolve())})})
+
+
 def _run_batch(
     config: Path | None, files: list[Path], options: RunOptions, *, out: Path | None,
-    resume: Path | None, quiet: bool,
+    resume: Path | None, quiet: bool, book: Path | None = None,
 ) -> Path:
     """``portsim run CONFIG --scenario A --scenario B …``: a scenario batch folder (returned)."""
     from portsim.config import load_config
@@ -379,7 +397,7 @@ def _run_batch(
             res = resume_batch_folder(resume, options=options, progress=tick)
         else:
             assert config is not None
-            cfg = load_config(config)
+            cfg = _with_book(load_config(config), book)
             res = run_batch_folder(cfg, load_scenarios(files, cfg.book.sectors), out,
                                    options=options, progress=tick)
     if quiet:
@@ -573,19 +591,11 @@ def calibrate_cmd(
 ) -> None:
     """Estimate payment-delay parameters per customer from a payment history and write a
     book with them."""
-    from datetime import date
-
     from portsim.config import RunConfig, load_config
     from portsim.data import estimate_delays, write_calibrated_book
     from portsim.data.configured import load_book, load_history
 
-    cutoff = None
-    if as_of is not None:
-        try:
-            cutoff = date.fromisoformat(as_of)
-        except ValueError:
-            raise typer.BadParameter(f"{as_of!r} is not a date YYYY-MM-DD",
-                                     param_hint="--as-of") from None
+    cutoff = None if as_of is None else _iso_date(as_of)
     with _errors():
         cfg = load_config(config) if config is not None else RunConfig()
         customers = load_book(cfg, book)
@@ -697,6 +707,87 @@ def ecl_cmd(
         con.print(shown)
     con.print(section.text[0])
     con.print(f"wrote {', '.join(str(p) for p in written)}")
+
+
+def _iso_date(text: str, flag: str = "--as-of") -> date:
+    """The date ``text`` (YYYY-MM-DD), or a usage error of ``flag``."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=flag) from None
+
+
+def _print_frame(con: Any, caption: str, frame: pd.DataFrame) -> None:
+    """Print ``frame`` as a table, its index first; numbers to 4 significant digits."""
+    from rich.table import Table
+
+    shown = Table(title=caption)
+    shown.add_column(str(frame.index.name or ""))
+    for column in frame.columns:
+        numeric = frame[column].dtype.kind in "fiu"
+        shown.add_column(str(column), justify="right" if numeric else "left")
+    for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        shown.add_row(str(key), *(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    con.print(shown)
+
+
+@app.command("warn")
+def warn_cmd(
+    config: ConfigArg,
+    as_of: Annotated[str, typer.Option("--as-of", help="score date YYYY-MM-DD: no data "
+                                       "dated after it is used")],
+    out: Annotated[Path | None, typer.Option(
+        help="folder to create (default: a new one under [output] dir)")] = None,
+) -> None:
+    """Score each customer's 12-month PD and alert level from the credit files of [warn];
+    write warnings.csv, model.json and book.csv (the book with the new PDs)."""
+    from portsim.config import load_config
+    from portsim.workflow.warn import WARN_FILES, run_warn
+
+    day = _iso_date(as_of)
+    with _errors():
+        res = run_warn(load_config(config), day, out)
+    w = res.warnings
+    con = _console()
+    _print_frame(con, f"alert levels as of {day}", w.groupby("level", sort=False).agg(
+        customers=("pd", "size"), mean_pd=("pd", "mean"), max_pd=("pd", "max")))
+    _print_frame(con, "highest PDs of the model (rules and responses: warnings.csv)",
+                 w[w["pd_source"] == "model"].nlargest(8, "pd")[
+                     ["pd", "grade", "level", "top_features"]])
+    con.print(f"wrote {res.folder}: {', '.join(WARN_FILES)}\n"
+              f"simulate on the new PDs: portsim run {config} --book {res.folder / 'book.csv'}")
+
+
+@app.command("backtest")
+def backtest_cmd(
+    config: ConfigArg,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="end of the observed outcomes YYYY-MM-DD (default: [timeline] "
+        "as_of, else the latest date in the credit files)")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="folder to create (default: a new one under [output] dir)")] = None,
+) -> None:
+    """Walk-forward backtest of the PD model and the alert levels of [warn]: every month-end
+    scored with the data known then; write backtest.csv and backtest.json."""
+    from portsim.config import load_config
+    from portsim.workflow.backtest import run_backtest
+
+    end = None if as_of is None else _iso_date(as_of)
+    with _errors():
+        res = run_backtest(load_config(config), out, end)
+    con = _console()
+    m, scored = res.metrics["model"], res.metrics["scored"]
+    con.print(f"scored {scored['rows']} customer-months at {scored['dates']} month-ends "
+              f"({scored['first_date']} to {scored['last_date']}), {scored['defaults']} "
+              f"followed by a default within 12 months\n"
+              f"AUC {m['auc']:.3f} (95 % {m['auc_low']:.3f}–{m['auc_high']:.3f}), Gini "
+              f"{m['gini']:.3f}, KS {m['ks']:.3f}, Brier {m['brier']:.4f}, Hosmer–Lemeshow "
+              f"p {m['hosmer_lemeshow']['p_value']:.3g}, PSI {m['psi']:.3f}")
+    _print_frame(con, "alert levels (signal: this level or worse)", res.metrics["levels"])
+    _print_frame(con, "grades: Jeffreys test", res.metrics["grades"])
+    con.print(f"wrote {res.folder}: backtest.csv, backtest.json, report.html")
 
 
 @app.command("warmup")

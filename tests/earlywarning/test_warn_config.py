@@ -154,3 +154,24 @@ def test_readme_example_loads(tmp_path: Path) -> None:
     assert cfg is not None
     assert [r.name for r in cfg.rules] == ["overdue_60", "pd_amber", "pd_red"]
     assert cfg.levels == WarnConfig().levels  # the example spells out the defaults
+
+
+def test_credit_files_and_training_window(tmp_path: Path) -> None:
+    cfg = load(tmp_path, """
+        [warn]
+        history = "credit/history.csv"
+        defaults = "defaults.csv"
+        train_months = 12
+    """)
+    assert cfg.warn is not None
+    assert cfg.warn.files == {"history": "credit/history.csv", "defaults": "defaults.csv"}
+    assert cfg.warn.train_months == 12
+    assert cfg.warn.source == str(tmp_path / "run.toml")  # for the locations of bad paths
+    assert cfg.resolve(cfg.warn.files["history"]) == tmp_path / "credit" / "history.csv"
+    assert WarnConfig().train_months == 24
+    assert WarnConfig().files == {}
+    (problem,) = problems(tmp_path, """
+        [warn]
+        train_months = 0
+    """)
+    assert "train_months" in problem

@@ -162,6 +162,8 @@ def load_config(path: str | Path, scenario: str | Path | None = None) -> RunConf
         cfg.insurance._source = str(path)
     if cfg.creditriskplus is not None:
         cfg.creditriskplus._source = str(path)
+    if cfg.warn is not None:
+        cfg.warn._source = str(path)
     if scenario is not None:
         cfg = apply_scenario(cfg, load_scenario(scenario, cfg.book.sectors))
     return cfg

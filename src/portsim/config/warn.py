@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from portsim.config.base import Fraction, KeyedValueError, Strict
 
@@ -113,13 +113,23 @@ def _default_rules() -> list[WarnRule]:
 
 
 class WarnConfig(Strict):
-    """The ``[warn]`` table: the PD model's settings, the master scale, the risk index, the
-    alert levels (least severe first) with their responses, and the alert rules.
+    """The ``[warn]`` table: the credit files and the training window, the PD model's
+    settings, the master scale, the risk index, the alert levels (least severe first) with
+    their responses, and the alert rules.
 
     A customer's level is the most severe level among the rules that fire, else the first
     (least severe) level.
     """
 
+    history: str | None = Field(default=None, description="payment history with partial "
+                                "payments and disputes (relative to the config file)")
+    statements: str | None = Field(default=None, description="financial statements")
+    signals: str | None = Field(default=None, description="external signals: grades, legal "
+                                "events")
+    defaults: str | None = Field(default=None, description="past defaults (the outcomes)")
+    train_months: int = Field(default=24, ge=1, le=240, description="month-ends the PD model "
+                              "is trained on: the last ones whose 12 following months are "
+                              "observed by the as-of date")
     bins: int = Field(default=5, ge=2, le=50, description="quantile bins per feature "
                       "(plus one bin for missing values)")
     regularisation: float = Field(default=1.0, gt=0.0, description="inverse L2 strength C of "
@@ -143,6 +153,7 @@ class WarnConfig(Strict):
         default_factory=_default_rules,
         description="alert rules: a level when all conditions hold (default amber at "
         "PD >= 2 %, red at PD >= 8 %)")
+    _source: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self) -> WarnConfig:
@@ -170,6 +181,19 @@ class WarnConfig(Strict):
                                       f"(rule {rule.name!r}) is not one of the levels",
                                       f"use one of {names}")
         return self
+
+    @property
+    def source(self) -> str | None:
+        """The config file the section was read from (for error locations), if known."""
+        return self._source
+
+    @property
+    def files(self) -> dict[str, str]:
+        """The credit files the section names, by key (``history``, ``statements``,
+        ``signals``, ``defaults``), as written in the config."""
+        named = {"history": self.history, "statements": self.statements,
+                 "signals": self.signals, "defaults": self.defaults}
+        return {key: path for key, path in named.items() if path is not None}
 
     def severity(self, level: str) -> int:
         """The rank of ``level`` (0 = least severe)."""

@@ -1,0 +1,208 @@
+"""``portsim backtest``: walk-forward backtest of the PD model and the alert levels.
+
+Every month-end ``s`` whose 12 following months are observed by the end date is scored as
+``portsim warn`` would have scored it then: the model is refitted at ``s`` on the last
+``train_months`` month-ends whose outcome was known at ``s`` (ending 12 months before it),
+with the features at ``s`` and the rules of ``[warn]``. Refitting at each date (rather than
+fitting once before the first scored date) is what the command would have done in each month,
+and lets the later dates use the defaults observed since. The first scored date is the first
+with :data:`MIN_TRAIN_DATES` month-ends of training data.
+
+The scored rows are the customers with invoices in the payment history by ``s`` (the others
+have no data to warn on); their outcome is a default within the 12 months after ``s``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from portsim.config import RunConfig
+from portsim.config.locate import key_location
+from portsim.earlywarning import (
+    CreditFiles,
+    auc_delong,
+    backtest_levels,
+    brier_score,
+    hosmer_lemeshow,
+    jeffreys_test,
+    ks_statistic,
+    psi,
+)
+from portsim.errors import ConfigError, Problem
+from portsim.report.html import page
+from portsim.report.warn import backtest_section
+from portsim.workflow.claim import claim_auto, claim_new
+from portsim.workflow.folders import write_json, write_text_atomic
+from portsim.workflow.warn import (
+    HORIZON_MONTHS,
+    FeatureCache,
+    data_start,
+    fit_as_of,
+    month_ends,
+    read_warn_inputs,
+    score_as_of,
+    training_dates,
+    warn_settings,
+    write_csv,
+)
+
+__all__ = ["MIN_TRAIN_DATES", "BacktestResult", "backtest_metrics", "backtest_panel",
+           "run_backtest"]
+
+#: Month-ends of training data the first scored date needs.
+MIN_TRAIN_DATES = 6
+#: Hosmer–Lemeshow groups.
+HL_GROUPS = 10
+
+
+def data_end(files: CreditFiles) -> pd.Timestamp:
+    """The latest date in the credit files (invoice issue or payment, statement, signal,
+    default)."""
+    dates = [files.history["issue_date"], files.history["paid_date"],
+             files.statements["available_date"], files.signals["date"],
+             files.defaults["default_date"]]
+    return pd.Timestamp(max(d.max() for d in dates if d.notna().any()))
+
+
+def backtest_panel(config: RunConfig, end: date | None = None) -> pd.DataFrame:
+    """The scores of every scored month-end and their outcomes.
+
+    Parameters
+    ----------
+    config : RunConfig
+        With ``[book]`` and ``[warn]``.
+    end : date, optional
+        Outcomes are observed up to this date; default ``[timeline] as_of``, else the latest
+        date in the credit files.
+
+    Returns
+    -------
+    DataFrame
+        One row per scored customer and month-end: ``customer``, ``date``, ``pd``,
+        ``pd_source``, ``grade``, ``level``, ``defaulted_12m`` (bool) and ``default_date``
+        (the first default within the 12 months, NaT if none).
+    """
+    warn = warn_settings(config)
+    files = read_warn_inputs(config)
+    if end is None:
+        end = config.timeline.as_of if config.timeline is not None else data_end(files).date()
+    last = pd.Timestamp(end) - pd.DateOffset(months=HORIZON_MONTHS)
+    cache = FeatureCache()
+    frames = []
+    for s in month_ends(data_start(files), last):
+        dates = training_dates(files, s, warn.train_months)
+        if len(dates) < MIN_TRAIN_DATES:
+            continue
+        model, panel = fit_as_of(files, dates, warn, cache)
+        table = score_as_of(files, model, panel, s, warn, cache)
+        frames.append(_rows(files, table, s))
+    if not frames:
+        raise ConfigError([Problem(
+            key_location(warn.source, ("warn",), "config [warn]"), f"end of outcomes {end}",
+            f"leaves no month-end with {MIN_TRAIN_DATES} month-ends of training data before "
+            "it and 12 observed months after it",
+            "give a longer history (two years and a half at least)")])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _rows(files: CreditFiles, table: pd.DataFrame, s: pd.Timestamp) -> pd.DataFrame:
+    """The rows of ``table`` (scores at ``s``) of customers with invoices by ``s``, with
+    their outcomes."""
+    h = files.history
+    covered = np.zeros(files.book.n_customers, dtype=bool)
+    covered[h["customer"].to_numpy()[(h["issue_date"] <= s).to_numpy()]] = True
+    d = files.defaults
+    window = (d["default_date"] > s) & (d["default_date"] <= s + pd.DateOffset(
+        months=HORIZON_MONTHS))
+    first = d[window].groupby("customer")["default_date"].min()
+    default_date = first.reindex(np.arange(files.book.n_customers))
+    rows = table[covered]
+    return pd.DataFrame({
+        "customer": rows.index.to_numpy(), "date": s, "pd": rows["pd"].to_numpy(),
+        "pd_source": rows["pd_source"].to_numpy(), "grade": rows["grade"].to_numpy(),
+        "level": rows["level"].to_numpy(),
+        "defaulted_12m": default_date.notna().to_numpy()[covered],
+        "default_date": default_date.to_numpy()[covered]})
+
+
+def backtest_metrics(panel: pd.DataFrame, levels: list[str]) -> dict[str, Any]:
+    """The backtest's figures over the scored rows of :func:`backtest_panel`.
+
+    Returns
+    -------
+    dict
+        ``scored`` (dates, rows, defaults, first and last date); ``model``: ``auc`` with its
+        DeLong 95 % interval (``auc_low``, ``auc_high``), ``gini`` with its interval, ``ks``,
+        ``brier``, ``hosmer_lemeshow`` (statistic, dof, p-value), ``psi`` (the PDs of the last
+        scored date against the first); ``levels`` and ``grades``: DataFrames of
+        :func:`~portsim.earlywarning.backtest_levels` and
+        :func:`~portsim.earlywarning.jeffreys_test`.
+    """
+    y = panel["defaulted_12m"].to_numpy(dtype=bool)
+    p = panel["pd"].to_numpy(dtype=np.float64)
+    auc = auc_delong(y, p)
+    hl = hosmer_lemeshow(y, p, groups=HL_GROUPS)
+    dates = panel["date"]
+    model = {"auc": auc.auc, "auc_low": auc.low, "auc_high": auc.high, "gini": auc.gini,
+             "gini_low": auc.gini_interval[0], "gini_high": auc.gini_interval[1],
+             "ks": ks_statistic(y, p), "brier": brier_score(y, p),
+             "hosmer_lemeshow": {"statistic": hl.statistic, "dof": hl.dof,
+                                 "p_value": hl.p_value},
+             "psi": psi(p[(dates == dates.min()).to_numpy()],
+                        p[(dates == dates.max()).to_numpy()])}
+    scored = {"dates": int(dates.nunique()), "rows": int(y.size), "defaults": int(y.sum()),
+              "first_date": str(dates.min().date()), "last_date": str(dates.max().date())}
+    return {"scored": scored, "model": model,
+            "levels": backtest_levels(panel, levels),
+            "grades": jeffreys_test(panel["grade"], y, p)}
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """What :func:`run_backtest` wrote: the folder, the scored panel and the metrics."""
+
+    folder: Path
+    panel: pd.DataFrame
+    metrics: dict[str, Any]
+
+
+def run_backtest(config: RunConfig, out: str | Path | None = None,
+                 end: date | None = None) -> BacktestResult:
+    """Backtest the early warning of ``config`` and write ``backtest.csv`` (per level and
+    per grade), ``backtest.json`` (every figure) and ``report.html`` (with the ROC curve and
+    the PD calibration chart) into ``out``.
+
+    Parameters
+    ----------
+    config : RunConfig
+    out : str or Path, optional
+        A new folder (an existing one must be empty); default
+        ``<output.dir>/<name>-backtest`` (numbered when taken).
+    end : date, optional
+        See :func:`backtest_panel`.
+    """
+    panel = backtest_panel(config, end)
+    levels = [lv.name for lv in warn_settings(config).levels]
+    metrics = backtest_metrics(panel, levels)
+    claim = (claim_new(Path(out)) if out is not None
+             else claim_auto(Path(config.output.dir) / f"{config.name}-backtest"))
+    table = pd.concat([
+        metrics["levels"].reset_index().rename(columns={"level": "group"}).assign(kind="level"),
+        metrics["grades"].reset_index().rename(columns={"grade": "group"}).assign(kind="grade"),
+    ], ignore_index=True)
+    table = table[["kind", "group", *[c for c in table.columns if c not in ("kind", "group")]]]
+    with claim:
+        write_csv(claim.folder / "backtest.csv", table, index=False)
+        write_json(claim.folder / "backtest.json", {
+            "scored": metrics["scored"], "model": metrics["model"],
+            "levels": metrics["levels"].reset_index().to_dict(orient="records"),
+            "grades": metrics["grades"].reset_index().to_dict(orient="records")})
+        write_text_atomic(claim.folder / "report.html", page(
+            "Backtest of the early warning", config.name, [backtest_section(panel, metrics)]))
+    return BacktestResult(folder=claim.folder, panel=panel, metrics=metrics)
