@@ -4,9 +4,9 @@
 segment's bucket with up to three sets of loss rates: rates given by the user (:mod:`.matrix`),
 historical rates from the payment history by roll rates (:mod:`.rollrates`) and the model's
 simulated ECL, forward-looking over weighted scenarios (:mod:`portsim.provisions.model`). The
-allowance booked (``basis``) is the given rates' when given, else the model's when simulated, else the
-historical rates'. :func:`run_ecl` reads the config, book, invoices, history and scenario files
-for one or two as-of dates.
+allowance booked (``basis``) is the given rates' when given, else the model's when simulated,
+else the historical rates'. :func:`run_ecl` reads the config, book, invoices, history and
+scenario files for one or two as-of dates.
 
 Open items at an as-of date are the config's open invoices (``[book] invoices``) when the date
 is ``[timeline] as_of``, else the payment history's invoices open then
