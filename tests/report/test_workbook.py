@@ -385,3 +385,39 @@ def test_export_needs_a_format(batch: Path) -> None:
     res = _invoke("export", batch)
     assert res.exit_code == 2
     assert "--xlsx" in res.output
+
+
+# --------------------------------------------------------------------------- warn folder
+
+def test_warn_folder_sheets_are_its_alerts_and_model_card(tmp_path: Path) -> None:
+    folder = tmp_path / "warn"
+    res = _invoke("warn", ROOT / "configs" / "example_warn.toml", "--as-of", "2026-12-31",
+                  "--out", folder)
+    assert res.exit_code == 0, res.output
+    res = _invoke("export", folder, "--xlsx")
+    assert res.exit_code == 0, res.output
+    book = folder / "warn.xlsx"
+    assert res.output.strip() == str(book)
+    assert openpyxl.load_workbook(book).sheetnames == ["Alerts", "Levels", "Model", "Model card"]
+    table = pd.read_csv(folder / "warnings.csv", dtype={"customer_id": str})
+    header, rows = _sheet(book, "Alerts")
+    assert header == list(table.columns)
+    assert rows == [[_stored(v) for v in r] for r in table.itertuples(index=False)]
+    levels = {r["level"]: r for r in _records(book, "Levels")}
+    for level, group in table.groupby("level"):
+        assert levels[level]["customers"] == len(group)
+        # a mean summed in another order may differ in its last bit
+        assert levels[level]["mean_pd"] == pytest.approx(float(group["pd"].mean()), rel=1e-14)
+        assert levels[level]["max_pd"] == _stored(float(group["pd"].max()))
+    card = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    assert _sheet(book, "Model")[1] == [[f["name"], _stored(f["coefficient"])]
+                                        for f in card["features"]]
+    items = {r["Item"]: r["Value"] for r in _records(book, "Model card")}
+    assert items["as_of"] == "2026-12-31"
+    assert items["intercept"] == _stored(card["intercept"])
+    assert items["metrics.in_sample.auc"] == _stored(card["metrics"]["in_sample"]["auc"])
+    assert items["window.defaults"] == card["window"]["defaults"]
+    ws = openpyxl.load_workbook(book)["Alerts"]
+    fmt = {c.value: ws.cell(2, j).number_format for j, c in enumerate(ws[1], start=1)}
+    assert fmt["pd"] == "0.000%"
+    assert fmt["prepayment"] == "0.00%"

@@ -6,7 +6,8 @@ headline_table`), sectors, the Euler contributions by sector and country and the
 contributors at each risk level, the cash and receivables bands per period, the insurance
 variants, the scenario comparison of a batch folder and the provenance (seed, versions,
 input hashes). :func:`ecl_sheets` does the same for the tables of a ``portsim ecl`` folder
-(provision matrix, disclosure, movement). :func:`save_workbook` writes the sheets with
+(provision matrix, disclosure, movement), :func:`warn_sheets` for a ``portsim warn`` folder
+(the alerts, customers per level, the model card). :func:`save_workbook` writes the sheets with
 openpyxl (the ``excel`` extra): frozen header row, column widths, number formats (thousands
 separators for amounts, percentages for probabilities, shares and rates).
 
@@ -34,7 +35,7 @@ from portsim.report.run import RunData
 from portsim.report.tables import headline_table, provenance_table
 
 __all__ = ["ECL_SHEETS", "MONEY", "PERCENT", "RATE", "Sheet", "ecl_sheets", "run_sheets",
-           "save_workbook"]
+           "save_workbook", "warn_sheets"]
 
 #: Number formats: amounts in book currency, probabilities and shares, loss rates, counts.
 MONEY = "#,##0"
@@ -278,6 +279,59 @@ def ecl_sheets(tables: Mapping[str, pd.DataFrame]) -> list[Sheet]:
                    if dt.kind in "if"}
         sheets.append(Sheet(title, frame, formats))
     return sheets
+
+
+# --------------------------------------------------------------------------- warn folder
+
+#: Number formats of the columns of ``warnings.csv`` (others: text).
+_WARN_FORMATS = {"pd": RATE, "index": NUMBER, "review_months": COUNT,
+                 "credit_limit_multiplier": NUMBER, "terms_days": COUNT, "prepayment": PERCENT}
+
+
+def warn_sheets(warnings: pd.DataFrame, card: Mapping[str, Any]) -> list[Sheet]:
+    """The sheets of a ``portsim warn`` folder: "Alerts" (``warnings.csv`` as it is), "Levels"
+    (customers, mean and largest PD per level, least severe first as in the responses),
+    "Model" (each feature's coefficient) and "Model card" (the card's scalar entries: as-of
+    date, target, intercept, default rate, training window, in-sample metrics).
+
+    Parameters
+    ----------
+    warnings : DataFrame
+        ``warnings.csv`` of the folder.
+    card : mapping
+        ``model.json`` of the folder (:meth:`portsim.earlywarning.PdModel.card` and ``as_of``).
+    """
+    alerts = Sheet("Alerts", warnings, {c: f for c, f in _WARN_FORMATS.items()
+                                        if c in warnings})
+    order = list(dict.fromkeys(warnings["level"]))
+    by_level = warnings.groupby("level", sort=False)["pd"]
+    levels = pd.DataFrame({"level": order,
+                           "customers": [int(by_level.size()[lv]) for lv in order],
+                           "mean_pd": [float(by_level.mean()[lv]) for lv in order],
+                           "max_pd": [float(by_level.max()[lv]) for lv in order]})
+    features = pd.DataFrame([(f["name"], f["coefficient"]) for f in card["features"]],
+                            columns=["feature", "coefficient"])
+    rows: list[tuple[str, Any]] = []
+    for key, value in card.items():
+        if isinstance(value, Mapping):
+            rows += _flat(key, value)
+        elif not isinstance(value, list):
+            rows.append((key, value))
+    return [alerts,
+            Sheet("Levels", levels, {"customers": COUNT, "mean_pd": RATE, "max_pd": RATE}),
+            Sheet("Model", features, {"coefficient": NUMBER}),
+            Sheet("Model card", pd.DataFrame(rows, columns=["Item", "Value"]))]
+
+
+def _flat(prefix: str, entries: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """``(prefix.key, value)`` of a nested mapping's scalar entries, depth first."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in entries.items():
+        if isinstance(value, Mapping):
+            rows += _flat(f"{prefix}.{key}", value)
+        elif not isinstance(value, list):
+            rows.append((f"{prefix}.{key}", value))
+    return rows
 
 
 # -------------------------------------------------------------------------------- writing

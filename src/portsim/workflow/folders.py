@@ -365,33 +365,50 @@ def write_report(run_dir: str | Path, fmt: str = "html", out: str | Path | None 
 
 
 def write_workbook(folder: str | Path, out: str | Path | None = None) -> Path:
-    """Export a complete run folder (:func:`read_run`; a batch folder adds its comparison) or a
-    ``portsim ecl`` folder (``ecl.csv``, ``disclosure.csv``, …) as an Excel workbook written
-    atomically to ``out`` (default ``FOLDER/results.xlsx``, or ``FOLDER/ecl.xlsx``); returns
+    """Export a complete run folder (:func:`read_run`; a batch folder adds its comparison), a
+    ``portsim ecl`` folder (``ecl.csv``, ``disclosure.csv``, …) or a ``portsim warn`` folder
+    (``warnings.csv``, ``model.json``) as an Excel workbook written atomically to ``out``
+    (default ``FOLDER/results.xlsx``, ``FOLDER/ecl.xlsx`` or ``FOLDER/warn.xlsx``); returns
     the path written (:mod:`portsim.report.workbook`).
 
     Raises
     ------
     ConfigError
-        Titled "cannot export", as :func:`read_run`, for a folder that is neither.
+        Titled "cannot export", as :func:`read_run`, for a folder that is none of these.
     InputError
         When openpyxl (the ``excel`` extra) is not installed.
     OSError
         When the file cannot be written.
     """
-    from portsim.report.workbook import ECL_SHEETS, ecl_sheets, run_sheets, save_workbook
+    from portsim.report.workbook import (
+        ECL_SHEETS,
+        ecl_sheets,
+        run_sheets,
+        save_workbook,
+        warn_sheets,
+    )
 
     d = Path(folder)
-    is_ecl = not has_results(d) and (d / f"{ECL_SHEETS[0][1]}.csv").exists()
-    if is_ecl:
+    if has_results(d):
+        kind = "results"
+    elif (d / f"{ECL_SHEETS[0][1]}.csv").exists():
+        kind = "ecl"
+    elif (d / "warnings.csv").exists() and (d / "model.json").exists():
+        kind = "warn"
+    else:
+        kind = "results"  # read_run says what is missing
+    if kind == "ecl":
         sheets = ecl_sheets({name: pd.read_csv(d / f"{name}.csv") for _, name in ECL_SHEETS
                              if (d / f"{name}.csv").exists()})
+    elif kind == "warn":
+        sheets = warn_sheets(pd.read_csv(d / "warnings.csv", dtype={"customer_id": str}),
+                             read_json(d / "model.json", title="cannot export"))
     else:
         try:
             run = read_run(d)
         except ConfigError as exc:
             raise ConfigError(exc.problems, title="cannot export") from None
         sheets = run_sheets(run)
-    target = Path(out) if out is not None else d / ("ecl.xlsx" if is_ecl else "results.xlsx")
+    target = Path(out) if out is not None else d / f"{kind}.xlsx"
     write_atomic(target, lambda p: save_workbook(sheets, p))
     return target
