@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-
 ConfigArg = Annotated[Path, typer.Argument(help="run config (TOML), e.g. configs/example.toml")]
 ScenarioOpt = Annotated[
     list[str] | None, typer.Option(
@@ -94,7 +93,7 @@ def run_options(**values: Any) -> RunOptions:
 
 @contextmanager
 def progress_bar(quiet: bool, title: str, *, remaining: bool
-                  ) -> Iterator[Callable[..., None] | None]:
+                 ) -> Iterator[Callable[..., None] | None]:
     """A transient progress bar titled ``title``; yields ``update(done, total, title=None)``
     (None when ``quiet``)."""
     if quiet:
