@@ -73,3 +73,31 @@ def test_kernels_import_no_heavy_packages() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 roots.add(node.module.split(".")[0])
         assert roots <= KERNEL_IMPORTS, (path.name, roots - KERNEL_IMPORTS)
+
+
+#: The modules of the command line, bottom first: each imports only the ones before it, so
+#: ``__init__`` (the app) registers the commands and none imports it back.
+CLI_ORDER = ("common", "summary", "run", "stress", "books", "warmup", "__init__")
+
+
+def _cli_imports(path: Path) -> set[str]:
+    """The modules of ``portsim.cli`` a module imports (``__init__`` for the package)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            parts = node.module.split(".")
+            if parts[:2] == ["portsim", "cli"]:
+                found.update([parts[2]] if len(parts) > 2 else [a.name for a in node.names])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[2] if a.name.count(".") > 1 else "__init__"
+                         for a in node.names if a.name.startswith("portsim.cli"))
+    return found
+
+
+def test_the_command_line_modules_import_down() -> None:
+    paths = {p.stem: p for p in (SRC / "cli").glob("*.py")}
+    assert set(paths) == set(CLI_ORDER), "add the new module to CLI_ORDER in this test"
+    assert _cli_imports(paths["run"]) >= {"common", "summary"}  # the check sees imports
+    for name in CLI_ORDER:
+        bad = _cli_imports(paths[name]) - set(CLI_ORDER[: CLI_ORDER.index(name)])
+        assert not bad, f"portsim.cli.{name} imports {sorted(bad)}, which sit above it"

@@ -15,7 +15,8 @@ import xarray as xr
 from rich.console import Console
 
 import portsim
-from portsim.cli import _insurance_table, _print_comparison, _short
+from portsim.cli.common import fmt_short
+from portsim.cli.summary import _insurance_table, print_comparison
 from portsim.config import load_config
 from portsim.report.comparison_figures import cover_frame
 from portsim.report.plotting import format_money
@@ -123,7 +124,7 @@ def test_report_figure_and_cli_show_the_scenario_comparison(
     assert cells[2][0] == "severe"
     assert cells[2][1] == fmt_value("money", fr["expected_loss"].iloc[2])
     assert cells[2][2].endswith("(+200.0%)")
-    _print_comparison(table, "baseline", {"currency": "EUR", "n_paths": 2000})
+    print_comparison(table, "baseline", {"currency": "EUR", "n_paths": 2000})
     out = capsys.readouterr().out
     for v in fr["expected_loss"]:
-        assert _short(v) in out
+        assert fmt_short(v) in out
