@@ -466,3 +466,13 @@ def test_no_creditriskplus_figures_unless_asked(project: Path) -> None:
     assert code == 0
     assert "CreditRisk+" not in stdout
     assert "creditriskplus" not in json.loads((out / "summary.json").read_text())["metrics"]
+
+
+def test_help_texts_keep_the_config_tables_they_name() -> None:
+    """Help texts are plain text: "[warn]" and "[book] ratings" are shown, not read as markup."""
+    runner = CliRunner()
+    warn = runner.invoke(app, ["warn", "--help"], env={"COLUMNS": "200"})
+    assert warn.exit_code == 0
+    assert "[warn]; write warnings.csv" in warn.output
+    calibrate = runner.invoke(app, ["calibrate", "--help"], env={"COLUMNS": "200"})
+    assert "run config whose [book] ratings" in calibrate.output

@@ -22,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Monte Carlo engine for the credit risk of a receivables book.",
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help texts are plain: "[book] path" stays as written
 )
 
 # ``--help`` lists the commands in this order.

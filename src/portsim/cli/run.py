@@ -112,11 +112,12 @@ def report_cmd(
 
 def export_cmd(
     run_dir: Annotated[Path, typer.Argument(
-        help="a complete run folder (from portsim run) or an ecl folder (from portsim ecl)")],
+        help="a complete run folder (from portsim run), or the folder of portsim ecl or "
+        "portsim warn")],
     xlsx: Annotated[bool, typer.Option(
         "--xlsx", help="an Excel workbook (needs portsim's 'excel' extra)")] = False,
     out: Annotated[Path | None, typer.Option(
-        help="file to write (default: RUN_DIR/results.xlsx, or ecl.xlsx)")] = None,
+        help="file to write (default: RUN_DIR/results.xlsx, ecl.xlsx or warn.xlsx)")] = None,
 ) -> None:
     """Export a run folder's figures for other tools."""
     from portsim.workflow.folders import write_workbook
