@@ -7,13 +7,15 @@ a PD model per customer, alert levels with their responses, and the validation o
 (binned logistic regression on weight of evidence, calibrated to the 12-month default rate,
 with priors for thin data), :mod:`.alerts` (master-scale grade, risk index, alert levels,
 rules and responses), :mod:`.validation` (AUC/Gini with DeLong intervals, KS, Brier, Jeffreys
-per grade, Hosmer–Lemeshow, PSI, backtests of the levels).
+per grade, Hosmer–Lemeshow, PSI, backtests of the levels), :mod:`.migration` (customers per
+level over time and the migration matrix between score dates).
 
 Imports only :mod:`portsim.config` and :mod:`portsim.data` (the layer after ``data``).
 """
 
 from portsim.earlywarning.alerts import assess, fired_rules, grade_of, risk_index, top_features
 from portsim.earlywarning.features import FEATURE_COLUMNS, default_within, features_as_of
+from portsim.earlywarning.migration import level_counts, level_migration
 from portsim.earlywarning.model import (
     FeatureBins,
     PdModel,
@@ -86,6 +88,8 @@ __all__ = [
     "hosmer_lemeshow",
     "jeffreys_test",
     "ks_statistic",
+    "level_counts",
+    "level_migration",
     "payment_index",
     "psi",
     "psi_from_shares",
