@@ -9,7 +9,13 @@ import pytest
 from matplotlib.figure import Figure
 
 from portsim.earlywarning import auc_delong, jeffreys_test
-from portsim.report.warn import plot_calibration, plot_roc, roc_points, warn_section
+from portsim.report.warn import (
+    plot_calibration,
+    plot_level_counts,
+    plot_roc,
+    roc_points,
+    warn_section,
+)
 
 
 def test_roc_points_by_hand_and_their_area_is_the_auc() -> None:
@@ -35,6 +41,18 @@ def test_figures_draw_the_curve_and_the_grades() -> None:
     (points,) = ax.containers  # the error bars of the grades
     np.testing.assert_allclose(points.lines[0].get_xdata(), grades["mean_pd"])
     np.testing.assert_allclose(points.lines[0].get_ydata(), grades["default_rate"])
+
+
+def test_the_levels_are_stacked_per_date_least_severe_at_the_bottom() -> None:
+    counts = pd.DataFrame({"green": [5, 4], "amber": [2, 0], "red": [1, 3]},
+                          index=pd.to_datetime(["2025-01-31", "2025-02-28"]))
+    ax = plot_level_counts(counts, Figure().add_subplot())
+    bars = {name: [p for p in ax.patches if p.get_gid() == f"level-{name}"]
+            for name in counts.columns}
+    assert [p.get_height() for p in bars["red"]] == [1, 3]
+    assert [p.get_y() for p in bars["red"]] == [7, 4]  # on green and amber
+    assert [p.get_y() for p in bars["amber"]] == [5, 4]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2025-01", "2025-02"]
 
 
 def test_the_alert_list_puts_the_most_severe_first() -> None:

@@ -58,8 +58,35 @@ def test_the_example_is_backtested_in_seconds(backtested: tuple[Path, float, str
     assert "AUC" in stdout
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "ROC curve of the PDs" in report
-    assert report.count("data:image/png;base64,") == 2  # ROC and calibration
+    assert report.count("data:image/png;base64,") == 3  # ROC, calibration, levels
     assert "Jeffreys" in stdout
+
+
+def test_the_levels_migrate_between_scored_month_ends(
+        backtested: tuple[Path, float, str]) -> None:
+    out, _, stdout = backtested
+    figures = json.loads((out / "backtest.json").read_text(encoding="utf-8"))
+    counts = pd.DataFrame(figures["level_counts"]).set_index("date")
+    assert counts.index.tolist() == [str(d.date()) for d in pd.date_range(
+        "2025-06-30", "2025-12-31", freq="ME")]
+    assert counts.columns.tolist() == ["green", "amber", "red"]
+    assert (counts.sum(axis=1) == 600).all()  # every customer with a history, at each date
+    mig = pd.read_csv(out / "migration.csv")
+    assert mig[["from_level", "to_level"]].to_numpy().tolist() == [
+        [a, b] for a in ["green", "amber", "red"] for b in ["green", "amber", "red"]]
+    assert mig["count"].sum() == 6 * 600  # six consecutive pairs, all customers at both
+    # the customers leaving a level at the first six dates, and arriving at the last six
+    from_totals = mig.groupby("from_level", sort=False)["count"].sum()
+    to_totals = mig.groupby("to_level", sort=False)["count"].sum()
+    np.testing.assert_array_equal(from_totals, counts.iloc[:-1].sum())
+    np.testing.assert_array_equal(to_totals, counts.iloc[1:].sum())
+    np.testing.assert_allclose(mig.groupby("from_level")["share"].sum(), 1.0)
+    assert "level migration (row shares)" in stdout
+    assert "customers per level" in stdout
+    assert "migration.csv" in stdout
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Customers per level at each scored month-end" in report
+    assert "Level migration to the next scored month-end" in report
 
 
 def test_the_metrics_are_those_of_the_scored_rows() -> None:

@@ -213,7 +213,8 @@ def backtest_cmd(
         help="folder to create (default: a new one under [output] dir)")] = None,
 ) -> None:
     """Walk-forward backtest of the PD model and the alert levels of [warn]: every month-end
-    scored with the data known then; write backtest.csv and backtest.json."""
+    scored with the data known then; write backtest.csv, migration.csv, backtest.json and
+    report.html."""
     from portsim.config import load_config
     from portsim.workflow.backtest import run_backtest
 
@@ -230,4 +231,12 @@ def backtest_cmd(
               f"p {m['hosmer_lemeshow']['p_value']:.3g}, PSI {m['psi']:.3f}")
     _print_frame(con, "alert levels (signal: this level or worse)", res.metrics["levels"])
     _print_frame(con, "grades: Jeffreys test", res.metrics["grades"])
-    con.print(f"wrote {res.folder}: backtest.csv, backtest.json, report.html")
+    counts = res.metrics["level_counts"]
+    _print_frame(con, "customers per level",
+                 counts.set_axis(counts.index.strftime("%Y-%m-%d"), axis=0))
+    mig = res.metrics["migration"]
+    _print_frame(con, "level migration (row shares)",
+                 mig.pivot(index="from_level", columns="to_level", values="share").loc[
+                     list(counts.columns), list(counts.columns)].rename_axis(
+                         index="from / to", columns=None))
+    con.print(f"wrote {res.folder}: backtest.csv, migration.csv, backtest.json, report.html")

@@ -3,8 +3,9 @@
 :func:`warn_section` is the alert list of ``portsim warn`` (customers per level, the customers
 above the least severe level with their PD, grade, rules and the features behind the score);
 :func:`backtest_section` the backtest of ``portsim backtest`` (model metrics, the levels'
-default rates and signal quality, the Jeffreys test per grade) with the ROC curve
-(:func:`plot_roc`) and the PD calibration chart (:func:`plot_calibration`).
+default rates and signal quality, the Jeffreys test per grade, the level migration matrix)
+with the ROC curve (:func:`plot_roc`), the PD calibration chart (:func:`plot_calibration`)
+and the customers per level over time (:func:`plot_level_counts`).
 Each command writes its section as a self-contained ``report.html``
 (:func:`portsim.report.html.page`).
 """
@@ -25,10 +26,14 @@ from portsim.report.tables import Table, num, pct
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["backtest_section", "plot_calibration", "plot_roc", "roc_points", "warn_section"]
+__all__ = ["backtest_section", "plot_calibration", "plot_level_counts", "plot_roc", "roc_points",
+           "warn_section"]
 
 #: Customers listed in the alert list at most.
 ALERT_ROWS = 50
+#: Bar colours of the levels, least severe first (cycled beyond six levels).
+LEVEL_COLOURS = (PALETTE.green, PALETTE.orange, PALETTE.red, PALETTE.purple, PALETTE.blue,
+                 PALETTE.grey)
 
 
 def roc_points(defaulted: ArrayLike, score: ArrayLike) -> tuple[NDArray[np.float64],
@@ -97,6 +102,30 @@ def plot_calibration(grades: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def plot_level_counts(counts: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Customers per level at each score date as stacked bars (gid ``level-<name>``), the
+    least severe level at the bottom.
+
+    Parameters
+    ----------
+    counts : DataFrame, shape (dates, levels)
+        :func:`~portsim.earlywarning.level_counts`: customers per level, indexed by date.
+    """
+    ax = axes(ax)
+    x = np.arange(len(counts))
+    bottom = np.zeros(len(counts))
+    for i, name in enumerate(counts.columns):
+        n = counts[name].to_numpy(dtype=np.float64)
+        ax.bar(x, n, bottom=bottom, width=0.8, color=LEVEL_COLOURS[i % len(LEVEL_COLOURS)],
+               label=str(name), gid=f"level-{name}")
+        bottom += n
+    ax.set_xticks(x, [pd.Timestamp(day).strftime("%Y-%m") for day in counts.index],
+                  rotation=45, ha="right")
+    ax.set(xlabel="score date (month-end)", ylabel="customers")
+    ax.legend(title="level", fontsize=8)
+    return ax
+
+
 def warn_section(warnings: pd.DataFrame, levels: Sequence[str], as_of: str) -> Section:
     """The alert list of ``portsim warn``.
 
@@ -132,8 +161,23 @@ def warn_section(warnings: pd.DataFrame, levels: Sequence[str], as_of: str) -> S
     return sec
 
 
+def _migration_table(migration: pd.DataFrame, names: list[str]) -> Table:
+    """The migration matrix: one row per level moved from, one column per level moved to,
+    each cell the count with its share of the row."""
+    mig = migration.set_index(["from_level", "to_level"])
+
+    def cell(a: str, b: str) -> str:
+        share = pct(float(mig.loc[(a, b), "share"]), 1)
+        return num(float(mig.loc[(a, b), "count"]), 0) + (f" ({share})" if share else "")
+
+    return Table(["from / to", *names, "customers"],
+                 [[a, *[cell(a, b) for b in names], num(float(mig.loc[a, "count"].sum()), 0)]
+                  for a in names], numeric=set(range(1, len(names) + 2)))
+
+
 def backtest_section(panel: pd.DataFrame, metrics: dict[str, Any]) -> Section:
-    """The backtest of ``portsim backtest``: metrics, levels, grades, ROC and calibration.
+    """The backtest of ``portsim backtest``: metrics, levels, grades, migration, ROC,
+    calibration and the customers per level over time.
 
     Parameters
     ----------
@@ -141,7 +185,7 @@ def backtest_section(panel: pd.DataFrame, metrics: dict[str, Any]) -> Section:
         The scored rows (``defaulted_12m``, ``pd``).
     metrics : dict
         :func:`portsim.workflow.backtest.backtest_metrics`-shaped: ``scored``, ``model``,
-        ``levels`` and ``grades``.
+        ``levels``, ``grades``, ``level_counts`` and ``migration``.
     """
     m, scored = metrics["model"], metrics["scored"]
     sec = Section("backtest", "Backtest of the early warning")
@@ -167,9 +211,15 @@ def backtest_section(panel: pd.DataFrame, metrics: dict[str, Any]) -> Section:
           pct(r["default_rate"], 2),
           f"{pct(r['jeffreys_low'], 2)}–{pct(r['jeffreys_high'], 2)}", f"{r['p_value']:.3g}"]
          for name, r in gr.iterrows()], numeric=set(range(1, 7)))))
+    sec.tables.append(("Level migration to the next scored month-end (customers scored at "
+                       "both; share of the row)",
+                       _migration_table(metrics["migration"], list(metrics["level_counts"]))))
     y = panel["defaulted_12m"].to_numpy(dtype=bool)
     p = panel["pd"].to_numpy(dtype=np.float64)
     sec.figures.append(("ROC curve of the PDs", lambda ax: plot_roc(y, p, ax)))
     sec.figures.append(("PD calibration per grade (Jeffreys 95 % intervals)",
                         lambda ax: plot_calibration(gr, ax)))
+    counts = metrics["level_counts"]
+    sec.figures.append(("Customers per level at each scored month-end",
+                        lambda ax: plot_level_counts(counts, ax)))
     return sec

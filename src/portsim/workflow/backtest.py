@@ -32,6 +32,8 @@ from portsim.earlywarning import (
     hosmer_lemeshow,
     jeffreys_test,
     ks_statistic,
+    level_counts,
+    level_migration,
     psi,
 )
 from portsim.errors import ConfigError, Problem
@@ -142,7 +144,10 @@ def backtest_metrics(panel: pd.DataFrame, levels: list[str]) -> dict[str, Any]:
         ``brier``, ``hosmer_lemeshow`` (statistic, dof, p-value), ``psi`` (the PDs of the last
         scored date against the first); ``levels`` and ``grades``: DataFrames of
         :func:`~portsim.earlywarning.backtest_levels` and
-        :func:`~portsim.earlywarning.jeffreys_test`.
+        :func:`~portsim.earlywarning.jeffreys_test`; ``level_counts`` and ``migration``:
+        DataFrames of :func:`~portsim.earlywarning.level_counts` (customers per level at
+        each scored date) and :func:`~portsim.earlywarning.level_migration` (moves between
+        levels from one scored date to the next).
     """
     y = panel["defaulted_12m"].to_numpy(dtype=bool)
     p = panel["pd"].to_numpy(dtype=np.float64)
@@ -160,7 +165,9 @@ def backtest_metrics(panel: pd.DataFrame, levels: list[str]) -> dict[str, Any]:
               "first_date": str(dates.min().date()), "last_date": str(dates.max().date())}
     return {"scored": scored, "model": model,
             "levels": backtest_levels(panel, levels),
-            "grades": jeffreys_test(panel["grade"], y, p)}
+            "grades": jeffreys_test(panel["grade"], y, p),
+            "level_counts": level_counts(panel, levels),
+            "migration": level_migration(panel, levels)}
 
 
 @dataclass(frozen=True)
@@ -175,8 +182,9 @@ class BacktestResult:
 def run_backtest(config: RunConfig, out: str | Path | None = None,
                  end: date | None = None) -> BacktestResult:
     """Backtest the early warning of ``config`` and write ``backtest.csv`` (per level and
-    per grade), ``backtest.json`` (every figure) and ``report.html`` (with the ROC curve and
-    the PD calibration chart) into ``out``.
+    per grade), ``migration.csv`` (the level migration matrix), ``backtest.json`` (every
+    figure, with the customers per level at each scored date) and ``report.html`` (with the
+    ROC curve, the PD calibration chart and the customers per level over time) into ``out``.
 
     Parameters
     ----------
@@ -199,10 +207,13 @@ def run_backtest(config: RunConfig, out: str | Path | None = None,
     table = table[["kind", "group", *[c for c in table.columns if c not in ("kind", "group")]]]
     with claim:
         write_csv(claim.folder / "backtest.csv", table, index=False)
+        write_csv(claim.folder / "migration.csv", metrics["migration"], index=False)
         write_json(claim.folder / "backtest.json", {
             "scored": metrics["scored"], "model": metrics["model"],
             "levels": metrics["levels"].reset_index().to_dict(orient="records"),
-            "grades": metrics["grades"].reset_index().to_dict(orient="records")})
+            "grades": metrics["grades"].reset_index().to_dict(orient="records"),
+            "level_counts": [{"date": str(day.date()), **row} for day, row in
+                             metrics["level_counts"].to_dict(orient="index").items()]})
         write_text_atomic(claim.folder / "report.html", page(
             "Backtest of the early warning", config.name, [backtest_section(panel, metrics)]))
     return BacktestResult(folder=claim.folder, panel=panel, metrics=metrics)
