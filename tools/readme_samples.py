@@ -4,8 +4,8 @@ Each sample is a block of README.md between ``<!-- NAME:start (tools/readme_samp
 and ``<!-- NAME:end -->``, rendered by a function of :data:`BLOCKS` from a fresh run of the
 shipped example through the ``portsim`` command (the README's commands, paths and seed), run
 once each in a scratch folder: ``portsim run configs/example.toml``, ``portsim report`` of that
-run folder, ``portsim ecl``, ``portsim warn`` and the run on its book, the scenario batch and
-the two reverse stress tests. The report's screenshot ``docs/report-example.png`` (headless
+run folder, ``portsim ecl``, ``portsim warn`` and the run on its book, ``portsim backtest``,
+the scenario batch and the two reverse stress tests. The report's screenshot ``docs/report-example.png`` (headless
 Chromium) is taken from the same run, and the headline figures it shows are kept next to it in
 ``docs/report-example.json``, checked like a block.
 
@@ -57,6 +57,7 @@ STAMP = "YYYYMMDD-HHMMSS"
 ECL_AS_OF = date(2026, 12, 31)
 WARN_CONFIG = "configs/example_warn.toml"
 WARN_ARGS = ("--as-of", "2026-12-31", "--out", "runs/warn")
+BACKTEST_ARGS = ("--out", "runs/backtest")
 BATCH_ARGS = ("--scenario", "scenarios/*.toml", "--paths", "20000")
 STRESS_RUNS = (
     ("--target", "p_line_breach>0.10", "--direction", "delay_shift", "--paths", "5000"),
@@ -142,6 +143,11 @@ class Samples:
         """``portsim warn configs/example_warn.toml --as-of 2026-12-31 --out runs/warn``
         (this checkout's folder left out of the paths it prints)."""
         return self.cli("warn", WARN_CONFIG, *WARN_ARGS).replace(f"{ROOT}/", "")
+
+    @cached_property
+    def backtest_output(self) -> str:
+        """``portsim backtest configs/example_warn.toml --out runs/backtest``."""
+        return self.cli("backtest", WARN_CONFIG, *BACKTEST_ARGS)
 
     @cached_property
     def warn_metrics(self) -> dict[str, Any]:
@@ -326,6 +332,12 @@ def render_warn(s: Samples) -> str:
             "runs/warn/book.csv` (the example's paths and seed):\n\n" + "\n".join(lines))
 
 
+def render_backtest(s: Samples) -> str:
+    """The console output of ``portsim backtest`` after its command."""
+    return _console(f"$ portsim backtest {WARN_CONFIG} {_quoted(BACKTEST_ARGS)}\n"
+                    f"{s.backtest_output}")
+
+
 def render_batch(s: Samples) -> str:
     """The console output of the scenario batch."""
     return _console(s.batch_output)
@@ -377,6 +389,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("ecl-matrix", render_ecl),
     Block("report-figures", render_figures, file=FIGURES),
     Block("warn-flow", render_warn),
+    Block("backtest", render_backtest),
     Block("scenario-batch", render_batch, slow=True),
     Block("reverse-stress", render_stress, slow=True),
 )
