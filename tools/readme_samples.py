@@ -5,9 +5,9 @@ and ``<!-- NAME:end -->``, rendered by a function of :data:`BLOCKS` from a fresh
 shipped example through the ``portsim`` command (the README's commands, paths and seed), run
 once each in a scratch folder: ``portsim run configs/example.toml``, ``portsim report`` of that
 run folder, ``portsim ecl``, ``portsim warn`` and the run on its book, ``portsim backtest``,
-the scenario batch and the two reverse stress tests. The report's screenshot ``docs/report-example.png`` (headless
-Chromium) is taken from the same run, and the headline figures it shows are kept next to it in
-``docs/report-example.json``, checked like a block.
+the scenario batch and the two reverse stress tests. The report's screenshot
+``docs/report-example.png`` (headless Chromium) is taken from the same run, and the headline
+figures it shows are kept next to it in ``docs/report-example.json``, checked like a block.
 
 What varies between runs is normalised, not left out: the time stamp of a run folder's name
 is printed as :data:`STAMP`, rich tables are drawn :data:`WIDTH` columns wide and trailing
