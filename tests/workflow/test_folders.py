@@ -57,6 +57,24 @@ def test_a_run_folder_is_read_back_as_it_was_written(small_run: Any) -> None:
     assert metrics == run.metrics
 
 
+def test_a_run_folder_builds_its_inputs_once(tmp_path: Path, make_book: Any, make_config: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The inputs checked before anything is written are the ones simulated: the book and
+    config are checked and the inputs built once, and the run equals one without the check."""
+    from portsim.workflow import api
+
+    calls = []
+    real = api.prepare
+    monkeypatch.setattr(api, "prepare", lambda *a, **k: calls.append(1) or real(*a, **k))
+    book = make_book(exposure=[100.0, 250.0], p_default=[0.02, 0.05], lgd=[0.4, 0.5])
+    cfg = make_config(simulation={"paths": 500, "seed": 3})
+    run = run_folder(cfg, tmp_path / "run", book=book)
+    assert len(calls) == 1
+    again = api.run_with(cfg, RunOptions(), book=book)
+    np.testing.assert_array_equal(folders.read_results(run.path)[0]["loss"].values,
+                                  again["loss"].values)
+
+
 def test_a_batch_table_is_read_with_the_run(tmp_path: Path) -> None:
     ds = xr.Dataset({"loss": ("path", np.array([0.0, 1.5, 3.0]))})
     table = pd.DataFrame({"scenario": ["baseline", "recession"], "value": [1.0, 2.5]})

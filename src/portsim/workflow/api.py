@@ -33,7 +33,7 @@ from portsim.inputs.model import ModelInputs, auto_kernel, build_inputs
 from portsim.results.dataset import build_dataset, is_weighted
 from portsim.results.metrics import risk_metrics
 from portsim.workflow.checks import check_config, check_run
-from portsim.workflow.memory import MemoryEstimate, require_memory
+from portsim.workflow.memory import require_memory
 from portsim.workflow.options import RunOptions
 
 __all__ = [
@@ -112,12 +112,13 @@ def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInp
 
 def check_memory(
     config: RunConfig, options: RunOptions, book: Book | None = None
-) -> MemoryEstimate:
+) -> ModelInputs:
     """:func:`prepare` and :func:`portsim.workflow.memory.require_memory`: a run that does
     not fit in the memory available is refused (:class:`~portsim.errors.ConfigError`) before
-    anything is written; returns the estimate."""
+    anything is written; returns the inputs built, for :func:`run_with` (``inputs=``)."""
     _, inputs = prepare(config, book)
-    return require_memory(inputs, config, options)
+    require_memory(inputs, config, options)
+    return inputs
 
 
 def _with_tail_sampling(config: RunConfig, inputs: ModelInputs) -> ModelInputs:
@@ -208,6 +209,7 @@ def run_with(
     book: Book | None = None,
     progress: Callable[[int, int], None] | None = None,
     store: ChunkStore | None = None,
+    inputs: ModelInputs | None = None,
 ) -> xr.Dataset:
     """Simulate a config with the given options and return the results Dataset.
 
@@ -225,6 +227,10 @@ def run_with(
     store : ChunkStore, optional
         Finished chunks are loaded from it and new ones saved to it (a run folder's
         checkpoint, :class:`portsim.workflow.checkpoint.Checkpoint`).
+    inputs : ModelInputs, optional
+        Already built and checked by :func:`prepare` (or :func:`check_memory`) from this
+        config (its paths and seed aside) and ``book``, which must then be given: they are
+        not read, checked and built again.
 
     Raises
     ------
@@ -242,7 +248,10 @@ def run_with(
         :func:`summarize`.
     """
     opts = options.resolved(config)
-    book, inputs = prepare(config, book)
+    if inputs is None:
+        book, inputs = prepare(config, book)
+    elif book is None:
+        raise ValueError("inputs built by prepare need the book they were built from")
     require_memory(inputs, config, opts)
     common: dict[str, Any] = {
         "n_paths": opts.n_paths(config), "seed": opts.run_seed(config),

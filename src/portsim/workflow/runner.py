@@ -32,6 +32,7 @@ from portsim.creditriskplus.analytic import summary as creditriskplus_summary
 from portsim.data.book import Book
 from portsim.engine.attribution import contributions_table
 from portsim.errors import ConfigError, Problem
+from portsim.inputs.model import ModelInputs
 from portsim.results.comparison import scenario_comparison, scenario_paths
 from portsim.results.metrics import summary_table
 from portsim.workflow import folders
@@ -248,15 +249,16 @@ def run_folder(
         refuse_taken(Path(out))  # before the book is read
     t0 = time.perf_counter()
     book = load_book(config) if book is None else book
-    check_memory(config, options, book)  # every problem before anything is written
-    config = ran_config(config, options)
+    inputs = check_memory(config, options, book)  # every problem before anything is written
+    config = ran_config(config, options)  # paths and seed: the inputs do not depend on them
     identity = _identity(config, book, options)
     claim = _claim(out, default_run_dir(config))
     ckpt = Checkpoint(claim.folder, identity)
     with _holding(claim, keep=lambda: bool(ckpt.done())):
         ckpt.begin()
         folders.write_config(ckpt.run_dir, config)
-        return _complete(ckpt, config, book, options, t0=t0, progress=progress)
+        return _complete(ckpt, config, book, options, t0=t0, progress=progress,
+                         inputs=inputs)
 
 
 def resume_folder(
@@ -328,12 +330,14 @@ def _complete(
     *,
     t0: float,
     progress: Callable[[int, int], None] | None,
+    inputs: ModelInputs | None = None,
 ) -> RunResult:
-    """Simulate the chunks the checkpoint lacks and write the result files into its folder."""
+    """Simulate the chunks the checkpoint lacks and write the result files into its folder
+    (``inputs``: already built from ``config`` and ``book``, see :func:`run_with`)."""
     target = ckpt.run_dir
     reused = len(ckpt.done())
     opts = replace(options, paths=ckpt.identity.n_paths, seed=ckpt.identity.seed)
-    ds = run_with(config, opts, book=book, progress=progress, store=ckpt)
+    ds = run_with(config, opts, book=book, progress=progress, store=ckpt, inputs=inputs)
     t_sim = time.perf_counter() - t0
     metrics = summarize(ds, list(config.risk.levels))
     if config.creditriskplus is not None and config.creditriskplus.compare:
