@@ -3,7 +3,8 @@
 ``python -m sphinx -W --keep-going -b html docs docs/_build/html`` (run by ``.ci/run``). The
 config reference is generated from the config models on every build
 (``tools/config_reference.py``), the CLI reference from the typer app (``tools/cli_reference.py``)
-and the API pages from the docstrings (numpydoc style, read by napoleon).
+and the API pages from the docstrings (numpydoc style, read by napoleon). The user guide is
+Markdown (``docs/guide/``, read by myst-parser), linked to from the README.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ copyright = "portsim developers"
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
+    "myst_parser",  # the user guide (docs/guide/*.md), Markdown that GitHub shows too
 ]
+myst_heading_anchors = 3  # links to sections as GitHub writes them: page.md#some-heading
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 napoleon_use_rtype = False

@@ -146,9 +146,9 @@ def test_response_values_are_bounded(tmp_path: Path) -> None:
     assert "prepayment=1.5" in msg
 
 
-def test_readme_example_loads(tmp_path: Path) -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### The PD model, alerts and validation")[1]
+def test_guide_example_loads(tmp_path: Path) -> None:
+    guide = Path(__file__).resolve().parents[2] / "docs" / "guide" / "early-warning.md"
+    section = guide.read_text(encoding="utf-8").split("## The PD model, alerts and validation")[1]
     block = section.split("```toml\n")[1].split("```")[0]
     cfg = load(tmp_path, block).warn
     assert cfg is not None
