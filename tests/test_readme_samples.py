@@ -1,13 +1,15 @@
-"""The README's samples of output, and the report screenshot's figures, are those of a fresh run.
+"""The samples of output in the README and the guide, and the report screenshot's figures, are
+those of a fresh run.
 
 Every block of ``tools/readme_samples.py`` is rendered from a fresh run of the shipped example
-(run once for the module) and compared as text with what README.md or docs/ hold; the
-scenario batch and the reverse stress tests take minutes, so their blocks are checked in the
-slow tests.
+(run once for the module) and compared as text with what README.md or the pages of docs/
+hold, wherever the block is; the scenario batch and the reverse stress tests take minutes, so
+their blocks are checked in the slow tests.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -16,7 +18,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
 FAST = ["example-run", "insurance-value", "ecl-matrix", "report-figures", "warn-flow",
         "backtest"]
 SLOW = ["scenario-batch", "reverse-stress"]
@@ -36,14 +37,22 @@ def samples(tool: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def _check(tool: ModuleType, samples: Any, name: str) -> None:
     (b,) = [b for b in tool.BLOCKS if b.name == name]
-    readme = README.read_text(encoding="utf-8")
-    diffs = tool.stale([b], samples, readme)
+    diffs = tool.stale([b], samples, tool.read_pages())
     assert not diffs, f"{diffs[name]}\n{FIX}"
 
 
 def test_every_block_is_checked_here(tool: ModuleType) -> None:
     assert [b.name for b in tool.BLOCKS if not b.slow] == FAST
     assert [b.name for b in tool.BLOCKS if b.slow] == SLOW
+
+
+def test_every_block_is_in_exactly_one_page(tool: ModuleType) -> None:
+    """Each block between markers is found in one page, with its end marker after it."""
+    texts = tool.read_pages()
+    for b in tool.BLOCKS:
+        if b.file is None:
+            page = tool.locate(texts, b.name)
+            assert tool.block(texts[page], b.name).strip(), (b.name, page)
 
 
 @pytest.mark.parametrize("name", FAST)
@@ -100,12 +109,35 @@ def test_block_and_replace(tool: ModuleType) -> None:
         tool.replace(text.replace("<!-- x:end -->", ""), "x", "new")
 
 
+def test_pages_are_the_readme_and_the_docs_markdown(tool: ModuleType, tmp_path: Path) -> None:
+    for name in ("README.md", "docs/design.md", "docs/guide/b.md", "docs/guide/a.md",
+                 "docs/_build/html/_sources/x.md", "docs/conf.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    assert [p.relative_to(tmp_path).as_posix() for p in tool.pages(tmp_path)] == [
+        "README.md", "docs/design.md", "docs/guide/a.md", "docs/guide/b.md"]
+
+
+def test_locate_finds_the_one_page_with_the_block(tool: ModuleType) -> None:
+    start = "<!-- x:start (tools/readme_samples.py) -->"
+    texts = {Path("README.md"): "tour\n",
+             Path("docs/guide/x.md"): f"{start}\n1\n<!-- x:end -->\n"}
+    assert tool.locate(texts, "x") == Path("docs/guide/x.md")
+    with pytest.raises(ValueError, match="found in no page"):
+        tool.locate(texts, "y")
+    texts[Path("README.md")] = texts[Path("docs/guide/x.md")]
+    with pytest.raises(ValueError, match=re.escape("found in README.md, docs/guide/x.md")):
+        tool.locate(texts, "x")
+
+
 def test_stale_reports_a_changed_number(tool: ModuleType) -> None:
-    readme = "<!-- n:start (tools/readme_samples.py) -->\nEL 430.5k\n<!-- n:end -->\n"
+    texts = {Path("README.md"): "tour\n",
+             Path("docs/guide/n.md"): "<!-- n:start (tools/readme_samples.py) -->\nEL 430.5k\n"
+                                      "<!-- n:end -->\n"}
     same = tool.Block("n", lambda s: "EL 430.5k")
     drifted = tool.Block("n", lambda s: "EL 431.0k")
-    assert tool.stale([same], None, readme) == {}
-    diff = tool.stale([drifted], None, readme)["n"]
+    assert tool.stale([same], None, texts) == {}
+    diff = tool.stale([drifted], None, texts)["n"]
     assert "-EL 430.5k" in diff
     assert "+EL 431.0k" in diff
 

@@ -1,11 +1,13 @@
 """Write or check every sample of the shipped example's output in README.md and docs/.
 
-Each sample is a block of README.md between ``<!-- NAME:start (tools/readme_samples.py) -->``
-and ``<!-- NAME:end -->``, rendered by a function of :data:`BLOCKS` from a fresh run of the
-shipped example through the ``portsim`` command (the README's commands, paths and seed), run
-once each in a scratch folder: ``portsim run configs/example.toml``, ``portsim report`` of that
-run folder, ``portsim ecl``, ``portsim warn`` and the run on its book, ``portsim backtest``,
-the scenario batch and the two reverse stress tests. The report's screenshot
+Each sample is a block between ``<!-- NAME:start (tools/readme_samples.py) -->`` and
+``<!-- NAME:end -->`` in one of the Markdown pages (:func:`pages`: README.md and
+``docs/**/*.md``, wherever the block was put: it is found by its markers), rendered by a
+function of :data:`BLOCKS` from a fresh run of the shipped example through the ``portsim``
+command (the commands, paths and seed the pages show), run once each in a scratch folder:
+``portsim run configs/example.toml``, ``portsim report`` of that run folder, ``portsim ecl``,
+``portsim warn`` and the run on its book, ``portsim backtest``, the scenario batch and the
+two reverse stress tests. The report's screenshot
 ``docs/report-example.png`` (headless Chromium) is taken from the same run, and the headline
 figures it shows are kept next to it in ``docs/report-example.json``, checked like a block.
 
@@ -19,8 +21,9 @@ Usage::
     python tools/readme_samples.py --check          # exit 1 naming every stale block
     python tools/readme_samples.py --check --fast   # without the batch and the stress tests
 
-Importable without side effects: :class:`Samples`, :data:`BLOCKS`, :func:`block`,
-:func:`replace`, :func:`normalise`, :func:`stale`.
+Importable without side effects: :class:`Samples`, :data:`BLOCKS`, :func:`pages`,
+:func:`read_pages`, :func:`locate`, :func:`block`, :func:`replace`, :func:`normalise`,
+:func:`stale`.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -44,11 +47,10 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-__all__ = ["BLOCKS", "STAMP", "WIDTH", "Block", "Samples", "block", "normalise", "replace",
-           "stale"]
+__all__ = ["BLOCKS", "STAMP", "WIDTH", "Block", "Samples", "block", "locate", "normalise",
+           "pages", "read_pages", "replace", "stale"]
 
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "README.md"
 SHOT = ROOT / "docs" / "report-example.png"
 FIGURES = ROOT / "docs" / "report-example.json"
 CONFIG = "configs/example.toml"
@@ -67,7 +69,7 @@ SHOT_SIZE = (1280, 1120)
 
 
 def normalise(text: str) -> str:
-    """Console output as the README shows it: run-folder time stamps as :data:`STAMP`,
+    """Console output as the pages show it: run-folder time stamps as :data:`STAMP`,
     no trailing spaces, one final newline."""
     text = re.sub(r"-\d{8}-\d{6}\b", f"-{STAMP}", text)
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()) + "\n"
@@ -161,12 +163,12 @@ class Samples:
 
     @cached_property
     def batch_output(self) -> str:
-        """The scenario batch of the README on common random numbers."""
+        """The scenario batch of the guide on common random numbers."""
         return self.cli("run", CONFIG, *BATCH_ARGS)
 
     @cached_property
     def stress_outputs(self) -> list[str]:
-        """The README's two reverse stress tests."""
+        """The guide's two reverse stress tests."""
         return [self.cli("stress", CONFIG, *args) for args in STRESS_RUNS]
 
 
@@ -374,7 +376,8 @@ def render_figures(s: Samples) -> str:
 class Block(NamedTuple):
     """One generated sample: its marker name, whether its runs are slow, how it is drawn.
 
-    ``file`` is None for a block of README.md, else the file it is the whole text of.
+    ``file`` is None for a block between markers in one of the :func:`pages`, else the file
+    it is the whole text of.
     """
 
     name: str
@@ -395,44 +398,71 @@ BLOCKS: tuple[Block, ...] = (
 )
 
 
-# ---------------------------------------------------------------------------- README blocks
+# ------------------------------------------------------------------------------ page blocks
 
 def _markers(name: str) -> tuple[str, str]:
     return f"<!-- {name}:start (tools/readme_samples.py) -->", f"<!-- {name}:end -->"
 
 
-def block(readme: str, name: str) -> str:
-    """The text of README block ``name`` (between its markers, without the newlines next to
-    them); ValueError when the markers are missing."""
+def pages(root: Path = ROOT) -> list[Path]:
+    """The Markdown pages that may hold blocks: README.md, then ``docs/**/*.md`` in path order
+    (a docs build under ``docs/_build`` left out)."""
+    docs = sorted(p for p in (root / "docs").rglob("*.md")
+                  if "_build" not in p.relative_to(root / "docs").parts)
+    return [root / "README.md", *docs]
+
+
+def read_pages(root: Path = ROOT) -> dict[Path, str]:
+    """The text of every page of :func:`pages`."""
+    return {p: p.read_text(encoding="utf-8") for p in pages(root)}
+
+
+def locate(texts: Mapping[Path, str], name: str) -> Path:
+    """The page of ``texts`` that holds the start marker of block ``name``; ValueError when
+    no page or more than one does."""
+    start, _ = _markers(name)
+    found = [p for p, text in texts.items() if start in text]
+    if len(found) != 1:
+        where = ", ".join(str(p) for p in found) or "no page"
+        raise ValueError(f"the marker {start} must be in exactly one page of README.md and "
+                         f"docs/**/*.md, found in {where}")
+    return found[0]
+
+
+def block(text: str, name: str) -> str:
+    """The text of block ``name`` of a page's ``text`` (between its markers, without the
+    newlines next to them); ValueError when the markers are missing."""
     start, end = _markers(name)
-    _, sep, rest = readme.partition(start)
+    _, sep, rest = text.partition(start)
     inner, sep2, _ = rest.partition(end)
     if not sep or not sep2:
-        raise ValueError(f"README.md lacks the markers {start} … {end}")
+        raise ValueError(f"the page lacks the markers {start} … {end}")
     return inner.removeprefix("\n").removesuffix("\n")
 
 
-def replace(readme: str, name: str, text: str) -> str:
-    """``readme`` with block ``name`` set to ``text``."""
+def replace(text: str, name: str, new: str) -> str:
+    """A page's ``text`` with block ``name`` set to ``new``."""
     start, end = _markers(name)
-    block(readme, name)  # the markers must exist
-    head, _, rest = readme.partition(start)
+    block(text, name)  # the markers must exist
+    head, _, rest = text.partition(start)
     _, _, tail = rest.partition(end)
-    return f"{head}{start}\n{text}\n{end}{tail}"
+    return f"{head}{start}\n{new}\n{end}{tail}"
 
 
-def current(b: Block, readme: str) -> str:
-    """What the repository holds for block ``b`` now."""
+def current(b: Block, texts: Mapping[Path, str]) -> str:
+    """What the repository holds for block ``b`` now (``texts``: the pages' text)."""
     if b.file is None:
-        return block(readme, b.name)
+        return block(texts[locate(texts, b.name)], b.name)
     return b.file.read_text(encoding="utf-8") if b.file.exists() else ""
 
 
-def stale(blocks: Sequence[Block], samples: Samples, readme: str) -> dict[str, str]:
-    """A unified diff (held → fresh) for every block of ``blocks`` that differs."""
+def stale(blocks: Sequence[Block], samples: Samples,
+          texts: Mapping[Path, str]) -> dict[str, str]:
+    """A unified diff (held → fresh) for every block of ``blocks`` that differs from what the
+    pages' ``texts`` (or the block's own file) hold."""
     out = {}
     for b in blocks:
-        held, fresh = current(b, readme), b.render(samples)
+        held, fresh = current(b, texts), b.render(samples)
         if held != fresh:
             out[b.name] = "".join(difflib.unified_diff(
                 held.splitlines(keepends=True), fresh.splitlines(keepends=True),
@@ -460,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true",
-                      help="rewrite the README blocks, docs/report-example.png and .json")
+                      help="rewrite the blocks, docs/report-example.png and .json")
     mode.add_argument("--check", action="store_true", help="exit 1 when a block is stale")
     parser.add_argument("--fast", action="store_true",
                         help="leave out the slow blocks (scenario batch, reverse stress)")
@@ -468,21 +498,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     blocks = [b for b in BLOCKS if not (args.fast and b.slow)]
     with tempfile.TemporaryDirectory() as work:
         samples = Samples(Path(work))
-        readme = README.read_text(encoding="utf-8")
+        texts = read_pages()
         if args.check:
-            diffs = stale(blocks, samples, readme)
+            diffs = stale(blocks, samples, texts)
             for diff in diffs.values():
                 sys.stdout.write(diff)
             if diffs:
                 print(f"stale: {', '.join(diffs)}; run python tools/readme_samples.py --write")
             return 1 if diffs else 0
+        written = dict(texts)
         for b in blocks:
             text = b.render(samples)
             if b.file is None:
-                readme = replace(readme, b.name, text)
+                page = locate(written, b.name)
+                written[page] = replace(written[page], b.name, text)
             else:
                 b.file.write_text(text, encoding="utf-8")
-        README.write_text(readme, encoding="utf-8")
+        for page, text in written.items():
+            if text != texts[page]:
+                page.write_text(text, encoding="utf-8")
         screenshot(samples.report, SHOT)
     return 0
 
