@@ -45,9 +45,9 @@ from portsim.report.warn import warn_section
 from portsim.workflow.claim import claim_auto, claim_new
 from portsim.workflow.folders import write_atomic, write_json, write_text_atomic
 
-__all__ = ["WARN_FILES", "FeatureCache", "WarnResult", "fit_as_of", "month_ends",
-           "read_warn_inputs", "run_warn", "score_as_of", "training_dates", "warn_book",
-           "warn_settings"]
+__all__ = ["WARN_FILES", "FeatureCache", "WarnResult", "fit_as_of", "model_card",
+           "month_ends", "read_warn_inputs", "run_warn", "score_as_of", "training_dates",
+           "warn_as_of", "warn_book", "warn_settings"]
 
 #: The files ``portsim warn`` writes into its folder.
 WARN_FILES = ("warnings.csv", "model.json", "book.csv", "report.html")
@@ -223,6 +223,46 @@ def write_csv(path: Path, table: pd.DataFrame, *, index: bool) -> None:
     write_atomic(path, lambda p: table.to_csv(p, index=index))
 
 
+def warn_as_of(config: RunConfig, as_of: date, files: CreditFiles | None = None,
+               cache: FeatureCache | None = None) -> tuple[PdModel, pd.DataFrame]:
+    """The PD model fitted on the data known at ``as_of`` and the alert table of the book then.
+
+    Parameters
+    ----------
+    config : RunConfig
+        With ``[book]`` and ``[warn]``.
+    as_of : date
+        The score date; no data dated after it is used.
+    files : CreditFiles, optional
+        The credit files of ``config`` (read when not given).
+    cache : FeatureCache, optional
+        Features already computed (one is made if not given).
+
+    Returns
+    -------
+    model : PdModel
+    warnings : DataFrame
+        :func:`score_as_of`, one row per book customer, indexed by customer id.
+    """
+    warn = warn_settings(config)
+    files = read_warn_inputs(config) if files is None else files
+    t = pd.Timestamp(as_of)
+    dates = training_dates(files, t, warn.train_months)
+    if not dates:
+        raise ConfigError([Problem(key_location(warn.source, ("warn",), "config [warn]"),
+                                   f"as_of={as_of}", f"leaves no month-end of the credit files "
+                                   f"(from {data_start(files).date()}) 12 months before it",
+                                   "score at a later date, or give a longer history")])
+    cache = FeatureCache() if cache is None else cache
+    model, panel = fit_as_of(files, dates, warn, cache)
+    return model, score_as_of(files, model, panel, t, warn, cache)
+
+
+def model_card(model: PdModel, as_of: date) -> dict[str, Any]:
+    """``model.json``: the score date and :meth:`PdModel.card`."""
+    return {"as_of": as_of.isoformat(), **model.card()}
+
+
 def run_warn(config: RunConfig, as_of: date, out: str | Path | None = None) -> WarnResult:
     """Fit the PD model on the data known at ``as_of``, score the book and write the folder.
 
@@ -242,23 +282,13 @@ def run_warn(config: RunConfig, as_of: date, out: str | Path | None = None) -> W
     """
     warn = warn_settings(config)
     files = read_warn_inputs(config)
-    t = pd.Timestamp(as_of)
-    dates = training_dates(files, t, warn.train_months)
-    if not dates:
-        raise ConfigError([Problem(key_location(warn.source, ("warn",), "config [warn]"),
-                                   f"as_of={as_of}", f"leaves no month-end of the credit files "
-                                   f"(from {data_start(files).date()}) 12 months before it",
-                                   "score at a later date, or give a longer history")])
-    cache = FeatureCache()
-    model, panel = fit_as_of(files, dates, warn, cache)
-    warnings = score_as_of(files, model, panel, t, warn, cache)
+    model, warnings = warn_as_of(config, as_of, files)
     book = warn_book(files.book, warnings)
-    card: dict[str, Any] = {"as_of": as_of.isoformat(), **model.card()}
     claim = claim_new(Path(out)) if out is not None else claim_auto(default_warn_dir(config,
                                                                                      as_of))
     with claim:
         write_csv(claim.folder / "warnings.csv", warnings, index=True)
-        write_json(claim.folder / "model.json", card)
+        write_json(claim.folder / "model.json", model_card(model, as_of))
         write_csv(claim.folder / "book.csv", book, index=False)
         section = warn_section(warnings, [lv.name for lv in warn.levels], as_of.isoformat())
         write_text_atomic(claim.folder / "report.html", page(
