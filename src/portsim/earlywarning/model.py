@@ -25,7 +25,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import optimize, special
 
-from portsim.earlywarning.validation import discrimination
+from portsim.earlywarning.validation import KS_REPLICATES, discrimination
 
 __all__ = [
     "TARGET",
@@ -251,7 +251,7 @@ def _calibrated_intercept(logit: NDArray[np.float64], rate: float) -> float:
 
 def fit_pd_model(panel: pd.DataFrame, features: Sequence[str] | None = None, *,
                  bins: int = 5, regularisation: float = 1.0,
-                 min_features: int = 3) -> PdModel:
+                 min_features: int = 3, ks_replicates: int = KS_REPLICATES) -> PdModel:
     """Fit the PD model on a training panel.
 
     Parameters
@@ -269,6 +269,8 @@ def fit_pd_model(panel: pd.DataFrame, features: Sequence[str] | None = None, *,
     min_features : int
         Rows with fewer features available are left out of the fit; customers with fewer
         are scored with their prior.
+    ks_replicates : int
+        Bootstrap replicates of the in-sample KS interval (0: none).
 
     Returns
     -------
@@ -304,7 +306,7 @@ def fit_pd_model(panel: pd.DataFrame, features: Sequence[str] | None = None, *,
         window={"first_date": str(dates.min().date()), "last_date": str(dates.max().date()),
                 "observations": int(y.size), "defaults": int(y.sum()),
                 "customers": int(panel["customer"][used].nunique())})
-    in_sample = discrimination(y, special.expit(intercept + woe @ coef))
+    in_sample = discrimination(y, special.expit(intercept + woe @ coef), ks_replicates)
     return replace(model, metrics={"in_sample": in_sample})
 
 

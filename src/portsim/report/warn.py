@@ -192,7 +192,8 @@ def backtest_summary(metrics: dict[str, Any]) -> str:
         f"({scored['first_date']} to {scored['last_date']}), each with a model refitted on "
         f"the outcomes known then; {scored['defaults']:,} followed by a default within 12 "
         f"months. AUC {m['auc']:.3f} (95 % {m['auc_low']:.3f}–{m['auc_high']:.3f}), Gini "
-        f"{m['gini']:.3f}, KS {m['ks']:.3f}, Brier {m['brier']:.4f}, Hosmer–Lemeshow p-value "
+        f"{m['gini']:.3f}, KS {m['ks']:.3f} ({m['ks_low']:.3f}–{m['ks_high']:.3f}), Brier "
+        f"{m['brier']:.4f} ({m['brier_low']:.4f}–{m['brier_high']:.4f}), Hosmer–Lemeshow p-value "
         f"{m['hosmer_lemeshow']['p_value']:.3g}, PSI first to last date {m['psi']:.3f}.")
 
 

@@ -27,12 +27,10 @@ from portsim.config import RunConfig
 from portsim.config.locate import key_location
 from portsim.earlywarning import (
     CreditFiles,
-    auc_delong,
     backtest_levels,
-    brier_score,
+    discrimination,
     hosmer_lemeshow,
     jeffreys_test,
-    ks_statistic,
     level_counts,
     level_migration,
     psi,
@@ -119,7 +117,8 @@ def backtest_panel(config: RunConfig, end: date | None = None, *,
         dates = training_dates(files, s, warn.train_months)
         if len(dates) < MIN_TRAIN_DATES:
             continue
-        model, panel = fit_as_of(files, dates, warn, cache)
+        # the refits' in-sample metrics are not reported: no KS bootstrap
+        model, panel = fit_as_of(files, dates, warn, cache, ks_replicates=0)
         table = score_as_of(files, model, panel, s, warn, cache)
         frames.append(_rows(files, table, s))
     if not frames:
@@ -158,9 +157,10 @@ def backtest_metrics(panel: pd.DataFrame, levels: list[str]) -> dict[str, Any]:
     -------
     dict
         ``scored`` (dates, rows, defaults, first and last date); ``model``: ``auc`` with its
-        DeLong 95 % interval (``auc_low``, ``auc_high``), ``gini`` with its interval, ``ks``,
-        ``brier``, ``hosmer_lemeshow`` (statistic, dof, p-value), ``psi`` (the PDs of the last
-        scored date against the first); ``levels`` and ``grades``: DataFrames of
+        DeLong 95 % interval (``auc_low``, ``auc_high``), ``gini``, ``ks`` and ``brier``
+        with theirs (:func:`~portsim.earlywarning.discrimination`), ``hosmer_lemeshow``
+        (statistic, dof, p-value), ``psi`` (the PDs of the last scored date against the
+        first); ``levels`` and ``grades``: DataFrames of
         :func:`~portsim.earlywarning.backtest_levels` and
         :func:`~portsim.earlywarning.jeffreys_test`; ``level_counts`` and ``migration``:
         DataFrames of :func:`~portsim.earlywarning.level_counts` (customers per level at
@@ -169,12 +169,9 @@ def backtest_metrics(panel: pd.DataFrame, levels: list[str]) -> dict[str, Any]:
     """
     y = panel["defaulted_12m"].to_numpy(dtype=bool)
     p = panel["pd"].to_numpy(dtype=np.float64)
-    auc = auc_delong(y, p)
     hl = hosmer_lemeshow(y, p, groups=HL_GROUPS)
     dates = panel["date"]
-    model = {"auc": auc.auc, "auc_low": auc.low, "auc_high": auc.high, "gini": auc.gini,
-             "gini_low": auc.gini_interval[0], "gini_high": auc.gini_interval[1],
-             "ks": ks_statistic(y, p), "brier": brier_score(y, p),
+    model = {**discrimination(y, p),
              "hosmer_lemeshow": {"statistic": hl.statistic, "dof": hl.dof,
                                  "p_value": hl.p_value},
              "psi": psi(p[(dates == dates.min()).to_numpy()],

@@ -29,6 +29,7 @@ from portsim.config.locate import key_location
 from portsim.data.book import Book
 from portsim.data.configured import load_book
 from portsim.earlywarning import (
+    KS_REPLICATES,
     CreditFiles,
     PdModel,
     assess,
@@ -144,7 +145,8 @@ def customers_frame(book: Book) -> pd.DataFrame:
 
 
 def fit_as_of(files: CreditFiles, dates: Iterable[pd.Timestamp], warn: WarnConfig,
-              cache: FeatureCache | None = None) -> tuple[PdModel, pd.DataFrame]:
+              cache: FeatureCache | None = None,
+              ks_replicates: int = KS_REPLICATES) -> tuple[PdModel, pd.DataFrame]:
     """The PD model trained on ``dates`` and its training panel.
 
     Parameters
@@ -156,10 +158,12 @@ def fit_as_of(files: CreditFiles, dates: Iterable[pd.Timestamp], warn: WarnConfi
         ``bins``, ``regularisation`` and ``min_features`` of the fit.
     cache : FeatureCache, optional
         Features already computed (one is made if not given).
+    ks_replicates : int
+        Bootstrap replicates of the in-sample KS interval of the model card (0: none).
     """
     panel = build_panel(files, dates, cache or FeatureCache(), _outcome)
     model = fit_pd_model(panel, bins=warn.bins, regularisation=warn.regularisation,
-                         min_features=warn.min_features)
+                         min_features=warn.min_features, ks_replicates=ks_replicates)
     return model, panel
 
 
