@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,6 +62,24 @@ def test_the_example_is_scored_in_seconds(scored: tuple[Path, float, str]) -> No
     assert {f["name"] for f in card["features"]} >= {"dbt_12m", "past_due_60_share"}
     assert all("coefficient" in f for f in card["features"])
     assert card["metrics"]["in_sample"]["auc"] > 0.7
+
+
+def test_the_model_card_holds_the_delay_calibration_to_paste_into_timeline(
+        scored: tuple[Path, float, str]) -> None:
+    out, _, _ = scored
+    cal = json.loads((out / "model.json").read_text(encoding="utf-8"))["delay_calibration"]
+    for key in ("delay_credit_link", "predefault_drift_days"):
+        assert np.isfinite(cal[key])
+        assert 0 < cal[f"{key}_se"] < abs(cal[key])
+    # the example's defaulters pay later and later before their default
+    assert cal["gap_days"] > 0
+    assert cal["delay_credit_link"] < 0
+    assert cal["predefault_drift_days"] > 0
+    assert cal["defaulters"] == cal["drift_defaulters"] > 10
+    timeline = tomllib.loads(cal["toml"])["timeline"]
+    assert timeline == {"delay_credit_link": round(cal["delay_credit_link"], 3),
+                        "predefault_drift_days": round(cal["predefault_drift_days"], 1),
+                        "predefault_months": cal["predefault_months"]}
 
 
 def test_the_new_book_is_run_and_holds_the_warning_pds(

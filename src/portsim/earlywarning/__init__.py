@@ -14,6 +14,11 @@ Imports only :mod:`portsim.config` and :mod:`portsim.data` (the layer after ``da
 """
 
 from portsim.earlywarning.alerts import assess, fired_rules, grade_of, risk_index, top_features
+from portsim.earlywarning.delaylink import (
+    DelayCalibration,
+    calibrate_delay_link,
+    shock_means,
+)
 from portsim.earlywarning.features import FEATURE_COLUMNS, default_within, features_as_of
 from portsim.earlywarning.migration import level_counts, level_migration
 from portsim.earlywarning.model import (
@@ -73,6 +78,7 @@ __all__ = [
     "AltmanModel",
     "AucResult",
     "CreditFiles",
+    "DelayCalibration",
     "FeatureBins",
     "HosmerLemeshow",
     "Interval",
@@ -85,6 +91,7 @@ __all__ = [
     "brier_interval",
     "brier_score",
     "build_panel",
+    "calibrate_delay_link",
     "default_within",
     "discrimination",
     "fallback_priors",
@@ -107,5 +114,6 @@ __all__ = [
     "read_signals",
     "read_statements",
     "risk_index",
+    "shock_means",
     "top_features",
 ]

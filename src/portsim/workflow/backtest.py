@@ -248,7 +248,7 @@ def write_early_warning(config: RunConfig, folder: Path) -> None:
     target = folder / EARLY_WARNING_DIR
     target.mkdir(exist_ok=True)
     write_csv(target / "warnings.csv", warnings, index=True)
-    write_json(target / "model.json", model_card(model, end))
+    write_json(target / "model.json", model_card(config, files, model, end))
     write_csv(target / "panel.csv", panel, index=False)
 
 

@@ -9,7 +9,8 @@ book's ``p_default`` as the prior of customers with too few features; apply the 
 Only data dated by ``as_of`` is used: the features at ``as_of`` and at the month-ends before
 it, and outcomes ending by ``as_of``.
 
-The folder holds ``warnings.csv`` (one row per customer), ``model.json`` (the model card),
+The folder holds ``warnings.csv`` (one row per customer), ``model.json`` (the model card, with
+the delay–credit link of the timeline estimated on the same data: :func:`delay_calibration`),
 ``book.csv`` (the book with ``p_default`` replaced by the model's PD, plus ``pd_source``,
 ``warn_level`` and ``warn_grade``) and ``report.html`` (the alert list).
 """
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from portsim.config import RunConfig, WarnConfig
@@ -31,9 +33,11 @@ from portsim.data.configured import load_book
 from portsim.earlywarning import (
     KS_REPLICATES,
     CreditFiles,
+    DelayCalibration,
     PdModel,
     assess,
     build_panel,
+    calibrate_delay_link,
     default_within,
     fallback_priors,
     features_as_of,
@@ -41,12 +45,14 @@ from portsim.earlywarning import (
     read_credit_files,
 )
 from portsim.errors import ConfigError, Problem
+from portsim.inputs.model import asset_correlation
 from portsim.report.html import page
 from portsim.report.warn import warn_section
 from portsim.workflow.claim import claim_auto, claim_new
 from portsim.workflow.folders import write_atomic, write_json, write_text_atomic
 
-__all__ = ["WARN_FILES", "FeatureCache", "WarnResult", "fit_as_of", "model_card",
+__all__ = ["WARN_FILES", "FeatureCache", "WarnResult", "delay_calibration", "fit_as_of",
+           "model_card",
            "month_ends", "read_warn_inputs", "run_warn", "score_as_of", "training_dates",
            "warn_as_of", "warn_book", "warn_settings"]
 
@@ -262,9 +268,28 @@ def warn_as_of(config: RunConfig, as_of: date, files: CreditFiles | None = None,
     return model, score_as_of(files, model, panel, t, warn, cache)
 
 
-def model_card(model: PdModel, as_of: date) -> dict[str, Any]:
-    """``model.json``: the score date and :meth:`PdModel.card`."""
-    return {"as_of": as_of.isoformat(), **model.card()}
+def delay_calibration(config: RunConfig, files: CreditFiles, as_of: date) -> DelayCalibration:
+    """The delay–credit link of the timeline estimated on the data known at ``as_of``
+    (:func:`~portsim.earlywarning.calibrate_delay_link`): invoices issued by then (a payment
+    after it counts as none), defaults by then, the book's PDs over the years since the start
+    of the credit files, the loadings √R of ``[model]`` and ``[delays] sd_days``."""
+    t = pd.Timestamp(as_of)
+    h = files.history
+    history = h[h["issue_date"] <= t].assign(
+        paid_date=h["paid_date"].where(h["paid_date"] <= t))
+    defaults = files.defaults[files.defaults["default_date"] <= t]
+    years = (t - data_start(files)).days / 365.25
+    loading = np.sqrt(asset_correlation(files.book, config.model))
+    return calibrate_delay_link(history, defaults, files.book.p_default, loading,
+                                config.delays.sd_days, years=years)
+
+
+def model_card(config: RunConfig, files: CreditFiles, model: PdModel,
+               as_of: date) -> dict[str, Any]:
+    """``model.json``: the score date, :meth:`PdModel.card` and the ``delay_calibration``
+    (:func:`delay_calibration`, with the ``[timeline]`` lines of its estimates)."""
+    return {"as_of": as_of.isoformat(), **model.card(),
+            "delay_calibration": delay_calibration(config, files, as_of).card()}
 
 
 def run_warn(config: RunConfig, as_of: date, out: str | Path | None = None) -> WarnResult:
@@ -292,7 +317,7 @@ def run_warn(config: RunConfig, as_of: date, out: str | Path | None = None) -> W
                                                                                      as_of))
     with claim:
         write_csv(claim.folder / "warnings.csv", warnings, index=True)
-        write_json(claim.folder / "model.json", model_card(model, as_of))
+        write_json(claim.folder / "model.json", model_card(config, files, model, as_of))
         write_csv(claim.folder / "book.csv", book, index=False)
         section = warn_section(warnings, [lv.name for lv in warn.levels], as_of.isoformat())
         write_text_atomic(claim.folder / "report.html", page(
