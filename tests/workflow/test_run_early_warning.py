@@ -86,6 +86,14 @@ def test_its_numbers_are_those_of_warn_and_backtest(folders: dict[str, Path]) ->
     assert f"AUC {m['auc']:.3f} (95 % {m['auc_low']:.3f}–{m['auc_high']:.3f})" in html
 
 
+def test_the_credit_files_are_inputs_of_the_run(folders: dict[str, Path]) -> None:
+    hashed = json.loads((folders["run"] / "run.json").read_text(encoding="utf-8"))[
+        "input_sha256"]
+    for name in ("example_credit_history.csv", "example_statements.csv",
+                 "example_signals.csv", "example_defaults.csv"):
+        assert str(Path("configs", name).resolve()) in hashed, name
+
+
 def test_a_run_without_warn_has_no_early_warning(tmp_path: Path) -> None:
     run = tmp_path / "run"
     invoke("run", "configs/example.toml", "--paths", "500", "--out", run, "--report", "--quiet")
