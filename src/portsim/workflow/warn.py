@@ -17,6 +17,7 @@ the delay–credit link of the timeline estimated on the same data: :func:`delay
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -63,11 +64,17 @@ HORIZON_MONTHS = 12
 
 
 def warn_settings(config: RunConfig) -> WarnConfig:
-    """The config's ``[warn]`` section, or a ConfigError saying to add one."""
+    """The config's ``[warn]`` section, or a ConfigError saying to add one, or to install
+    optbinning for ``binning = "optimal"``."""
     if config.warn is None:
         raise ConfigError([Problem("config", "[warn]", "is missing",
                                    'add [warn] with history = "credit_history.csv" and the '
                                    "other credit files (see configs/example_warn.toml)")])
+    if config.warn.binning == "optimal" and importlib.util.find_spec("optbinning") is None:
+        raise ConfigError([Problem(
+            key_location(config.warn.source, ("warn", "binning"), "config [warn]"),
+            "binning='optimal'", "needs the optbinning package, which is not installed",
+            "pip install 'portsim[warn-optimal]', or use binning = 'quantile'")])
     return config.warn
 
 
@@ -169,7 +176,8 @@ def fit_as_of(files: CreditFiles, dates: Iterable[pd.Timestamp], warn: WarnConfi
     """
     panel = build_panel(files, dates, cache or FeatureCache(), _outcome)
     model = fit_pd_model(panel, bins=warn.bins, regularisation=warn.regularisation,
-                         min_features=warn.min_features, ks_replicates=ks_replicates)
+                         min_features=warn.min_features, ks_replicates=ks_replicates,
+                         binning=warn.binning)
     return model, panel
 
 
