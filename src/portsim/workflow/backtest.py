@@ -14,7 +14,6 @@ have no data to warn on); their outcome is a default within the 12 months after 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,7 +39,7 @@ from portsim.report.html import page
 from portsim.report.run import EarlyWarningData
 from portsim.report.warn import backtest_section
 from portsim.workflow.claim import claim_auto, claim_new
-from portsim.workflow.folders import write_json, write_text_atomic
+from portsim.workflow.folders import read_json, write_json, write_text_atomic
 from portsim.workflow.warn import (
     HORIZON_MONTHS,
     FeatureCache,
@@ -271,6 +270,6 @@ def read_early_warning(folder: Path, config: dict[str, Any]) -> EarlyWarningData
     warnings = pd.read_csv(source / "warnings.csv", index_col="customer_id", dtype=text)
     warnings[["rules", "top_features"]] = warnings[["rules", "top_features"]].fillna("")
     panel = pd.read_csv(source / "panel.csv", dtype=text, parse_dates=["date", "default_date"])
-    card = json.loads((source / "model.json").read_text(encoding="utf-8"))
+    card = read_json(source / "model.json", title="cannot report")
     return EarlyWarningData(as_of=str(card["as_of"]), levels=levels, warnings=warnings,
                             panel=panel, metrics=backtest_metrics(panel, levels))

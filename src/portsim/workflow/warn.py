@@ -53,9 +53,8 @@ from portsim.workflow.claim import claim_auto, claim_new
 from portsim.workflow.folders import write_atomic, write_json, write_text_atomic
 
 __all__ = ["WARN_FILES", "FeatureCache", "WarnResult", "delay_calibration", "fit_as_of",
-           "model_card",
-           "month_ends", "read_warn_inputs", "run_warn", "score_as_of", "training_dates",
-           "warn_as_of", "warn_book", "warn_settings"]
+           "model_card", "month_ends", "read_warn_inputs", "run_warn", "score_as_of",
+           "training_dates", "warn_as_of", "warn_book", "warn_settings"]
 
 #: The files ``portsim warn`` writes into its folder.
 WARN_FILES = ("warnings.csv", "model.json", "book.csv", "report.html")
@@ -168,7 +167,7 @@ def fit_as_of(files: CreditFiles, dates: Iterable[pd.Timestamp], warn: WarnConfi
     dates : iterable of Timestamp
         Month-ends whose 12-month outcome is observed (:func:`training_dates`).
     warn : WarnConfig
-        ``bins``, ``regularisation`` and ``min_features`` of the fit.
+        ``bins``, ``binning``, ``regularisation`` and ``min_features`` of the fit.
     cache : FeatureCache, optional
         Features already computed (one is made if not given).
     ks_replicates : int
