@@ -171,7 +171,7 @@ def test_model_card_round_trips_through_json(fitted: PdModel, tmp_path) -> None:
     assert card["features"][0]["bins"][-1]["bin"] == "missing"
     assert card["window"]["observations"] == 40_000
     assert card["window"]["customers"] == 10_000
-    assert card["settings"] == {"bins": 10, "regularisation": 1.0}
+    assert card["settings"] == {"bins": 10, "binning": "quantile", "regularisation": 1.0}
     assert 0.7 < card["metrics"]["in_sample"]["auc"] < 0.9
     test, _ = synthetic_panel(500, seed=5, missing=0.2)
     again = PdModel.from_card(card).score(test[FEATURES])
@@ -230,3 +230,40 @@ def test_rows_with_too_few_features_stay_out_of_the_fit() -> None:
     enough = train[FEATURES].notna().sum(axis=1) >= 3
     assert model.window["observations"] == int(enough.sum())
     assert model.default_rate == pytest.approx(train["defaulted_12m"][enough].mean(), abs=1e-15)
+
+
+def test_optimal_bins_are_optbinnings_and_keep_the_auc() -> None:
+    optbinning = pytest.importorskip("optbinning")
+    train, _ = synthetic_panel(20_000, seed=11, missing=0.05)
+    model = fit_pd_model(train, FEATURES, bins=6, binning="optimal", ks_replicates=0)
+    assert model.settings["binning"] == "optimal"
+    # the rows fitted: those with at least min_features = 3 features
+    used = train[FEATURES].notna().sum(axis=1).to_numpy() >= 3
+    y = train["defaulted_12m"].to_numpy()[used]
+    for f in model.features:
+        x = train[f.name].to_numpy(dtype=np.float64)[used]
+        ob = optbinning.OptimalBinning(name=f.name, dtype="numerical", solver="cp",
+                                       max_n_bins=6, monotonic_trend="auto_asc_desc")
+        ob.fit(x[~np.isnan(x)], y[~np.isnan(x)].astype(int))
+        np.testing.assert_array_equal(f.edges, np.unique(ob.splits))
+        assert len(f.edges) + 1 <= 6
+        woe = np.diff(f.woe[:-1])  # value bins only; the last bin is the missing one
+        assert (woe >= 0).all() or (woe <= 0).all()
+    # the signal features have several bins, in the direction of their true coefficient
+    days = model.features[FEATURES.index("days_overdue")]
+    assert len(days.edges) >= 2
+    assert days.woe[0] < days.woe[len(days.edges)]
+    test, true_pd = synthetic_panel(20_000, seed=12, missing=0.05)
+    yt = test["defaulted_12m"].to_numpy()
+    model_pd = model.score(test[FEATURES])["pd"]
+    assert abs(roc_auc_score(yt, model_pd) - roc_auc_score(yt, true_pd)) < 0.02
+
+
+def test_optimal_binning_without_optbinning_names_the_extra(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    train, _ = synthetic_panel(400, seed=6)
+    monkeypatch.setitem(sys.modules, "optbinning", None)
+    with pytest.raises(ImportError, match=r"pip install 'portsim\[warn-optimal\]'"):
+        fit_pd_model(train, binning="optimal")
+    with pytest.raises(ValueError, match="is not 'quantile' or 'optimal'"):
+        fit_pd_model(train, binning="tree")

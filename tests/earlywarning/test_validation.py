@@ -68,7 +68,88 @@ def test_ks_equals_scipy() -> None:
 def test_brier_equals_sklearn() -> None:
     y, p = sample()
     assert ev.brier_score(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-15)
-    assert set(ev.discrimination(y, p)) == {"auc", "auc_low", "auc_high", "gini", "ks", "brier"}
+    assert set(ev.discrimination(y, p)) == {
+        "auc", "auc_low", "auc_high", "gini", "gini_low", "gini_high", "ks", "ks_low",
+        "ks_high", "brier", "brier_low", "brier_high"}
+
+
+def test_brier_interval_covers_the_known_expected_brier() -> None:
+    """PDs drawn from Beta(a, b), outcomes from the PDs: the expected Brier score is
+    E[p(1 - p)] = a/(a+b) - a(a+1)/((a+b)(a+b+1)), and the 95 % intervals of 400 samples
+    cover it about 95 % of the time with half-widths of 1.96 times the estimates' spread."""
+    a, b, n, reps = 0.5, 20.0, 1000, 400
+    truth = a / (a + b) - a * (a + 1) / ((a + b) * (a + b + 1))
+    rng = np.random.default_rng(21)
+    estimates, halves, covered = [], [], 0
+    for _ in range(reps):
+        p = rng.beta(a, b, n)
+        res = ev.brier_interval(rng.random(n) < p, p)
+        covered += res.low <= truth <= res.high
+        estimates.append(res.estimate)
+        halves.append((res.high - res.low) / 2)
+    assert abs(covered / reps - 0.95) < 3 * math.sqrt(0.95 * 0.05 / reps)
+    spread = float(np.std(estimates, ddof=1))  # relative standard error ~ 1/sqrt(2(reps-1))
+    se = float(np.mean(halves)) / stats.norm.ppf(0.975)
+    assert abs(se / spread - 1) < 4 / math.sqrt(2 * (reps - 1))
+
+
+def test_brier_interval_hand_worked() -> None:
+    # squared errors 0.01, 0.64, 0.04, 0.25: mean 0.235, se = sd / 2 = 0.1405347; the
+    # interval 0.235 -+ 0.2754 is clipped at 0
+    res = ev.brier_interval([0, 1, 0, 1], [0.1, 0.2, 0.2, 0.5])
+    half = stats.norm.ppf(0.975) * np.std([0.01, 0.64, 0.04, 0.25], ddof=1) / 2
+    assert res.estimate == pytest.approx(0.235, abs=1e-15)
+    assert (res.low, res.high) == pytest.approx((0.0, 0.235 + half), abs=1e-12)
+    wide = ev.brier_interval(np.arange(400) % 4 == 1, np.tile([0.1, 0.2, 0.2, 0.5], 100))
+    half = stats.norm.ppf(0.975) * np.std(np.tile([0.01, 0.64, 0.04, 0.25], 100),
+                                          ddof=1) / 20
+    assert (wide.low, wide.high) == pytest.approx((0.235 - half, 0.235 + half), abs=1e-12)
+    assert ev.brier_interval([0, 1], [0.0, 1.0]) == ev.Interval(0.0, 0.0, 0.0)
+
+
+def test_ks_interval_of_one_defaulter_and_one_survivor_is_the_point_one() -> None:
+    # each group has one score: every replicate is the sample, so the band is empty
+    assert ev.ks_interval([1, 0], [0.9, 0.1]) == ev.Interval(1.0, 1.0, 1.0)
+
+
+def test_ks_interval_matches_a_brute_force_bootstrap() -> None:
+    """The half-width c against the same quantile of sup|D* - D| computed by resampling
+    indices within each group and evaluating the ECDFs with scipy: equal within the spread
+    of the brute-force 95 % quantile (its order statistics j +- 3 sqrt(B q (1 - q)))."""
+    y, p = sample(n=1500, seed=9)
+    res = ev.ks_interval(y, p, replicates=2000, seed=4)
+    c = res.high - res.estimate
+    bad, good = p[y], p[~y]
+    grid = np.unique(p)
+
+    def gap(b: np.ndarray, g: np.ndarray) -> np.ndarray:
+        return (stats.ecdf(g).cdf.evaluate(grid) - stats.ecdf(b).cdf.evaluate(grid))
+
+    base = gap(bad, good)
+    rng = np.random.default_rng(17)
+    n_boot, q = 2000, 0.95
+    dev = np.sort([np.max(np.abs(gap(rng.choice(bad, bad.size), rng.choice(good, good.size))
+                                 - base)) for _ in range(n_boot)])
+    spread = 3 * math.sqrt(n_boot * q * (1 - q))
+    low, high = dev[int(n_boot * q - spread)], dev[int(n_boot * q + spread)]
+    assert low <= c <= high
+    assert res.estimate == pytest.approx(np.max(np.abs(base)), abs=1e-12)
+    assert ev.ks_interval(y, p, replicates=2000, seed=4) == res  # seeded
+
+
+def test_ks_interval_covers_the_known_ks() -> None:
+    """Scores N(1, 1) for 150 defaulters and N(0, 1) for 900 survivors: the KS distance is
+    2 Phi(1/2) - 1. The band is conservative: it covers at least 95 % of 150 samples (within
+    3 binomial standard errors)."""
+    truth = 2 * stats.norm.cdf(0.5) - 1
+    rng = np.random.default_rng(8)
+    y = np.r_[np.ones(150, dtype=bool), np.zeros(900, dtype=bool)]
+    reps, covered = 150, 0
+    for seed in range(reps):
+        res = ev.ks_interval(y, np.r_[rng.normal(1, 1, 150), rng.normal(0, 1, 900)],
+                             replicates=400, seed=seed)
+        covered += res.low <= truth <= res.high
+    assert covered / reps >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / reps)
 
 
 def test_metrics_refuse_one_class_and_nan() -> None:

@@ -4,8 +4,10 @@ trigger through the whole command, errors in ``[warn]`` and no look-ahead."""
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
 import time
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,6 +63,24 @@ def test_the_example_is_scored_in_seconds(scored: tuple[Path, float, str]) -> No
     assert {f["name"] for f in card["features"]} >= {"dbt_12m", "past_due_60_share"}
     assert all("coefficient" in f for f in card["features"])
     assert card["metrics"]["in_sample"]["auc"] > 0.7
+
+
+def test_the_model_card_holds_the_delay_calibration_to_paste_into_timeline(
+        scored: tuple[Path, float, str]) -> None:
+    out, _, _ = scored
+    cal = json.loads((out / "model.json").read_text(encoding="utf-8"))["delay_calibration"]
+    for key in ("delay_credit_link", "predefault_drift_days"):
+        assert np.isfinite(cal[key])
+        assert 0 < cal[f"{key}_se"] < abs(cal[key])
+    # the example's defaulters pay later and later before their default
+    assert cal["gap_days"] > 0
+    assert cal["delay_credit_link"] < 0
+    assert cal["predefault_drift_days"] > 0
+    assert cal["defaulters"] == cal["drift_defaulters"] > 10
+    timeline = tomllib.loads(cal["toml"])["timeline"]
+    assert timeline == {"delay_credit_link": round(cal["delay_credit_link"], 3),
+                        "predefault_drift_days": round(cal["predefault_drift_days"], 1),
+                        "predefault_months": cal["predefault_months"]}
 
 
 def test_the_new_book_is_run_and_holds_the_warning_pds(
@@ -195,3 +215,35 @@ def test_data_dated_after_as_of_leaves_the_warnings_unchanged(
     out = tmp_path / "out-dropped"
     assert invoke("warn", changed, "--as-of", as_of, "--out", out)[0] == 0
     assert (out / "warnings.csv").read_bytes() != (outs[0] / "warnings.csv").read_bytes()
+
+
+def test_optimal_binning_scores_the_example(example_copy: Callable[[str], Path],
+                                            tmp_path: Path) -> None:
+    pytest.importorskip("optbinning")
+    config = example_copy("example_warn.toml")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("train_months = 24", 'train_months = 24\nbinning = "optimal"'),
+                      encoding="utf-8")
+    code, stdout, stderr = invoke("warn", config, "--as-of", AS_OF, "--out", tmp_path / "out")
+    assert code == 0, stdout + stderr
+    card = json.loads((tmp_path / "out" / "model.json").read_text(encoding="utf-8"))
+    assert card["settings"]["binning"] == "optimal"
+    assert all(len(f["edges"]) + 1 <= card["settings"]["bins"] for f in card["features"])
+    assert card["metrics"]["in_sample"]["auc"] > 0.7
+
+
+def test_optimal_binning_without_optbinning_names_the_extra_and_the_line(
+        example_copy: Callable[[str], Path], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = example_copy("example_warn.toml")
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("train_months = 24", 'train_months = 24\nbinning = "optimal"'),
+                      encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "optbinning", None)
+    code, _, stderr = invoke("warn", config, "--as-of", AS_OF, "--out", tmp_path / "out")
+    assert code == 1
+    line = text.splitlines().index(next(t for t in text.splitlines()
+                                        if t.startswith("train_months"))) + 2
+    assert f"{config} line {line}" in stderr
+    assert "pip install 'portsim[warn-optimal]'" in stderr
+    assert not (tmp_path / "out").exists()

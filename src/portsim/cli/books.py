@@ -227,7 +227,8 @@ def backtest_cmd(
               f"({scored['first_date']} to {scored['last_date']}), {scored['defaults']} "
               f"followed by a default within 12 months\n"
               f"AUC {m['auc']:.3f} (95 % {m['auc_low']:.3f}–{m['auc_high']:.3f}), Gini "
-              f"{m['gini']:.3f}, KS {m['ks']:.3f}, Brier {m['brier']:.4f}, Hosmer–Lemeshow "
+              f"{m['gini']:.3f}, KS {m['ks']:.3f} ({m['ks_low']:.3f}–{m['ks_high']:.3f}), Brier "
+              f"{m['brier']:.4f} ({m['brier_low']:.4f}–{m['brier_high']:.4f}), Hosmer–Lemeshow "
               f"p {m['hosmer_lemeshow']['p_value']:.3g}, PSI {m['psi']:.3f}")
     _print_frame(con, "alert levels (signal: this level or worse)", res.metrics["levels"])
     _print_frame(con, "grades: Jeffreys test", res.metrics["grades"])

@@ -130,8 +130,11 @@ class WarnConfig(Strict):
     train_months: int = Field(default=24, ge=1, le=240, description="month-ends the PD model "
                               "is trained on: the last ones whose 12 following months are "
                               "observed by the as-of date")
-    bins: int = Field(default=5, ge=2, le=50, description="quantile bins per feature "
-                      "(plus one bin for missing values)")
+    bins: int = Field(default=5, ge=2, le=50, description="bins per feature, at most with "
+                      "binning = 'optimal' (plus one bin for missing values)")
+    binning: Literal["quantile", "optimal"] = Field(
+        default="quantile", description="'quantile': cut each feature at its quantiles; "
+        "'optimal': optbinning's optimal binning (pip install 'portsim[warn-optimal]')")
     regularisation: float = Field(default=1.0, gt=0.0, description="inverse L2 strength C of "
                                   "the logistic regression (smaller: stronger)")
     min_features: int = Field(default=3, ge=1, description="a customer with fewer features "

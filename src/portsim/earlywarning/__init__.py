@@ -14,6 +14,11 @@ Imports only :mod:`portsim.config` and :mod:`portsim.data` (the layer after ``da
 """
 
 from portsim.earlywarning.alerts import assess, fired_rules, grade_of, risk_index, top_features
+from portsim.earlywarning.delaylink import (
+    DelayCalibration,
+    calibrate_delay_link,
+    shock_means,
+)
 from portsim.earlywarning.features import FEATURE_COLUMNS, default_within, features_as_of
 from portsim.earlywarning.migration import level_counts, level_migration
 from portsim.earlywarning.model import (
@@ -44,14 +49,18 @@ from portsim.earlywarning.tables import (
     read_statements,
 )
 from portsim.earlywarning.validation import (
+    KS_REPLICATES,
     AucResult,
     HosmerLemeshow,
+    Interval,
     auc_delong,
     backtest_levels,
+    brier_interval,
     brier_score,
     discrimination,
     hosmer_lemeshow,
     jeffreys_test,
+    ks_interval,
     ks_statistic,
     psi,
     psi_from_shares,
@@ -61,6 +70,7 @@ __all__ = [
     "ALTMAN",
     "DEFAULT_KINDS",
     "FEATURE_COLUMNS",
+    "KS_REPLICATES",
     "LEGAL_KINDS",
     "PAYMENT_INDEX_ANCHORS",
     "SIGNAL_KINDS",
@@ -68,16 +78,20 @@ __all__ = [
     "AltmanModel",
     "AucResult",
     "CreditFiles",
+    "DelayCalibration",
     "FeatureBins",
     "HosmerLemeshow",
+    "Interval",
     "PdModel",
     "altman_ratios",
     "altman_zone",
     "assess",
     "auc_delong",
     "backtest_levels",
+    "brier_interval",
     "brier_score",
     "build_panel",
+    "calibrate_delay_link",
     "default_within",
     "discrimination",
     "fallback_priors",
@@ -87,6 +101,7 @@ __all__ = [
     "grade_of",
     "hosmer_lemeshow",
     "jeffreys_test",
+    "ks_interval",
     "ks_statistic",
     "level_counts",
     "level_migration",
@@ -99,5 +114,6 @@ __all__ = [
     "read_signals",
     "read_statements",
     "risk_index",
+    "shock_means",
     "top_features",
 ]

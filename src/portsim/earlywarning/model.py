@@ -25,7 +25,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import optimize, special
 
-from portsim.earlywarning.validation import discrimination
+from portsim.earlywarning.validation import KS_REPLICATES, discrimination
 
 __all__ = [
     "TARGET",
@@ -52,6 +52,35 @@ def _sklearn_logistic() -> Any:
         raise ImportError("fitting the PD model needs scikit-learn: "
                           "pip install 'portsim[warn]'") from exc
     return LogisticRegression
+
+
+def _optimal_binning() -> Any:
+    """optbinning's OptimalBinning, or an ImportError naming the extra to install."""
+    try:
+        from optbinning import OptimalBinning
+    except ImportError as exc:
+        raise ImportError("binning = 'optimal' needs optbinning: "
+                          "pip install 'portsim[warn-optimal]'") from exc
+    return OptimalBinning
+
+
+def _cut_points(name: str, present: NDArray[np.float64], defaulted: NDArray[np.bool_],
+                bins: int, binning: str) -> NDArray[np.float64]:
+    """Inner cut points of a feature's non-missing values: their quantiles (``"quantile"``),
+    or optbinning's optimal binning (``"optimal"``: at most ``bins`` bins, each holding at
+    least 5 % of the values, WoE monotonic in the direction that fits best)."""
+    if present.size == 0:
+        return np.empty(0)
+    if binning == "quantile":
+        return np.unique(np.quantile(present, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
+    if binning != "optimal":
+        raise ValueError(f"binning={binning!r} is not 'quantile' or 'optimal'")
+    if defaulted.all() or not defaulted.any():
+        return np.empty(0)
+    optimal = _optimal_binning()(name=name, dtype="numerical", solver="cp", max_n_bins=bins,
+                                 monotonic_trend="auto_asc_desc")
+    optimal.fit(present, defaulted.astype(np.int64))
+    return np.unique(np.asarray(optimal.splits, dtype=np.float64))
 
 
 @dataclass(frozen=True)
@@ -87,11 +116,11 @@ class FeatureBins:
 
     @classmethod
     def fit(cls, name: str, values: NDArray[np.float64], defaulted: NDArray[np.bool_],
-            bins: int) -> FeatureBins:
-        """Quantile bins of ``values`` and their WoE for the outcomes ``defaulted``."""
-        present = values[~np.isnan(values)]
-        edges = (np.unique(np.quantile(present, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
-                 if present.size else np.empty(0))
+            bins: int, binning: str = "quantile") -> FeatureBins:
+        """Bins of ``values`` (:func:`_cut_points`: ``binning`` ``"quantile"`` or
+        ``"optimal"``) and their WoE for the outcomes ``defaulted``."""
+        missing = np.isnan(values)
+        edges = _cut_points(name, values[~missing], defaulted[~missing], bins, binning)
         proto = cls(name, tuple(float(e) for e in edges), (), (), ())
         idx = proto.bin_index(values)
         n_bins = edges.size + 2
@@ -135,8 +164,8 @@ class PdModel:
     min_features : int
         A customer with fewer features available is scored with its prior.
     settings, window, metrics : dict
-        Fit settings (``bins``, ``regularisation``), the training window (first and last
-        date, observations, defaults, customers) and validation metrics.
+        Fit settings (``bins``, ``binning``, ``regularisation``), the training window (first
+        and last date, observations, defaults, customers) and validation metrics.
     """
 
     features: tuple[FeatureBins, ...]
@@ -251,7 +280,8 @@ def _calibrated_intercept(logit: NDArray[np.float64], rate: float) -> float:
 
 def fit_pd_model(panel: pd.DataFrame, features: Sequence[str] | None = None, *,
                  bins: int = 5, regularisation: float = 1.0,
-                 min_features: int = 3) -> PdModel:
+                 min_features: int = 3, ks_replicates: int = KS_REPLICATES,
+                 binning: str = "quantile") -> PdModel:
     """Fit the PD model on a training panel.
 
     Parameters
@@ -269,6 +299,12 @@ def fit_pd_model(panel: pd.DataFrame, features: Sequence[str] | None = None, *,
     min_features : int
         Rows with fewer features available are left out of the fit; customers with fewer
         are scored with their prior.
+    ks_replicates : int
+        Bootstrap replicates of the in-sample KS interval (0: none).
+    binning : str
+        ``"quantile"``: each feature cut at its quantiles into ``bins`` bins; ``"optimal"``:
+        optbinning's optimal binning into at most ``bins`` bins (the ``warn-optimal``
+        extra).
 
     Returns
     -------
@@ -290,7 +326,7 @@ def fit_pd_model(panel: pd.DataFrame, features: Sequence[str] | None = None, *,
     if y.all() or not y.any():
         raise ValueError(f"the panel has {int(y.sum())} defaults in {y.size} rows with at "
                          f"least {min_features} features: the model needs both outcomes")
-    fitted = tuple(FeatureBins.fit(n, x[:, j], y, bins) for j, n in enumerate(names))
+    fitted = tuple(FeatureBins.fit(n, x[:, j], y, bins, binning) for j, n in enumerate(names))
     woe = np.column_stack([f.encode(x[:, j]) for j, f in enumerate(fitted)])
     reg = _sklearn_logistic()(C=regularisation, max_iter=1000).fit(woe, y)
     coef = reg.coef_[0].astype(np.float64)
@@ -300,11 +336,11 @@ def fit_pd_model(panel: pd.DataFrame, features: Sequence[str] | None = None, *,
     model = PdModel(
         features=fitted, coefficients=tuple(float(c) for c in coef), intercept=intercept,
         default_rate=rate, min_features=min_features,
-        settings={"bins": bins, "regularisation": regularisation},
+        settings={"bins": bins, "binning": binning, "regularisation": regularisation},
         window={"first_date": str(dates.min().date()), "last_date": str(dates.max().date()),
                 "observations": int(y.size), "defaults": int(y.sum()),
                 "customers": int(panel["customer"][used].nunique())})
-    in_sample = discrimination(y, special.expit(intercept + woe @ coef))
+    in_sample = discrimination(y, special.expit(intercept + woe @ coef), ks_replicates)
     return replace(model, metrics={"in_sample": in_sample})
 
 

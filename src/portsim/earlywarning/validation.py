@@ -1,8 +1,9 @@
 """Validation of PD models and of alert levels: pure functions of outcomes and scores.
 
 Discrimination: AUC with its DeLong variance (DeLong, DeLong & Clarke-Pearson 1988, in the
-midrank form of Sun & Xu 2014), Gini = 2·AUC − 1, the Kolmogorov–Smirnov distance.
-Calibration: the Brier score, the per-grade Jeffreys test of the ECB's instructions for IRB
+midrank form of Sun & Xu 2014), Gini = 2·AUC − 1, the Kolmogorov–Smirnov distance with a
+seeded stratified bootstrap band. Calibration: the Brier score with the normal interval
+of a mean of squared errors, the per-grade Jeffreys test of the ECB's instructions for IRB
 validation (with the one-sided binomial test beside it), Hosmer–Lemeshow with g − 2 degrees of
 freedom. Stability: the population stability index (< 0.1 stable, > 0.25 shifted). Signals:
 per alert level, the default rate over the next 12 months and, taking "this level or worse"
@@ -10,7 +11,9 @@ as the signal, hit rate, false-alarm rate, noise-to-signal ratio (Kaminsky, Lizo
 Reinhart 1998) and lead time.
 
 Outcomes ``defaulted`` are booleans (default within 12 months after the score date); ``pd``
-are probabilities in [0, 1] (any score where only the order matters: AUC, KS).
+are probabilities in [0, 1] (any score where only the order matters: AUC, KS). The
+intervals treat the observations as independent (as DeLong's does); rows of one customer at
+successive dates are not, so in a backtest panel they are somewhat too narrow.
 """
 
 from __future__ import annotations
@@ -24,14 +27,18 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
 __all__ = [
+    "KS_REPLICATES",
     "AucResult",
     "HosmerLemeshow",
+    "Interval",
     "auc_delong",
     "backtest_levels",
+    "brier_interval",
     "brier_score",
     "discrimination",
     "hosmer_lemeshow",
     "jeffreys_test",
+    "ks_interval",
     "ks_statistic",
     "psi",
     "psi_from_shares",
@@ -39,6 +46,19 @@ __all__ = [
 
 #: Average days per month, for lead times in months.
 DAYS_PER_MONTH = 365.25 / 12
+#: Bootstrap replicates of the KS interval.
+KS_REPLICATES = 1000
+#: Bootstrap replicates drawn at once (bounds the memory to a few MB per 1,000 scores).
+_BLOCK = 100
+
+
+@dataclass(frozen=True)
+class Interval:
+    """An estimate with its two-sided confidence interval."""
+
+    estimate: float
+    low: float
+    high: float
 
 
 @dataclass(frozen=True)
@@ -134,17 +154,90 @@ def ks_statistic(defaulted: ArrayLike, score: ArrayLike) -> float:
     return float(np.max(np.abs(cdf_bad - cdf_good)))
 
 
+def ks_interval(defaulted: ArrayLike, score: ArrayLike, level: float = 0.95,
+                replicates: int = KS_REPLICATES, seed: int = 0) -> Interval:
+    """The KS distance with a stratified bootstrap interval ``KS ± c``.
+
+    The KS distance is sup |D| with D = F₀ − F₁ the gap between the score distributions of
+    the non-defaulted and the defaulted, and |sup |D̂| − sup |D|| ≤ sup |D̂ − D|. ``c`` is the
+    ``level`` quantile of sup |D* − D̂| over bootstrap replicates D* (Bickel & Freedman 1981):
+    each replicate draws as many defaulted and as many non-defaulted observations as the
+    sample holds, with replacement within each group (the counts per distinct score are
+    multinomial with the sample's shares). The interval is conservative: on normal scores
+    with known KS (100 to 300 defaulters) it covered the truth in 99 % of samples, where the
+    percentile and basic bootstrap intervals of the KS itself covered 71–89 % (the KS, a
+    supremum, is biased upwards by about twice what the bootstrap sees).
+
+    Parameters
+    ----------
+    defaulted : array_like of bool, shape (n,)
+    score : array_like of float, shape (n,)
+        Higher = riskier.
+    level : float
+        Two-sided confidence level.
+    replicates : int
+        Bootstrap replicates.
+    seed : int
+        Seed of the draws: the interval is the same at every call.
+
+    Returns
+    -------
+    Interval
+        ``estimate`` = :func:`ks_statistic`; ``low``, ``high`` = estimate ∓ c, clipped to
+        [0, 1].
+    """
+    y, s = _outcomes(defaulted, score)
+    _both_classes(y)
+    if replicates < 1:
+        raise ValueError(f"replicates={replicates} must be at least 1")
+    grid, where = np.unique(s, return_inverse=True)
+    n_bad, n_good = int(y.sum()), int((~y).sum())
+    share_bad = np.bincount(where[y], minlength=grid.size) / n_bad
+    share_good = np.bincount(where[~y], minlength=grid.size) / n_good
+    gap = np.cumsum(share_good) - np.cumsum(share_bad)
+    rng = np.random.default_rng(seed)
+    deviation = np.empty(replicates)
+    for start in range(0, replicates, _BLOCK):
+        size = min(_BLOCK, replicates - start)
+        cdf_bad = np.cumsum(rng.multinomial(n_bad, share_bad, size=size), axis=1) / n_bad
+        cdf_good = np.cumsum(rng.multinomial(n_good, share_good, size=size), axis=1) / n_good
+        deviation[start:start + size] = np.max(np.abs(cdf_good - cdf_bad - gap), axis=1)
+    c = float(np.quantile(deviation, level))
+    ks = ks_statistic(y, s)
+    return Interval(estimate=ks, low=max(0.0, ks - c), high=min(1.0, ks + c))
+
+
 def brier_score(defaulted: ArrayLike, pd_: ArrayLike) -> float:
     """Mean squared difference between PD and outcome (0 best, 0.25 a coin at 50 %)."""
     y, p = _outcomes(defaulted, pd_)
     return float(np.mean((p - y) ** 2))
 
 
-def discrimination(defaulted: ArrayLike, pd_: ArrayLike) -> dict[str, float]:
-    """AUC (with its 95 % interval), Gini, KS and Brier score as a flat dict (model cards)."""
+def brier_interval(defaulted: ArrayLike, pd_: ArrayLike, level: float = 0.95) -> Interval:
+    """The Brier score with the normal interval of a mean: ± z · sd / √n of the squared
+    errors (p − y)², clipped to [0, 1]."""
+    y, p = _outcomes(defaulted, pd_)
+    errors = (p - y) ** 2
+    brier = float(errors.mean())
+    se = float(errors.std(ddof=1) / np.sqrt(errors.size)) if errors.size > 1 else 0.0
+    half = float(stats.norm.ppf(0.5 + level / 2.0)) * se
+    return Interval(estimate=brier, low=max(0.0, brier - half), high=min(1.0, brier + half))
+
+
+def discrimination(defaulted: ArrayLike, pd_: ArrayLike,
+                   ks_replicates: int = KS_REPLICATES) -> dict[str, float]:
+    """AUC, KS and Brier score with their 95 % intervals (:func:`auc_delong`,
+    :func:`ks_interval` with ``ks_replicates`` replicates, :func:`brier_interval`) and the
+    Gini, as a flat dict (model cards, backtests); ``ks_low`` and ``ks_high`` are NaN when
+    ``ks_replicates`` is 0 (the bootstrap takes about 0.1 s per 1,000 distinct scores)."""
     res = auc_delong(defaulted, pd_)
+    ks = (ks_interval(defaulted, pd_, replicates=ks_replicates) if ks_replicates > 0 else
+          Interval(ks_statistic(defaulted, pd_), np.nan, np.nan))
+    brier = brier_interval(defaulted, pd_)
     return {"auc": res.auc, "auc_low": res.low, "auc_high": res.high, "gini": res.gini,
-            "ks": ks_statistic(defaulted, pd_), "brier": brier_score(defaulted, pd_)}
+            "gini_low": res.gini_interval[0], "gini_high": res.gini_interval[1],
+            "ks": ks.estimate, "ks_low": ks.low, "ks_high": ks.high,
+            "brier": brier.estimate, "brier_low": brier.low, "brier_high": brier.high}
 
 
 def jeffreys_test(grade: ArrayLike, defaulted: ArrayLike, pd_: ArrayLike,

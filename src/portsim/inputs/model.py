@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from portsim.config import ASSET_CORRELATION_CAP, RunConfig
+from portsim.config import ASSET_CORRELATION_CAP, ModelConfig, RunConfig
 from portsim.data import Book
 from portsim.inputs.factors import factor_correlation, factor_labels, factor_stress, psd_cholesky
 from portsim.inputs.policy import PolicyInputs, build_policies
@@ -33,6 +33,7 @@ from portsim.inputs.timeline import TimelineInputs, build_timeline, horizon_year
 
 __all__ = [
     "ModelInputs",
+    "asset_correlation",
     "auto_kernel",
     "basel_asset_correlation",
     "build_inputs",
@@ -104,6 +105,23 @@ def basel_asset_correlation(p_default: np.ndarray) -> np.ndarray:
     return 0.12 * w + 0.24 * (1.0 - w)
 
 
+def asset_correlation(book: Book, model: ModelConfig) -> np.ndarray:
+    """Each customer's asset correlation R (the square of its factor loading): the book's
+    ``asset_correlation`` where given, else ``[model] asset_correlation`` (a number, or
+    ``"basel"``: :func:`basel_asset_correlation` of the PD), before any scenario.
+
+    Returns
+    -------
+    ndarray, shape (n_customers,)
+    """
+    r_given = np.asarray(book.asset_correlation, dtype=float)
+    if model.asset_correlation == "basel":
+        r_default = basel_asset_correlation(book.p_default)
+    else:
+        r_default = np.full(book.n_customers, float(model.asset_correlation))
+    return np.where(np.isfinite(r_given), r_given, r_default)
+
+
 def build_inputs(
     book: Book, config: RunConfig, open_invoices: pd.DataFrame | None = None
 ) -> ModelInputs:
@@ -147,12 +165,7 @@ def build_inputs(
     p_h = -np.expm1(-hazard * t)
     p_h = np.where(p1 >= 1.0, 1.0, p_h)
 
-    r_given = np.asarray(book.asset_correlation, dtype=float)
-    if model.asset_correlation == "basel":
-        r_default = basel_asset_correlation(book.p_default)
-    else:
-        r_default = np.full(n, float(model.asset_correlation))
-    r = np.where(np.isfinite(r_given), r_given, r_default)
+    r = asset_correlation(book, model)
     if scen.correlation.asset_multiplier != 1.0:
         r = np.minimum(r * scen.correlation.asset_multiplier, ASSET_CORRELATION_CAP)
 

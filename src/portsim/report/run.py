@@ -19,7 +19,34 @@ import xarray as xr
 from portsim.report.plotting import baseline, risk_levels
 from portsim.results.metrics import risk_metrics
 
-__all__ = ["RunData", "from_dataset", "run_from_files"]
+__all__ = ["EarlyWarningData", "RunData", "from_dataset", "run_from_files"]
+
+
+@dataclass(frozen=True)
+class EarlyWarningData:
+    """The early warning of a run whose config has ``[warn]``, as ``portsim warn`` and
+    ``portsim backtest`` compute it on the run's credit files.
+
+    Attributes
+    ----------
+    as_of : str
+        The score date of the alert list and the end of the backtest's outcomes.
+    levels : list of str
+        The alert levels, least severe first.
+    warnings : DataFrame
+        The alert table (:func:`portsim.earlywarning.assess`), indexed by customer id.
+    panel : DataFrame
+        The backtest's scored rows (:func:`portsim.workflow.backtest.backtest_panel`).
+    metrics : dict
+        :func:`portsim.workflow.backtest.backtest_metrics` of ``panel``.
+    """
+
+    as_of: str
+    levels: list[str]
+    warnings: pd.DataFrame
+    panel: pd.DataFrame
+    metrics: dict[str, Any]
+
 
 @dataclass
 class RunData:
@@ -39,6 +66,8 @@ class RunData:
         Things the reader should know (e.g. names not stored).
     comparison : DataFrame or None
         comparison table of a batch folder, when present.
+    early_warning : EarlyWarningData or None
+        The run's early warning, when its config has ``[warn]``.
     """
 
     ds: xr.Dataset
@@ -49,6 +78,7 @@ class RunData:
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
     comparison: pd.DataFrame | None = None
+    early_warning: EarlyWarningData | None = None
 
     @property
     def currency(self) -> str:
@@ -85,16 +115,19 @@ def run_from_files(
     config: dict[str, Any],
     path: Path,
     comparison: pd.DataFrame | None,
+    early_warning: EarlyWarningData | None = None,
 ) -> RunData:
     """A :class:`RunData` from the files of a complete run folder, as read by
     :func:`portsim.workflow.folders.read_run` (``results.nc``, ``summary.json``, ``run.json``,
-    ``config.json`` and the comparison table of a batch; empty dicts for absent files).
+    ``config.json``, the comparison table of a batch and the early warning of a run with
+    ``[warn]``; empty dicts for absent files).
 
     The metrics are computed from ``ds`` when ``summary.json`` has none.
     """
     run = RunData(
         ds=ds, metrics=summary.get("metrics") or {}, provenance=summary.get("provenance") or {},
         run_info=run_info, config=config, path=path, comparison=comparison,
+        early_warning=early_warning,
     )
     if not run.metrics:
         run.metrics = risk_metrics(baseline(ds), risk_levels(ds))

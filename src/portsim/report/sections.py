@@ -1,5 +1,5 @@
 """The report's content, shared by the HTML and PDF writers: its sections in order (headline,
-loss, cash, insurance, scenarios, concentration, provenance), each with text, tables
+loss, cash, insurance, scenarios, early warning, concentration, provenance), each with text, tables
 (:mod:`portsim.report.tables`) and figures, and the report's title.
 """
 
@@ -168,11 +168,17 @@ def _provenance_section(run: RunData) -> Section:
 
 
 def sections(run: RunData) -> list[Section]:
-    """The report's sections, in order (insurance and scenarios only when the run has them)."""
+    """The report's sections, in order (insurance, scenarios and early warning only when the
+    run has them)."""
+    # imported here: portsim.report.warn builds on Section, defined above
+    from portsim.report.warn import early_warning_section
+
     out = [_headline_section(run), _loss_section(run), _cash_section(run)]
     for extra in (_insurance_section(run), _scenario_section(run)):
         if extra is not None:
             out.append(extra)
+    if run.early_warning is not None:
+        out.append(early_warning_section(run.early_warning))
     out += [_concentration_section(run), _provenance_section(run)]
     return out
 

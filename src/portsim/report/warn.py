@@ -7,12 +7,13 @@ default rates and signal quality, the Jeffreys test per grade, the level migrati
 with the ROC curve (:func:`plot_roc`), the PD calibration chart (:func:`plot_calibration`)
 and the customers per level over time (:func:`plot_level_counts`).
 Each command writes its section as a self-contained ``report.html``
-(:func:`portsim.report.html.page`).
+(:func:`portsim.report.html.page`); :func:`early_warning_section` joins the alert list and the
+backtest's figures in the report of a run whose config has ``[warn]``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,17 +21,21 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from portsim.report.plotting import PALETTE, axes
+from portsim.report.run import EarlyWarningData
 from portsim.report.sections import Section
 from portsim.report.tables import Table, num, pct
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["backtest_section", "plot_calibration", "plot_level_counts", "plot_roc", "roc_points",
+__all__ = ["backtest_figures", "backtest_section", "backtest_summary", "early_warning_section",
+           "migration_table", "plot_calibration", "plot_level_counts", "plot_roc", "roc_points",
            "warn_section"]
 
 #: Customers listed in the alert list at most.
 ALERT_ROWS = 50
+#: Customers listed in the alert list of the run report at most.
+RUN_ALERT_ROWS = 15
 #: Bar colours of the levels, least severe first (cycled beyond six levels).
 LEVEL_COLOURS = (PALETTE.green, PALETTE.orange, PALETTE.red, PALETTE.purple, PALETTE.blue,
                  PALETTE.grey)
@@ -126,7 +131,8 @@ def plot_level_counts(counts: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def warn_section(warnings: pd.DataFrame, levels: Sequence[str], as_of: str) -> Section:
+def warn_section(warnings: pd.DataFrame, levels: Sequence[str], as_of: str,
+                 limit: int = ALERT_ROWS) -> Section:
     """The alert list of ``portsim warn``.
 
     Parameters
@@ -137,6 +143,8 @@ def warn_section(warnings: pd.DataFrame, levels: Sequence[str], as_of: str) -> S
         The level names, least severe first.
     as_of : str
         The score date.
+    limit : int
+        Customers listed in the alert list at most.
     """
     rank = warnings["level"].map({name: i for i, name in enumerate(levels)})
     sec = Section("warn", f"Early warning as of {as_of}")
@@ -150,7 +158,7 @@ def warn_section(warnings: pd.DataFrame, levels: Sequence[str], as_of: str) -> S
     sec.tables.append(("Customers per level", Table(["level", "customers", "mean PD"], counts,
                                                     numeric={1, 2})))
     alerts = warnings[rank > 0].assign(_rank=rank[rank > 0]).sort_values(
-        ["_rank", "pd"], ascending=False).head(ALERT_ROWS)
+        ["_rank", "pd"], ascending=False).head(limit)
     rows = [[str(cid), str(r["level"]), pct(float(r["pd"]), 2), str(r["grade"]),
              str(r["pd_source"]), str(r["rules"]), str(r["top_features"])]
             for cid, r in alerts.iterrows()]
@@ -175,6 +183,41 @@ def _migration_table(migration: pd.DataFrame, names: list[str]) -> Table:
                   for a in names], numeric=set(range(1, len(names) + 2)))
 
 
+def backtest_summary(metrics: dict[str, Any]) -> str:
+    """The backtest in one paragraph: what was scored, AUC, Gini, KS, Brier, Hosmer–Lemeshow
+    and PSI (``metrics`` as in :func:`backtest_section`)."""
+    m, scored = metrics["model"], metrics["scored"]
+    return (
+        f"{scored['rows']:,} customer-months scored at {scored['dates']} month-ends "
+        f"({scored['first_date']} to {scored['last_date']}), each with a model refitted on "
+        f"the outcomes known then; {scored['defaults']:,} followed by a default within 12 "
+        f"months. AUC {m['auc']:.3f} (95 % {m['auc_low']:.3f}–{m['auc_high']:.3f}), Gini "
+        f"{m['gini']:.3f}, KS {m['ks']:.3f} ({m['ks_low']:.3f}–{m['ks_high']:.3f}), Brier "
+        f"{m['brier']:.4f} ({m['brier_low']:.4f}–{m['brier_high']:.4f}), Hosmer–Lemeshow p-value "
+        f"{m['hosmer_lemeshow']['p_value']:.3g}, PSI first to last date {m['psi']:.3f}.")
+
+
+def migration_table(metrics: dict[str, Any]) -> tuple[str, Table]:
+    """The captioned level migration matrix of the backtest (``metrics`` as in
+    :func:`backtest_section`)."""
+    return ("Level migration to the next scored month-end (customers scored at both; share "
+            "of the row)", _migration_table(metrics["migration"], list(metrics["level_counts"])))
+
+
+def backtest_figures(panel: pd.DataFrame, metrics: dict[str, Any]
+                     ) -> list[tuple[str, Callable[[Axes], Axes]]]:
+    """The captioned ROC curve, PD calibration chart and customers per level over time of the
+    backtest (``panel`` and ``metrics`` as in :func:`backtest_section`)."""
+    y = panel["defaulted_12m"].to_numpy(dtype=bool)
+    p = panel["pd"].to_numpy(dtype=np.float64)
+    grades, counts = metrics["grades"], metrics["level_counts"]
+    return [("ROC curve of the PDs", lambda ax: plot_roc(y, p, ax)),
+            ("PD calibration per grade (Jeffreys 95 % intervals)",
+             lambda ax: plot_calibration(grades, ax)),
+            ("Customers per level at each scored month-end",
+             lambda ax: plot_level_counts(counts, ax))]
+
+
 def backtest_section(panel: pd.DataFrame, metrics: dict[str, Any]) -> Section:
     """The backtest of ``portsim backtest``: metrics, levels, grades, migration, ROC,
     calibration and the customers per level over time.
@@ -187,15 +230,7 @@ def backtest_section(panel: pd.DataFrame, metrics: dict[str, Any]) -> Section:
         :func:`portsim.workflow.backtest.backtest_metrics`-shaped: ``scored``, ``model``,
         ``levels``, ``grades``, ``level_counts`` and ``migration``.
     """
-    m, scored = metrics["model"], metrics["scored"]
-    sec = Section("backtest", "Backtest of the early warning")
-    sec.text.append(
-        f"{scored['rows']:,} customer-months scored at {scored['dates']} month-ends "
-        f"({scored['first_date']} to {scored['last_date']}), each with a model refitted on "
-        f"the outcomes known then; {scored['defaults']:,} followed by a default within 12 "
-        f"months. AUC {m['auc']:.3f} (95 % {m['auc_low']:.3f}–{m['auc_high']:.3f}), Gini "
-        f"{m['gini']:.3f}, KS {m['ks']:.3f}, Brier {m['brier']:.4f}, Hosmer–Lemeshow p-value "
-        f"{m['hosmer_lemeshow']['p_value']:.3g}, PSI first to last date {m['psi']:.3f}.")
+    sec = Section("backtest", "Backtest of the early warning", [backtest_summary(metrics)])
     lv = metrics["levels"]
     sec.tables.append(("Alert levels (signal: this level or worse)", Table(
         ["level", "rows", "mean PD", "default rate", "hit rate", "false-alarm rate",
@@ -211,15 +246,18 @@ def backtest_section(panel: pd.DataFrame, metrics: dict[str, Any]) -> Section:
           pct(r["default_rate"], 2),
           f"{pct(r['jeffreys_low'], 2)}–{pct(r['jeffreys_high'], 2)}", f"{r['p_value']:.3g}"]
          for name, r in gr.iterrows()], numeric=set(range(1, 7)))))
-    sec.tables.append(("Level migration to the next scored month-end (customers scored at "
-                       "both; share of the row)",
-                       _migration_table(metrics["migration"], list(metrics["level_counts"]))))
-    y = panel["defaulted_12m"].to_numpy(dtype=bool)
-    p = panel["pd"].to_numpy(dtype=np.float64)
-    sec.figures.append(("ROC curve of the PDs", lambda ax: plot_roc(y, p, ax)))
-    sec.figures.append(("PD calibration per grade (Jeffreys 95 % intervals)",
-                        lambda ax: plot_calibration(gr, ax)))
-    counts = metrics["level_counts"]
-    sec.figures.append(("Customers per level at each scored month-end",
-                        lambda ax: plot_level_counts(counts, ax)))
+    sec.tables.append(migration_table(metrics))
+    sec.figures += backtest_figures(panel, metrics)
     return sec
+
+
+def early_warning_section(ew: EarlyWarningData) -> Section:
+    """The early-warning section of the run report: the customers per level and the alert
+    list of :func:`warn_section` (the :data:`RUN_ALERT_ROWS` most severe), the backtest in a
+    paragraph, the level migration matrix, the ROC curve, the PD calibration chart and the
+    customers per level over time of :func:`backtest_section`."""
+    alerts = warn_section(ew.warnings, ew.levels, ew.as_of, limit=RUN_ALERT_ROWS)
+    return Section("early-warning", f"Early warning as of {ew.as_of}",
+                   [*alerts.text, "Backtest: " + backtest_summary(ew.metrics)],
+                   [*alerts.tables, migration_table(ew.metrics)],
+                   backtest_figures(ew.panel, ew.metrics))

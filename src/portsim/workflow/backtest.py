@@ -26,41 +26,45 @@ from portsim.config import RunConfig
 from portsim.config.locate import key_location
 from portsim.earlywarning import (
     CreditFiles,
-    auc_delong,
     backtest_levels,
-    brier_score,
+    discrimination,
     hosmer_lemeshow,
     jeffreys_test,
-    ks_statistic,
     level_counts,
     level_migration,
     psi,
 )
 from portsim.errors import ConfigError, Problem
 from portsim.report.html import page
+from portsim.report.run import EarlyWarningData
 from portsim.report.warn import backtest_section
 from portsim.workflow.claim import claim_auto, claim_new
-from portsim.workflow.folders import write_json, write_text_atomic
+from portsim.workflow.folders import read_json, write_json, write_text_atomic
 from portsim.workflow.warn import (
     HORIZON_MONTHS,
     FeatureCache,
     data_start,
     fit_as_of,
+    model_card,
     month_ends,
     read_warn_inputs,
     score_as_of,
     training_dates,
+    warn_as_of,
     warn_settings,
     write_csv,
 )
 
-__all__ = ["MIN_TRAIN_DATES", "BacktestResult", "backtest_metrics", "backtest_panel",
-           "run_backtest"]
+__all__ = ["EARLY_WARNING_DIR", "MIN_TRAIN_DATES", "BacktestResult", "backtest_metrics",
+           "backtest_panel", "outcome_end", "read_early_warning", "run_backtest",
+           "write_early_warning"]
 
 #: Month-ends of training data the first scored date needs.
 MIN_TRAIN_DATES = 6
 #: Hosmer–Lemeshow groups.
 HL_GROUPS = 10
+#: The folder, inside a run folder, of the early warning of a run whose config has [warn].
+EARLY_WARNING_DIR = "early_warning"
 
 
 def data_end(files: CreditFiles) -> pd.Timestamp:
@@ -72,7 +76,15 @@ def data_end(files: CreditFiles) -> pd.Timestamp:
     return pd.Timestamp(max(d.max() for d in dates if d.notna().any()))
 
 
-def backtest_panel(config: RunConfig, end: date | None = None) -> pd.DataFrame:
+def outcome_end(config: RunConfig, files: CreditFiles) -> date:
+    """The date up to which outcomes are observed by default: ``[timeline] as_of``, else the
+    latest date in the credit files."""
+    return config.timeline.as_of if config.timeline is not None else data_end(files).date()
+
+
+def backtest_panel(config: RunConfig, end: date | None = None, *,
+                   files: CreditFiles | None = None,
+                   cache: FeatureCache | None = None) -> pd.DataFrame:
     """The scores of every scored month-end and their outcomes.
 
     Parameters
@@ -80,8 +92,11 @@ def backtest_panel(config: RunConfig, end: date | None = None) -> pd.DataFrame:
     config : RunConfig
         With ``[book]`` and ``[warn]``.
     end : date, optional
-        Outcomes are observed up to this date; default ``[timeline] as_of``, else the latest
-        date in the credit files.
+        Outcomes are observed up to this date; default :func:`outcome_end`.
+    files : CreditFiles, optional
+        The credit files of ``config`` (read when not given).
+    cache : FeatureCache, optional
+        Features already computed (one is made if not given).
 
     Returns
     -------
@@ -91,17 +106,18 @@ def backtest_panel(config: RunConfig, end: date | None = None) -> pd.DataFrame:
         (the first default within the 12 months, NaT if none).
     """
     warn = warn_settings(config)
-    files = read_warn_inputs(config)
+    files = read_warn_inputs(config) if files is None else files
     if end is None:
-        end = config.timeline.as_of if config.timeline is not None else data_end(files).date()
+        end = outcome_end(config, files)
     last = pd.Timestamp(end) - pd.DateOffset(months=HORIZON_MONTHS)
-    cache = FeatureCache()
+    cache = FeatureCache() if cache is None else cache
     frames = []
     for s in month_ends(data_start(files), last):
         dates = training_dates(files, s, warn.train_months)
         if len(dates) < MIN_TRAIN_DATES:
             continue
-        model, panel = fit_as_of(files, dates, warn, cache)
+        # the refits' in-sample metrics are not reported: no KS bootstrap
+        model, panel = fit_as_of(files, dates, warn, cache, ks_replicates=0)
         table = score_as_of(files, model, panel, s, warn, cache)
         frames.append(_rows(files, table, s))
     if not frames:
@@ -140,9 +156,10 @@ def backtest_metrics(panel: pd.DataFrame, levels: list[str]) -> dict[str, Any]:
     -------
     dict
         ``scored`` (dates, rows, defaults, first and last date); ``model``: ``auc`` with its
-        DeLong 95 % interval (``auc_low``, ``auc_high``), ``gini`` with its interval, ``ks``,
-        ``brier``, ``hosmer_lemeshow`` (statistic, dof, p-value), ``psi`` (the PDs of the last
-        scored date against the first); ``levels`` and ``grades``: DataFrames of
+        DeLong 95 % interval (``auc_low``, ``auc_high``), ``gini``, ``ks`` and ``brier``
+        with theirs (:func:`~portsim.earlywarning.discrimination`), ``hosmer_lemeshow``
+        (statistic, dof, p-value), ``psi`` (the PDs of the last scored date against the
+        first); ``levels`` and ``grades``: DataFrames of
         :func:`~portsim.earlywarning.backtest_levels` and
         :func:`~portsim.earlywarning.jeffreys_test`; ``level_counts`` and ``migration``:
         DataFrames of :func:`~portsim.earlywarning.level_counts` (customers per level at
@@ -151,12 +168,9 @@ def backtest_metrics(panel: pd.DataFrame, levels: list[str]) -> dict[str, Any]:
     """
     y = panel["defaulted_12m"].to_numpy(dtype=bool)
     p = panel["pd"].to_numpy(dtype=np.float64)
-    auc = auc_delong(y, p)
     hl = hosmer_lemeshow(y, p, groups=HL_GROUPS)
     dates = panel["date"]
-    model = {"auc": auc.auc, "auc_low": auc.low, "auc_high": auc.high, "gini": auc.gini,
-             "gini_low": auc.gini_interval[0], "gini_high": auc.gini_interval[1],
-             "ks": ks_statistic(y, p), "brier": brier_score(y, p),
+    model = {**discrimination(y, p),
              "hosmer_lemeshow": {"statistic": hl.statistic, "dof": hl.dof,
                                  "p_value": hl.p_value},
              "psi": psi(p[(dates == dates.min()).to_numpy()],
@@ -217,3 +231,45 @@ def run_backtest(config: RunConfig, out: str | Path | None = None,
         write_text_atomic(claim.folder / "report.html", page(
             "Backtest of the early warning", config.name, [backtest_section(panel, metrics)]))
     return BacktestResult(folder=claim.folder, panel=panel, metrics=metrics)
+
+
+def write_early_warning(config: RunConfig, folder: Path) -> None:
+    """Score the book and backtest the early warning of ``config`` (which has ``[warn]``), as
+    ``portsim warn --as-of END`` and ``portsim backtest`` would with END = :func:`outcome_end`,
+    and write ``warnings.csv``, ``model.json`` and ``panel.csv`` (the backtest's scored rows)
+    into ``folder/early_warning`` for the run report (:func:`read_early_warning`).
+    """
+    files = read_warn_inputs(config)
+    end = outcome_end(config, files)
+    cache = FeatureCache()  # the score date is a month-end of the backtest's
+    model, warnings = warn_as_of(config, end, files, cache)
+    panel = backtest_panel(config, end, files=files, cache=cache)
+    target = folder / EARLY_WARNING_DIR
+    target.mkdir(exist_ok=True)
+    write_csv(target / "warnings.csv", warnings, index=True)
+    write_json(target / "model.json", model_card(config, files, model, end))
+    write_csv(target / "panel.csv", panel, index=False)
+
+
+def read_early_warning(folder: Path, config: dict[str, Any]) -> EarlyWarningData | None:
+    """The early warning :func:`write_early_warning` wrote into the run ``folder`` (None when
+    it holds none), with the backtest's metrics computed from its scored rows.
+
+    Parameters
+    ----------
+    folder : Path
+        A complete run folder.
+    config : dict
+        Its ``config.json`` (the alert levels of ``[warn]``).
+    """
+    source = folder / EARLY_WARNING_DIR
+    if not (source / "panel.csv").exists():
+        return None
+    levels = [str(lv["name"]) for lv in config["warn"]["levels"]]
+    text = {"customer": str, "customer_id": str, "grade": str, "level": str}
+    warnings = pd.read_csv(source / "warnings.csv", index_col="customer_id", dtype=text)
+    warnings[["rules", "top_features"]] = warnings[["rules", "top_features"]].fillna("")
+    panel = pd.read_csv(source / "panel.csv", dtype=text, parse_dates=["date", "default_date"])
+    card = read_json(source / "model.json", title="cannot report")
+    return EarlyWarningData(as_of=str(card["as_of"]), levels=levels, warnings=warnings,
+                            panel=panel, metrics=backtest_metrics(panel, levels))

@@ -301,7 +301,8 @@ def read_run(run_dir: str | Path) -> RunData:
     """Read a complete run folder for the report (:mod:`portsim.report`).
 
     ``results.nc``, ``summary.json``, ``run.json``, ``config.json`` and, when present,
-    ``comparison.csv`` are read here and handed to
+    ``comparison.csv`` and the early warning (:func:`portsim.workflow.backtest.read_early_warning`)
+    are read here and handed to
     :func:`portsim.report.run.run_from_files`.
 
     Raises
@@ -311,6 +312,7 @@ def read_run(run_dir: str | Path) -> RunData:
         ``results.nc``, or a JSON file cannot be read.
     """
     from portsim.report.run import run_from_files
+    from portsim.workflow.backtest import read_early_warning  # it writes through this module
 
     d = Path(run_dir)
     where = str(d)
@@ -330,10 +332,11 @@ def read_run(run_dir: str | Path) -> RunData:
     summary = read_json(d / SUMMARY_JSON, title="cannot report")
     comparison = (pd.read_csv(d / COMPARISON_FILE) if (d / COMPARISON_FILE).exists()
                   else None)
+    config = read_json(d / CONFIG_FILE, title="cannot report")
     return run_from_files(
         ds, summary=summary, run_info=read_json(d / RUN_FILE, title="cannot report"),
-        config=read_json(d / CONFIG_FILE, title="cannot report"), path=d,
-        comparison=comparison)
+        config=config, path=d, comparison=comparison,
+        early_warning=read_early_warning(d, config))
 
 
 def write_report(run_dir: str | Path, fmt: str = "html", out: str | Path | None = None) -> Path:

@@ -37,6 +37,7 @@ from portsim.results.comparison import scenario_comparison, scenario_paths
 from portsim.results.metrics import summary_table
 from portsim.workflow import folders
 from portsim.workflow.api import check_memory, creditriskplus, load_book, run_with, summarize
+from portsim.workflow.backtest import write_early_warning
 from portsim.workflow.batch import combine, plan_batch
 from portsim.workflow.checkpoint import Checkpoint, RunIdentity
 from portsim.workflow.claim import (
@@ -190,6 +191,8 @@ def _model_hash(config: RunConfig) -> str:
 def _input_files(config: RunConfig) -> dict[str, Path]:
     """The input files the config names that exist, by config key."""
     named = {"book.path": config.book.path, "book.invoices": config.book.invoices}
+    if config.warn is not None:
+        named.update({f"warn.{key}": path for key, path in config.warn.files.items()})
     return {key: config.resolve(p) for key, p in named.items()
             if p is not None and config.resolve(p).exists()}
 
@@ -333,7 +336,9 @@ def _complete(
     inputs: ModelInputs | None = None,
 ) -> RunResult:
     """Simulate the chunks the checkpoint lacks and write the result files into its folder
-    (``inputs``: already built from ``config`` and ``book``, see :func:`run_with`)."""
+    (``inputs``: already built from ``config`` and ``book``, see :func:`run_with`), with the
+    early warning of a config with ``[warn]``
+    (:func:`~portsim.workflow.backtest.write_early_warning`)."""
     target = ckpt.run_dir
     reused = len(ckpt.done())
     opts = replace(options, paths=ckpt.identity.n_paths, seed=ckpt.identity.seed)
@@ -348,6 +353,8 @@ def _complete(
         tables[folders.CONTRIBUTIONS_FILE] = contributions_table(ds)
     folders.write_results(target, ds, tables,
                           {"metrics": metrics, "provenance": _provenance(ds)})
+    if config.warn is not None:
+        write_early_warning(config, target)
     folders.write_run_info(target, {
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "seed": int(ds.attrs["seed"]),

@@ -9,19 +9,22 @@ book's ``p_default`` as the prior of customers with too few features; apply the 
 Only data dated by ``as_of`` is used: the features at ``as_of`` and at the month-ends before
 it, and outcomes ending by ``as_of``.
 
-The folder holds ``warnings.csv`` (one row per customer), ``model.json`` (the model card),
+The folder holds ``warnings.csv`` (one row per customer), ``model.json`` (the model card, with
+the delay–credit link of the timeline estimated on the same data: :func:`delay_calibration`),
 ``book.csv`` (the book with ``p_default`` replaced by the model's PD, plus ``pd_source``,
 ``warn_level`` and ``warn_grade``) and ``report.html`` (the alert list).
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from portsim.config import RunConfig, WarnConfig
@@ -29,10 +32,13 @@ from portsim.config.locate import key_location
 from portsim.data.book import Book
 from portsim.data.configured import load_book
 from portsim.earlywarning import (
+    KS_REPLICATES,
     CreditFiles,
+    DelayCalibration,
     PdModel,
     assess,
     build_panel,
+    calibrate_delay_link,
     default_within,
     fallback_priors,
     features_as_of,
@@ -40,14 +46,15 @@ from portsim.earlywarning import (
     read_credit_files,
 )
 from portsim.errors import ConfigError, Problem
+from portsim.inputs.model import asset_correlation
 from portsim.report.html import page
 from portsim.report.warn import warn_section
 from portsim.workflow.claim import claim_auto, claim_new
 from portsim.workflow.folders import write_atomic, write_json, write_text_atomic
 
-__all__ = ["WARN_FILES", "FeatureCache", "WarnResult", "fit_as_of", "month_ends",
-           "read_warn_inputs", "run_warn", "score_as_of", "training_dates", "warn_book",
-           "warn_settings"]
+__all__ = ["WARN_FILES", "FeatureCache", "WarnResult", "delay_calibration", "fit_as_of",
+           "model_card", "month_ends", "read_warn_inputs", "run_warn", "score_as_of",
+           "training_dates", "warn_as_of", "warn_book", "warn_settings"]
 
 #: The files ``portsim warn`` writes into its folder.
 WARN_FILES = ("warnings.csv", "model.json", "book.csv", "report.html")
@@ -56,11 +63,17 @@ HORIZON_MONTHS = 12
 
 
 def warn_settings(config: RunConfig) -> WarnConfig:
-    """The config's ``[warn]`` section, or a ConfigError saying to add one."""
+    """The config's ``[warn]`` section, or a ConfigError saying to add one, or to install
+    optbinning for ``binning = "optimal"``."""
     if config.warn is None:
         raise ConfigError([Problem("config", "[warn]", "is missing",
                                    'add [warn] with history = "credit_history.csv" and the '
                                    "other credit files (see configs/example_warn.toml)")])
+    if config.warn.binning == "optimal" and importlib.util.find_spec("optbinning") is None:
+        raise ConfigError([Problem(
+            key_location(config.warn.source, ("warn", "binning"), "config [warn]"),
+            "binning='optimal'", "needs the optbinning package, which is not installed",
+            "pip install 'portsim[warn-optimal]', or use binning = 'quantile'")])
     return config.warn
 
 
@@ -144,7 +157,8 @@ def customers_frame(book: Book) -> pd.DataFrame:
 
 
 def fit_as_of(files: CreditFiles, dates: Iterable[pd.Timestamp], warn: WarnConfig,
-              cache: FeatureCache | None = None) -> tuple[PdModel, pd.DataFrame]:
+              cache: FeatureCache | None = None,
+              ks_replicates: int = KS_REPLICATES) -> tuple[PdModel, pd.DataFrame]:
     """The PD model trained on ``dates`` and its training panel.
 
     Parameters
@@ -153,13 +167,16 @@ def fit_as_of(files: CreditFiles, dates: Iterable[pd.Timestamp], warn: WarnConfi
     dates : iterable of Timestamp
         Month-ends whose 12-month outcome is observed (:func:`training_dates`).
     warn : WarnConfig
-        ``bins``, ``regularisation`` and ``min_features`` of the fit.
+        ``bins``, ``binning``, ``regularisation`` and ``min_features`` of the fit.
     cache : FeatureCache, optional
         Features already computed (one is made if not given).
+    ks_replicates : int
+        Bootstrap replicates of the in-sample KS interval of the model card (0: none).
     """
     panel = build_panel(files, dates, cache or FeatureCache(), _outcome)
     model = fit_pd_model(panel, bins=warn.bins, regularisation=warn.regularisation,
-                         min_features=warn.min_features)
+                         min_features=warn.min_features, ks_replicates=ks_replicates,
+                         binning=warn.binning)
     return model, panel
 
 
@@ -223,6 +240,65 @@ def write_csv(path: Path, table: pd.DataFrame, *, index: bool) -> None:
     write_atomic(path, lambda p: table.to_csv(p, index=index))
 
 
+def warn_as_of(config: RunConfig, as_of: date, files: CreditFiles | None = None,
+               cache: FeatureCache | None = None) -> tuple[PdModel, pd.DataFrame]:
+    """The PD model fitted on the data known at ``as_of`` and the alert table of the book then.
+
+    Parameters
+    ----------
+    config : RunConfig
+        With ``[book]`` and ``[warn]``.
+    as_of : date
+        The score date; no data dated after it is used.
+    files : CreditFiles, optional
+        The credit files of ``config`` (read when not given).
+    cache : FeatureCache, optional
+        Features already computed (one is made if not given).
+
+    Returns
+    -------
+    model : PdModel
+    warnings : DataFrame
+        :func:`score_as_of`, one row per book customer, indexed by customer id.
+    """
+    warn = warn_settings(config)
+    files = read_warn_inputs(config) if files is None else files
+    t = pd.Timestamp(as_of)
+    dates = training_dates(files, t, warn.train_months)
+    if not dates:
+        raise ConfigError([Problem(key_location(warn.source, ("warn",), "config [warn]"),
+                                   f"as_of={as_of}", f"leaves no month-end of the credit files "
+                                   f"(from {data_start(files).date()}) 12 months before it",
+                                   "score at a later date, or give a longer history")])
+    cache = FeatureCache() if cache is None else cache
+    model, panel = fit_as_of(files, dates, warn, cache)
+    return model, score_as_of(files, model, panel, t, warn, cache)
+
+
+def delay_calibration(config: RunConfig, files: CreditFiles, as_of: date) -> DelayCalibration:
+    """The delay–credit link of the timeline estimated on the data known at ``as_of``
+    (:func:`~portsim.earlywarning.calibrate_delay_link`): invoices issued by then (a payment
+    after it counts as none), defaults by then, the book's PDs over the years since the start
+    of the credit files, the loadings √R of ``[model]`` and ``[delays] sd_days``."""
+    t = pd.Timestamp(as_of)
+    h = files.history
+    history = h[h["issue_date"] <= t].assign(
+        paid_date=h["paid_date"].where(h["paid_date"] <= t))
+    defaults = files.defaults[files.defaults["default_date"] <= t]
+    years = (t - data_start(files)).days / 365.25
+    loading = np.sqrt(asset_correlation(files.book, config.model))
+    return calibrate_delay_link(history, defaults, files.book.p_default, loading,
+                                config.delays.sd_days, years=years)
+
+
+def model_card(config: RunConfig, files: CreditFiles, model: PdModel,
+               as_of: date) -> dict[str, Any]:
+    """``model.json``: the score date, :meth:`PdModel.card` and the ``delay_calibration``
+    (:func:`delay_calibration`, with the ``[timeline]`` lines of its estimates)."""
+    return {"as_of": as_of.isoformat(), **model.card(),
+            "delay_calibration": delay_calibration(config, files, as_of).card()}
+
+
 def run_warn(config: RunConfig, as_of: date, out: str | Path | None = None) -> WarnResult:
     """Fit the PD model on the data known at ``as_of``, score the book and write the folder.
 
@@ -242,23 +318,13 @@ def run_warn(config: RunConfig, as_of: date, out: str | Path | None = None) -> W
     """
     warn = warn_settings(config)
     files = read_warn_inputs(config)
-    t = pd.Timestamp(as_of)
-    dates = training_dates(files, t, warn.train_months)
-    if not dates:
-        raise ConfigError([Problem(key_location(warn.source, ("warn",), "config [warn]"),
-                                   f"as_of={as_of}", f"leaves no month-end of the credit files "
-                                   f"(from {data_start(files).date()}) 12 months before it",
-                                   "score at a later date, or give a longer history")])
-    cache = FeatureCache()
-    model, panel = fit_as_of(files, dates, warn, cache)
-    warnings = score_as_of(files, model, panel, t, warn, cache)
+    model, warnings = warn_as_of(config, as_of, files)
     book = warn_book(files.book, warnings)
-    card: dict[str, Any] = {"as_of": as_of.isoformat(), **model.card()}
     claim = claim_new(Path(out)) if out is not None else claim_auto(default_warn_dir(config,
                                                                                      as_of))
     with claim:
         write_csv(claim.folder / "warnings.csv", warnings, index=True)
-        write_json(claim.folder / "model.json", card)
+        write_json(claim.folder / "model.json", model_card(config, files, model, as_of))
         write_csv(claim.folder / "book.csv", book, index=False)
         section = warn_section(warnings, [lv.name for lv in warn.levels], as_of.isoformat())
         write_text_atomic(claim.folder / "report.html", page(
