@@ -13,8 +13,8 @@ def warmup() -> float:
     """Compile (or load from numba's cache) every kernel variant on a tiny book; seconds taken.
 
     Covers both default methods, both copulas, with and without the timeline (with the
-    insurance kernel), and the CreditRisk+ kernel with either kind of count, so that workers started later find every kernel in numba's on-disk
-    cache.
+    insurance kernel), and the CreditRisk+ kernel with either kind of count, so that workers
+    started later find every kernel in numba's on-disk cache.
     """
     import pandas as pd
 

@@ -316,8 +316,8 @@ def resume_folder(
 
 def _provenance(ds: xr.Dataset) -> dict[str, Any]:
     keep = ("portsim_version", "seed", "n_paths", "config_name", "config_hash", "scenario",
-            "book_source", "book_sha256", "kernel", "copula", "horizon_years", "n_customers",
-            "tail_sampling", "tail_level")
+            "book_source", "book_sha256", "kernel", "copula", "model_family",
+            "horizon_years", "n_customers", "tail_sampling", "tail_level")
     return {k: (v.item() if hasattr(v, "item") else v)
             for k, v in ds.attrs.items() if k in keep}
 
