@@ -113,7 +113,7 @@ def test_sector_es_contributions_are_the_analytic_ones(
 def test_bernoulli_is_the_brute_force_distribution_of_a_small_book(
         make_book: Any, make_config: Any) -> None:
     """Losses of 1, 2, 4 and 8 units: each set of defaulters has its own loss, whose
-    probability is E_S[Π_i (1 − e^(−λ_i(S)))^d_i · e^(−λ_i(S))^(1 − d_i)]."""
+    probability is E_S[Π_i π_i^d_i · (1 − π_i)^(1 − d_i)], π_i = min(λ_i(S), 1)."""
     book = make_book(sector=["a", "b", "a", "b"], exposure=[UNIT, 2 * UNIT, 4 * UNIT, 8 * UNIT],
                      lgd=1.0, p_default=[0.3, 0.15, 0.05, 0.1])
     cfg = make_config(model={"family": "creditriskplus"},
@@ -127,7 +127,7 @@ def test_bernoulli_is_the_brute_force_distribution_of_a_small_book(
     sets = np.array(list(itertools.product([0, 1], repeat=4)))  # (16, 4) defaulters
 
     def law(lam: np.ndarray) -> np.ndarray:
-        hit = -np.expm1(-lam)
+        hit = np.minimum(lam, 1.0)
         return np.prod(np.where(sets == 1, hit, 1.0 - hit), axis=1)
 
     prob = integrated(model, law)
@@ -144,8 +144,12 @@ def test_bernoulli_is_the_brute_force_distribution_of_a_small_book(
     mean = float(pmf @ np.arange(16)) * UNIT
     m = portsim.summarize(ds)
     assert abs(m["expected_loss"]["value"] - mean) < Z * m["expected_loss"]["se"]
-    # below the Poisson model's expected loss Σ p_i·ν_i by E[λ − 1 + e^(−λ)] per customer
-    assert mean < float(model.intensity @ model.units) * UNIT
+    # the Poisson model's expected loss Σ p_i·ν_i less E[(λ_i − 1)⁺·ν_i], λ_i > 1 on paths
+    # where a sector draw exceeds 1 / p_i (> 3.3 here)
+    poisson_mean = float(model.intensity @ model.units) * UNIT
+    excess = integrated(model, lambda lam: np.maximum(lam - 1.0, 0.0) @ model.units) * UNIT
+    assert mean == pytest.approx(poisson_mean - float(excess), rel=1e-9)
+    assert 0.0 < float(excess) < 0.01 * poisson_mean
 
 
 def test_results_do_not_depend_on_threads_or_chunks(book: Book, make_config: Any) -> None:

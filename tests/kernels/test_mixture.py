@@ -2,9 +2,9 @@
 
 The Poisson draws (inversion and PTRS) against the conditional Poisson law by chi-square; the
 sector variables against their gamma law; the kernel's defaults against the formula it
-implements, redone in Python from the same stream; hand-worked cases whose outcome does not
-depend on the draws; the Bernoulli counts as ``min(N, 1)`` of the Poisson counts on the same
-seed; and the path-by-path kernel against the chunk kernel. Tolerances: 4 standard errors,
+implements, redone in Python from the same stream (both kinds of count); hand-worked cases
+whose outcome does not depend on the draws; the Poisson defaulters among the Bernoulli ones on
+the same seed; and the path-by-path kernel against the chunk kernel. Tolerances: 4 standard errors,
 significance level ``P_MIN`` for the goodness-of-fit tests; seeds fixed.
 """
 
@@ -114,16 +114,21 @@ def _run(intensity: np.ndarray, *, poisson: bool, m: int = 400, seed: int = 3
     return out
 
 
-def test_defaults_follow_the_conditional_intensity_of_the_streams_draws() -> None:
-    """Bernoulli: each customer defaults iff its uniform is below 1 − exp(−λ_i(S)), with the
-    sector variables the first gamma draws of the path's default stream."""
-    intensity = np.array([0.3, 0.05, 0.6, 0.01, 0.2])
+@pytest.mark.parametrize("poisson", [True, False])
+def test_defaults_follow_the_conditional_intensity_of_the_streams_draws(poisson: bool) -> None:
+    """Each customer defaults iff its uniform is below 1 − exp(−λ_i(S)) (Poisson) or
+    min(λ_i(S), 1) (Bernoulli), with the sector variables the first gamma draws of the path's
+    default stream; a Poisson defaulter's count is its conditioned draw from the second
+    stream."""
+    intensity = np.array([0.3, 0.05, 0.6, 0.01, 0.2]) * 2.0
     m = 50
-    got = _run(intensity, poisson=False, m=m)
+    got = _run(intensity, poisson=poisson, m=m)
     states = path_states(3, 0, m, Stream.DEFAULT)
+    counts = path_states(3, 0, m, Stream.LGD)
     want_loss = np.zeros(m)
     for p in range(m):
         s0, s1 = states[p]
+        t0, t1 = counts[p]
         s = np.empty(2)
         for k in range(2):
             g, s0, s1 = next_gamma(1.0 / VARIANCE[k], np.uint64(s0), np.uint64(s1))
@@ -131,9 +136,13 @@ def test_defaults_follow_the_conditional_intensity_of_the_streams_draws() -> Non
         lam = intensity * (IDIO[SECTOR] + WEIGHTS[SECTOR] @ s)
         for i in range(intensity.size):
             u, s0, s1 = next_uniform(np.uint64(s0), np.uint64(s1))
-            if u < -math.expm1(-lam[i]):
-                want_loss[p] += EXPOSURE[i] * LGD[i]
-    np.testing.assert_allclose(got["out_loss"], want_loss, rtol=1e-15, atol=0)
+            if u < (-math.expm1(-lam[i]) if poisson else min(lam[i], 1.0)):
+                n = 1
+                if poisson:
+                    n, t0, t1 = mixture.next_poisson_positive(lam[i], np.uint64(t0),
+                                                              np.uint64(t1))
+                want_loss[p] += n * EXPOSURE[i] * LGD[i]
+    np.testing.assert_allclose(got["out_loss"], want_loss, rtol=1e-14, atol=0)
     assert 0 < np.count_nonzero(want_loss) < m  # not a trivial case
 
 
@@ -157,7 +166,10 @@ def test_zero_and_huge_intensities_by_hand() -> None:
     np.testing.assert_array_equal(pois["out_cust_ndef"][[0, 2, 4]], 0)
 
 
-def test_bernoulli_counts_are_the_poisson_counts_capped_at_one() -> None:
+def test_poisson_defaulters_default_in_the_bernoulli_model_too() -> None:
+    """Same uniforms, 1 − e^(−λ) ≤ min(λ, 1): every Poisson defaulter of a path defaults in
+    the Bernoulli model; the Bernoulli model has more single defaults, the Poisson model
+    repeated ones."""
     intensity = np.array([0.3, 0.05, 0.6, 0.01, 0.2]) * 3.0
     m = 500
     x = {"states": path_states(9, 0, m, Stream.DEFAULT),
@@ -171,8 +183,10 @@ def test_bernoulli_counts_are_the_poisson_counts_capped_at_one() -> None:
                                                    "out_loss": np.zeros(m),
                                                    "out_cust_loss": cents[poisson]})
     one = np.rint(100 * EXPOSURE * LGD).astype(np.int64)
-    np.testing.assert_array_equal(cents[False], np.where(cents[True] > 0, one, 0))
-    assert np.any(cents[True] > one)  # some repeated defaults: the variants differ
+    assert np.all(cents[False][cents[True] > 0] == np.broadcast_to(one, (m, 5))[cents[True] > 0])
+    assert np.all((cents[False] == 0) | (cents[False] == one))
+    assert np.any((cents[False] > 0) & (cents[True] == 0))  # Bernoulli-only defaults
+    assert np.any(cents[True] > one)  # repeated Poisson defaults
 
 
 @pytest.mark.parametrize("poisson", [True, False])

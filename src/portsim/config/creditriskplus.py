@@ -50,7 +50,7 @@ class CreditRiskPlusConfig(Strict):
         default="poisson", description="how the Monte Carlo engine (model.family = "
         "'creditriskplus') draws a customer's defaults given the sector variables: a Poisson "
         "count of intensity λ (CSFB, the exact model) or at most one, with probability "
-        "1 − exp(−λ)")
+        "min(λ, 1)")
     _source: str | None = PrivateAttr(default=None)
 
     @property

@@ -4,19 +4,23 @@ Poisson or Bernoulli defaults given them.
 On each path the sector variables ``S_k`` are drawn first, ``σ_k²·Gamma(1/σ_k²)`` (mean 1,
 variance ``σ_k²``, Marsaglia–Tsang, :func:`portsim.kernels.rng.next_gamma`), then every
 customer's intensity ``λ_i = p_i·(w_0 + Σ_k W[s_i, k]·S_k)`` and its defaults, one uniform
-``u`` per customer and path from the default stream: the customer defaults (at least once)
-when ``u < 1 − exp(−λ_i)``. With Poisson counts, the number of defaults of a customer that
-defaults is drawn from the Poisson law conditioned on at least one, from the second stream
-of the path (the LGD stream, which a fixed-LGD model does not use otherwise). So on the same
-seed the Bernoulli count is exactly ``min(N_i, 1)`` of the Poisson count ``N_i``, customer by
-customer and path by path, and the Bernoulli loss never exceeds the Poisson loss.
+``u`` per customer and path from the default stream:
 
-How the two differ in the tail: both give a customer the same probability of defaulting at
-least once, ``1 − exp(−λ_i)``; the Poisson model adds the repeated defaults, ``E[N_i] − P[N_i ≥
-1] = λ_i − 1 + e^(−λ_i) ≈ λ_i²/2`` per customer, negligible when the intensities are small
-and large on the paths where big sector draws make them large — the tail. The Poisson tail
-is therefore the heavier: its loss can exceed the book's total exposure × LGD, the
-Bernoulli loss cannot.
+* Poisson counts (CSFB): the customer defaults when ``u < 1 − exp(−λ_i)``, and then as many
+  times as a Poisson count conditioned on at least one, drawn from the second stream of the
+  path (the LGD stream, which a fixed-LGD model does not use otherwise);
+* Bernoulli: the customer defaults once when ``u < min(λ_i, 1)``.
+
+How the two differ: given the sector variables, a customer's expected number of defaults is
+``λ_i`` in both (while ``λ_i ≤ 1``), so the expected loss, given the sectors and overall, is
+the same and each customer keeps its PD; the conditional variance is ``λ_i`` for the Poisson
+count against ``λ_i·(1 − λ_i)`` for one default at most. The Poisson tail is therefore the
+heavier, by little when the intensities are small and by more on the paths where large
+sector draws make them large — the tail; only there (``λ_i > 1``) does the Bernoulli
+variant also lose expected defaults, ``E[(λ_i − 1)⁺]``. The Poisson loss can exceed the
+book's total exposure × LGD, the Bernoulli loss cannot. Both draw the same uniforms, so on
+one seed a customer defaulting in the Poisson model defaults in the Bernoulli one too
+(``1 − e^(−λ) ≤ min(λ, 1)``).
 
 Poisson draws: by inversion from the mode's left for ``λ < POISSON_INVERSION_MAX``; above, by
 Hörmann's transformed rejection with squeeze (PTRS), as NumPy does.
@@ -128,7 +132,7 @@ def mixture_losses(
     """Defaults and losses of the CreditRisk+ model (see the module docstring).
 
     A customer is skipped after one uniform when ``u ≥ λ_i`` (then ``u ≥ 1 − e^(−λ_i)`` too),
-    so the exponential is evaluated only for the few with ``u < λ_i``.
+    so the Poisson model evaluates the exponential only for the few with ``u < λ_i``.
     """
     n_paths = states.shape[0]
     n = intensity.shape[0]
@@ -148,10 +152,12 @@ def mixture_losses(
         for i in range(n):
             u, s0, s1 = next_uniform(s0, s1)
             lam = intensity[i] * mult[sector[i]]
-            if u >= lam or u >= -math.expm1(-lam):
+            if u >= lam:  # no default in either model (u < 1 always)
                 continue
             count = np.int64(1)
             if poisson:
+                if u >= -math.expm1(-lam):
+                    continue
                 count, t0, t1 = next_poisson_positive(lam, t0, t1)
             li = count * severity[i]
             out_sector_loss[p, sector[i]] += li
