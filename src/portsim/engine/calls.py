@@ -11,10 +11,9 @@ keeps a positional list of 25 to 60 arguments in step with a kernel's signature.
 * :func:`default_losses` — the default-only kernels of :mod:`portsim.kernels.defaults`
   (grouped, per customer or skip, by :class:`~portsim.kernels.codes.DefaultMethod`);
 * :func:`customer_losses_of_paths` — the same kernels path by path, keeping each path's
-  per-customer losses (the tail attribution's second pass);
-
-  both run the CreditRisk+ kernels of :mod:`portsim.kernels.mixture` instead when the inputs
-  hold a sector model (``model.family = "creditriskplus"``);
+  per-customer losses (the tail attribution's second pass); both run the CreditRisk+ kernels
+  of :mod:`portsim.kernels.mixture` instead for inputs with a sector model
+  (``model.family = "creditriskplus"``);
 * :func:`timeline` — the invoice-by-invoice kernel of :mod:`portsim.kernels.timeline`;
 * :func:`apply_policies` / :func:`policy_claims` — the claims kernel of
   :mod:`portsim.kernels.claims`.
