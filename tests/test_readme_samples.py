@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["example-run", "insurance-value", "ecl-matrix", "report-figures", "warn-flow",
-        "backtest"]
+        "backtest", "creditriskplus-mc"]
 SLOW = ["scenario-batch", "reverse-stress"]
 FIX = "stale: run python tools/readme_samples.py --write"
 

@@ -6,8 +6,9 @@ Each sample is a block between ``<!-- NAME:start (tools/readme_samples.py) -->``
 function of :data:`BLOCKS` from a fresh run of the shipped example through the ``portsim``
 command (the commands, paths and seed the pages show), run once each in a scratch folder:
 ``portsim run configs/example.toml``, ``portsim report`` of that run folder, ``portsim ecl``,
-``portsim warn`` and the run on its book, ``portsim backtest``, the scenario batch and the
-two reverse stress tests. The report's screenshot
+``portsim warn`` and the run on its book, ``portsim backtest``,
+``portsim run configs/example_crp.toml`` (CreditRisk+), the scenario batch and the two reverse
+stress tests. The report's screenshot
 ``docs/report-example.png`` (headless Chromium) is taken from the same run, and the headline
 figures it shows are kept next to it in ``docs/report-example.json``, checked like a block.
 
@@ -58,6 +59,7 @@ WIDTH = 120
 STAMP = "YYYYMMDD-HHMMSS"
 ECL_AS_OF = date(2026, 12, 31)
 WARN_CONFIG = "configs/example_warn.toml"
+CRP_CONFIG = "configs/example_crp.toml"
 WARN_ARGS = ("--as-of", "2026-12-31", "--out", "runs/warn")
 BACKTEST_ARGS = ("--out", "runs/backtest")
 BATCH_ARGS = ("--scenario", "scenarios/*.toml", "--paths", "20000")
@@ -158,6 +160,15 @@ class Samples:
         self.warn_output  # noqa: B018 - writes the book
         self.cli("run", WARN_CONFIG, "--book", "runs/warn/book.csv")
         (folder,) = (self.workdir / "runs").glob("example_warn-baseline-*")
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        return dict(summary["metrics"])
+
+    @cached_property
+    def creditriskplus_metrics(self) -> dict[str, Any]:
+        """``metrics`` of ``portsim run configs/example_crp.toml`` (CreditRisk+ simulated,
+        with the exact figures beside)."""
+        self.cli("run", CRP_CONFIG)
+        (folder,) = (self.workdir / "runs").glob("example_crp-baseline-*")
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         return dict(summary["metrics"])
 
@@ -340,6 +351,26 @@ def render_backtest(s: Samples) -> str:
                     f"{s.backtest_output}")
 
 
+def render_creditriskplus(s: Samples) -> str:
+    """CreditRisk+ by Monte Carlo on the shipped book beside its exact figures."""
+    m = s.creditriskplus_metrics
+    crp = m["creditriskplus"]
+    lines = [f"| {m['currency']} | Monte Carlo, {m['n_paths']:,} paths | exact |",
+             "|---|--:|--:|",
+             f"| expected loss | {_money(m['expected_loss']['value'])} ± "
+             f"{_err(m['expected_loss']['se'])} | {_money(crp['expected_loss'])} |",
+             f"| loss sd | {_money(m['loss_sd']['value'])} ± {_err(m['loss_sd']['se'])} | "
+             f"{_money(crp['loss_sd'])} |"]
+    for name, key in (("VaR", "var"), ("ES", "es")):
+        for level in ("0.99", "0.999"):
+            x = m[key][level]
+            err = (f"[{_money(x['ci_low'])}, {_money(x['ci_high'])}]" if key == "var"
+                   else f"± {_err(x['se'])}")
+            lines.append(f"| {name} {_pct(float(level), 1 if level == '0.999' else 0)} | "
+                         f"{_money(x['value'])} {err} | {_money(crp[key][level])} |")
+    return "\n".join(lines)
+
+
 def render_batch(s: Samples) -> str:
     """The console output of the scenario batch."""
     return _console(s.batch_output)
@@ -393,6 +424,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("report-figures", render_figures, file=FIGURES),
     Block("warn-flow", render_warn),
     Block("backtest", render_backtest),
+    Block("creditriskplus-mc", render_creditriskplus),
     Block("scenario-batch", render_batch, slow=True),
     Block("reverse-stress", render_stress, slow=True),
 )

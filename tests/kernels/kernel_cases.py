@@ -15,7 +15,7 @@ from portsim.config import RunConfig
 from portsim.data.book import book_from_frame
 from portsim.engine import calls
 from portsim.engine.chunk import run_chunk
-from portsim.inputs.model import build_inputs
+from portsim.inputs.model import ModelInputs, build_inputs
 from portsim.kernels.codes import Stream
 from portsim.kernels.rng import all_path_states
 
@@ -26,7 +26,8 @@ TIMELINE = {"as_of": "2026-12-31", "horizon_months": 3}
 
 def kernel_cases() -> dict[str, np.ndarray]:
     """Every array a chunk returns, for each default method, copula and with or without the
-    timeline (and insurance), plus the tail pass's per-customer losses; keyed by case."""
+    timeline (and insurance), and for the CreditRisk+ kernel with each kind of count, plus
+    the tail pass's per-customer losses; keyed by case."""
     book = book_from_frame(pd.DataFrame({
         "customer_id": ["a", "b", "c"], "sector": ["s", "s", "t"], "country": ["X", "X", "X"],
         "exposure": [1.0, 2.0, 3.0], "p_default": [0.5, 0.2, 0.2], "lgd": [0.5, 0.4, 0.3],
@@ -52,10 +53,26 @@ def kernel_cases() -> dict[str, np.ndarray]:
                     if isinstance(value, np.ndarray):
                         out[f"{case}:{name}"] = value
                 if timeline is None:
-                    tail = calls.customer_losses_of_paths(x, states, lgd_states)
-                    for name, value in zip(("cents", "loss", "log_weight"), tail, strict=True):
-                        out[f"{case}:tail_{name}"] = value
+                    _tail(out, case, x, states, lgd_states)
+    for counts in ("poisson", "bernoulli"):  # CreditRisk+ (model.family): default-only
+        cfg = RunConfig.model_validate({
+            "model": {"family": "creditriskplus"},
+            "creditriskplus": {"defaults": counts, "variance": 2.0,
+                               "weights": {"t": {"s": 0.3, "t": 0.5}}}})
+        x = build_inputs(book, cfg)
+        for name, value in vars(run_chunk(x, SEED, 0, PATHS)).items():
+            if isinstance(value, np.ndarray):
+                out[f"creditriskplus-{counts}:{name}"] = value
+        _tail(out, f"creditriskplus-{counts}", x, states, lgd_states)
     return out
+
+
+def _tail(out: dict[str, np.ndarray], case: str, x: ModelInputs, states: np.ndarray,
+          lgd_states: np.ndarray) -> None:
+    """The tail pass's per-customer losses of every path, into ``out``."""
+    tail = calls.customer_losses_of_paths(x, states, lgd_states)
+    for name, value in zip(("cents", "loss", "log_weight"), tail, strict=True):
+        out[f"{case}:tail_{name}"] = value
 
 
 if __name__ == "__main__":

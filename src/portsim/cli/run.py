@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from portsim.cli.common import ConfigArg, ScenarioOpt, handled_errors, progress_bar, run_options
-from portsim.cli.summary import print_comparison, print_summary
+from portsim.cli.summary import print_comparison, print_creditriskplus_batch, print_summary
 
 if TYPE_CHECKING:
     from portsim.config import RunConfig
@@ -189,6 +189,7 @@ def _run_batch(
         typer.echo(str(res.path))
     else:
         print_comparison(res.comparison, res.baseline, res.metrics[res.baseline])
+        print_creditriskplus_batch(res.metrics)
         typer.echo(f"batch folder: {res.path} (one run folder per scenario in scenarios/, "
                    "comparison.csv)")
     return res.path

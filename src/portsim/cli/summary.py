@@ -170,3 +170,34 @@ def print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) ->
                 cell(f.iloc[i], name("retained_es", key), "m"),
                 cell(f.iloc[i], "policy_p_line_breach", "p"))))
         con.print(c)
+
+
+def print_creditriskplus_batch(metrics: dict[str, dict[str, Any]]) -> None:
+    """Each scenario's expected loss, loss standard deviation, VaR and ES (at 99 % or the
+    highest level) beside CreditRisk+'s of the same book under the same scenario
+    (:func:`portsim.results.comparison.creditriskplus_by_scenario`); nothing when no
+    scenario has CreditRisk+ figures."""
+    from rich.table import Table
+
+    from portsim.results.comparison import creditriskplus_by_scenario
+
+    crp = creditriskplus_by_scenario(metrics)
+    if not crp:
+        return
+    first = next(iter(crp.values()))
+    levels = sorted(first["var"], key=float)
+    key = "0.99" if "0.99" in levels else levels[-1]
+    lv = f"{100 * float(key):g}%"
+    cur = next(iter(metrics.values())).get("currency", "")
+    t = Table(title=f"CreditRisk+ of the same book under each scenario ({cur}, exact) beside "
+                    "the run's (± s.e.)")
+    t.add_column("scenario", no_wrap=True)
+    for label in ("EL", "loss sd", f"VaR {lv}", f"ES {lv}"):
+        t.add_column(f"{label}\nrun", justify="right")
+        t.add_column(f"{label}\nCR+", justify="right")
+    for name, row in crp.items():
+        cells = [row["expected_loss"], row["loss_sd"], row["var"][key], row["es"][key]]
+        t.add_row(name, *(x for c in cells for x in (
+            f"{fmt_short(c['run'])}\n[dim]±{fmt_short(c['run_se'], 2)}[/dim]",
+            fmt_short(c["creditriskplus"]))))
+    console().print(t)

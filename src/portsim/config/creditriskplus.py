@@ -9,7 +9,7 @@ own sector) and ``w_0 = 1 − Σ_k w_k`` is the idiosyncratic share.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, PrivateAttr, model_validator
 
@@ -46,6 +46,11 @@ class CreditRiskPlusConfig(Strict):
     loss_unit: float | None = Field(default=None, gt=0.0, description="the lattice step of "
                                     "losses (unset: the largest exposure × LGD over 500) "
                                     "[book currency]")
+    defaults: Literal["poisson", "bernoulli"] = Field(
+        default="poisson", description="how the Monte Carlo engine (model.family = "
+        "'creditriskplus') draws a customer's defaults given the sector variables: a Poisson "
+        "count of intensity λ (CSFB, the exact model) or at most one, with probability "
+        "min(λ, 1)")
     _source: str | None = PrivateAttr(default=None)
 
     @property

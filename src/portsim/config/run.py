@@ -82,6 +82,11 @@ class ModelConfig(Strict):
 
     horizon_years: float = Field(default=1.0, gt=0.0, le=30.0, description="horizon without "
                                  "a [timeline] (with one: timeline.horizon_months)")
+    family: Literal["copula", "creditriskplus"] = Field(
+        default="copula", description="the default model: 'copula' (Gaussian or Student-t "
+        "latent variables, the factors of [model.correlation]) or 'creditriskplus' (gamma "
+        "sector variables of [creditriskplus], fixed LGD; default-only runs without "
+        "importance sampling)")
     factors: Literal["sector", "sector_country", "single"] = Field(
         default="sector", description="one systematic factor per sector, per sector and "
         "country, or one for all")
@@ -339,13 +344,18 @@ def config_hash(config: RunConfig) -> str:
 
 
 def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
-    """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]`` and
-    an absent ``[warn]`` or ``[creditriskplus]``, so a config that does not use them records
-    (and hashes) as it did before they existed."""
+    """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]``, an
+    absent ``[warn]`` or ``[creditriskplus]`` and the default ``model.family`` and
+    ``creditriskplus.defaults``, so a config that does not use them records (and hashes) as
+    it did before they existed."""
     data["book"] = without_unset(data["book"])
     for section in ("warn", "creditriskplus"):
         if data.get(section) is None:
             data.pop(section, None)
+    if data["model"].get("family") == "copula":
+        data["model"].pop("family")
+    if (data.get("creditriskplus") or {}).get("defaults") == "poisson":
+        data["creditriskplus"].pop("defaults")
     if not data["scenario"].get("fx"):
         data["scenario"].pop("fx", None)
     return data

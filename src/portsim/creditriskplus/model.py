@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from portsim.config import CreditRiskPlusConfig
+from portsim.inputs.mixture import sector_weights
 from portsim.inputs.model import ModelInputs
 
 __all__ = ["AUTO_UNIT_STEPS", "CreditRiskPlusModel", "build_model"]
@@ -56,7 +57,6 @@ def build_model(inputs: ModelInputs, config: CreditRiskPlusConfig) -> CreditRisk
     CreditRiskPlusModel
     """
     names = inputs.sector_names
-    index = {s: k for k, s in enumerate(names)}
     lgd_loss = inputs.exposure * inputs.lgd_mean
     unit = config.loss_unit
     if unit is None:
@@ -64,16 +64,7 @@ def build_model(inputs: ModelInputs, config: CreditRiskPlusConfig) -> CreditRisk
         unit = largest / AUTO_UNIT_STEPS if largest > 0.0 else 1.0
     units = np.maximum(np.rint(lgd_loss / unit), 1.0).astype(np.int64)
     intensity = inputs.p_horizon * lgd_loss / (units * unit)
-
-    by_sector = np.zeros((len(names), len(names)))
-    for s, k in index.items():
-        given = config.weights.get(s)
-        if given is None:
-            by_sector[k, k] = 1.0 - config.idiosyncratic_weight
-        else:
-            for t, w in given.items():
-                by_sector[k, index[t]] = w
-    variance = np.array([config.sector_variances.get(s, config.variance) for s in names])
+    by_sector, variance = sector_weights(names, config)
     c = np.ascontiguousarray
     return CreditRiskPlusModel(
         units=c(units), intensity=c(intensity, dtype=float),

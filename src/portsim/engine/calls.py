@@ -11,7 +11,9 @@ keeps a positional list of 25 to 60 arguments in step with a kernel's signature.
 * :func:`default_losses` — the default-only kernels of :mod:`portsim.kernels.defaults`
   (grouped, per customer or skip, by :class:`~portsim.kernels.codes.DefaultMethod`);
 * :func:`customer_losses_of_paths` — the same kernels path by path, keeping each path's
-  per-customer losses (the tail attribution's second pass);
+  per-customer losses (the tail attribution's second pass); both run the CreditRisk+ kernels
+  of :mod:`portsim.kernels.mixture` instead for inputs with a sector model
+  (``model.family = "creditriskplus"``);
 * :func:`timeline` — the invoice-by-invoice kernel of :mod:`portsim.kernels.timeline`;
 * :func:`apply_policies` / :func:`policy_claims` — the claims kernel of
   :mod:`portsim.kernels.claims`.
@@ -32,6 +34,7 @@ from portsim.inputs.timeline import TimelineInputs
 from portsim.kernels import defaults as kernels
 from portsim.kernels.claims import CLAIM_SCALARS, claims_kernel
 from portsim.kernels.codes import DefaultMethod
+from portsim.kernels.mixture import mixture_losses, mixture_losses_of_paths
 from portsim.kernels.timeline import timeline_paths
 
 __all__ = [
@@ -130,6 +133,28 @@ def _book_args(x: ModelInputs, method: DefaultMethod) -> dict[str, object]:
     return args
 
 
+def _mixture_args(x: ModelInputs) -> dict[str, object]:
+    """Every argument the CreditRisk+ kernels read, checked, by kernel parameter name."""
+    mix = x.mixture
+    if mix is None:
+        raise ValueError("the CreditRisk+ kernels need inputs built with model.family = "
+                         "'creditriskplus'")
+    n, (n_sectors, k) = x.n_customers, mix.sector_weights.shape
+    variance = _checked("variance", mix.variance, _F, (k,))
+    args: dict[str, object] = {
+        "shape": 1.0 / variance, "scale": variance,
+        "sector_weights": _checked("sector_weights", mix.sector_weights, _F, (n_sectors, k)),
+        "sector_idio": _checked("sector_idio", mix.sector_idio, _F, (n_sectors,)),
+        "intensity": _checked("p_horizon", x.p_horizon, _F, (n,)),
+        "severity": np.ascontiguousarray(_checked("exposure", x.exposure, _F, (n,))
+                                         * _checked("lgd_mean", x.lgd_mean, _F, (n,))),
+        "sector": _checked("sector", x.sector, _I, (n,)), "poisson": bool(mix.poisson),
+    }
+    if n_sectors != len(x.sector_names):
+        raise ValueError(f"sector_weights: {n_sectors} rows for {len(x.sector_names)} sectors")
+    return args
+
+
 _DEFAULT_KERNELS = {
     DefaultMethod.PER_CUSTOMER: kernels.default_losses_per_customer,
     DefaultMethod.GROUPED: kernels.default_losses_grouped,
@@ -166,23 +191,29 @@ class DefaultOutputs:
 
 def default_losses(x: ModelInputs, states: np.ndarray, lgd_states: np.ndarray
                    ) -> DefaultOutputs:
-    """Run the default-only kernel ``x.kernel`` on the paths whose states are given.
+    """Run the default-only kernel ``x.kernel`` (the CreditRisk+ kernel when ``x.mixture`` is
+    set) on the paths whose states are given.
 
     Parameters
     ----------
     x : ModelInputs
         From :func:`portsim.inputs.model.build_inputs`.
     states, lgd_states : ndarray, shape (m, 2), uint64
-        The paths' default and LGD streams; need not be consecutive paths.
+        The paths' default and LGD streams (CreditRisk+: the stream of the counts beyond the
+        first default); need not be consecutive paths.
 
     Returns
     -------
     DefaultOutputs
     """
-    method = default_method(x)
     m = states.shape[0]
     _states(m, states=states, lgd_states=lgd_states)
     out = DefaultOutputs.zeros(m, x.n_customers, len(x.sector_names))
+    if x.mixture is not None:
+        _call(mixture_losses, {**_mixture_args(x), "states": states, "count_states": lgd_states,
+                               **out.kernel_args()})
+        return out
+    method = default_method(x)
     _call(_DEFAULT_KERNELS[method], {**_book_args(x, method), "states": states,
                                      "lgd_states": lgd_states, **out.kernel_args()})
     return out
@@ -190,7 +221,8 @@ def default_losses(x: ModelInputs, states: np.ndarray, lgd_states: np.ndarray
 
 def customer_losses_of_paths(x: ModelInputs, states: np.ndarray, lgd_states: np.ndarray
                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the default kernel ``x.kernel`` path by path, keeping each path's customer losses.
+    """Run the default kernel ``x.kernel`` (or the CreditRisk+ kernel) path by path, keeping
+    each path's customer losses.
 
     Parameters
     ----------
@@ -207,12 +239,17 @@ def customer_losses_of_paths(x: ModelInputs, states: np.ndarray, lgd_states: np.
     log_weight : ndarray, shape (m,)
         The paths' log likelihood ratios.
     """
-    method = default_method(x)
     m = states.shape[0]
     _states(m, states=states, lgd_states=lgd_states)
     cents = np.zeros((m, x.n_customers), dtype=np.int64)
     loss = np.zeros(m)
     logw = np.zeros(m)
+    if x.mixture is not None:
+        _call(mixture_losses_of_paths, {**_mixture_args(x), "states": states,
+                                        "count_states": lgd_states, "out_loss": loss,
+                                        "out_cust_loss": cents})
+        return cents, loss, logw
+    method = default_method(x)
     _call(kernels.customer_losses_of_paths, {
         **_book_args(x, method), "method": int(method), "states": states,
         "lgd_states": lgd_states, "n_sectors": len(x.sector_names), "out_loss": loss,
@@ -284,6 +321,8 @@ def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np
     tl = x.timeline
     if tl is None:
         raise ValueError("the timeline kernel needs inputs built with a [timeline]")
+    if x.mixture is not None:
+        raise ValueError("the timeline kernel runs the copula model, not CreditRisk+")
     method = default_method(x)
     if method == DefaultMethod.SKIP:
         raise ValueError("kernel 'skip' draws no default day: the timeline needs another")

@@ -13,8 +13,8 @@ def warmup() -> float:
     """Compile (or load from numba's cache) every kernel variant on a tiny book; seconds taken.
 
     Covers both default methods, both copulas, with and without the timeline (with the
-    insurance kernel), so that workers started later find every kernel in numba's on-disk
-    cache.
+    insurance kernel), and the CreditRisk+ kernel with either kind of count, so that workers
+    started later find every kernel in numba's on-disk cache.
     """
     import pandas as pd
 
@@ -42,5 +42,9 @@ def warmup() -> float:
     for model in ({}, {"copula": "student_t", "dof": 5.0}):  # the skip sampler: no timeline
         cfg = RunConfig.model_validate({"model": {**model, "lgd_factor_sensitivity": 0.1},
                                         "simulation": {"kernel": "skip"}})
+        run_chunk(build_inputs(book, cfg), 0, 0, 4)
+    for counts in ("poisson", "bernoulli"):  # CreditRisk+: default-only
+        cfg = RunConfig.model_validate({"model": {"family": "creditriskplus"},
+                                        "creditriskplus": {"defaults": counts}})
         run_chunk(build_inputs(book, cfg), 0, 0, 4)
     return time.perf_counter() - t0

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from portsim.config import ASSET_CORRELATION_CAP, ModelConfig, RunConfig
+from portsim.config import ASSET_CORRELATION_CAP, CreditRiskPlusConfig, ModelConfig, RunConfig
 from portsim.data import Book
 from portsim.inputs.factors import factor_correlation, factor_labels, factor_stress, psd_cholesky
+from portsim.inputs.mixture import MixtureInputs, build_mixture
 from portsim.inputs.policy import PolicyInputs, build_policies
 from portsim.inputs.stress import (
     default_events,
@@ -32,6 +33,7 @@ from portsim.inputs.stress import (
 from portsim.inputs.timeline import TimelineInputs, build_timeline, horizon_years
 
 __all__ = [
+    "MIXTURE_KERNEL",
     "ModelInputs",
     "asset_correlation",
     "auto_kernel",
@@ -72,7 +74,7 @@ class ModelInputs(NamedTuple):
     factor_names: tuple[str, ...]
     sector_names: tuple[str, ...]
     customer_ids: tuple[str, ...]
-    kernel: str  # "grouped", "per_customer" or "skip"
+    kernel: str  # "grouped", "per_customer", "skip" or MIXTURE_KERNEL
     timeline: TimelineInputs | None = None  # set when the config has a [timeline]
     z_shift: np.ndarray | None = None  # (K,) importance-sampling shift θ (None: 0)
     y_shift: np.ndarray | None = None  # (K,) factor shift (None: 0)
@@ -80,10 +82,15 @@ class ModelInputs(NamedTuple):
     group_start: np.ndarray | None = None  # (G + 1,) int64: bounds of each group in group_perm
     group_perm: np.ndarray | None = None  # (n,) int64 customers ordered by group (skip kernel)
     default_day: np.ndarray | None = None  # (n,) int64 day of a scenario default event, 0: none
+    mixture: MixtureInputs | None = None  # the CreditRisk+ sector model (its family only)
 
     @property
     def n_customers(self) -> int:
         return int(self.exposure.shape[0])
+
+
+#: ``ModelInputs.kernel`` of the CreditRisk+ family (:mod:`portsim.kernels.mixture`).
+MIXTURE_KERNEL = "creditriskplus"
 
 
 def basel_asset_correlation(p_default: np.ndarray) -> np.ndarray:
@@ -204,7 +211,13 @@ def build_inputs(
     g_loading = uniq[:, 2].copy()
     g_idio = np.sqrt(1.0 - g_loading**2)
 
-    kernel = _choose_kernel(config, group, len(uniq), p_h)
+    sector_tuple = tuple(str(x) for x in sector_names)
+    mixture = None
+    if model.family == "creditriskplus":
+        mixture = build_mixture(sector_tuple, config.creditriskplus or CreditRiskPlusConfig())
+        kernel = MIXTURE_KERNEL
+    else:
+        kernel = _choose_kernel(config, group, len(uniq), p_h)
     group_perm = np.argsort(group, kind="stable")
     group_start = np.searchsorted(group[group_perm], np.arange(len(uniq) + 1))
 
@@ -236,7 +249,7 @@ def build_inputs(
         group_threshold=c(g_threshold),
         horizon_years=float(t),
         factor_names=tuple(str(x) for x in factor_names),
-        sector_names=tuple(str(x) for x in sector_names),
+        sector_names=sector_tuple,
         customer_ids=tuple(str(x) for x in book.customer_id),
         kernel=kernel,
         timeline=timeline,
@@ -245,6 +258,7 @@ def build_inputs(
         group_perm=c(group_perm, dtype=np.int64),
         y_shift=None if y_shift is None else c(y_shift, dtype=float),
         default_day=None if events is None else c(event_days(n, events)),
+        mixture=mixture,
     )
 
 

@@ -389,6 +389,7 @@ def provenance_table(run: RunData) -> pd.DataFrame:
         ("Seed", ri.get("seed", ds.attrs.get("seed"))),
         ("Paths", _int_text(ri.get("n_paths", ds.attrs.get("n_paths")))),
         ("Customers", _int_text(ds.attrs.get("n_customers", ds.sizes.get("customer")))),
+        ("Model", ds.attrs.get("model_family")),
         ("Copula", ds.attrs.get("copula")),
         ("Kernel", ri.get("kernel") or ds.attrs.get("kernel")),
         ("Run created (UTC)", ri.get("created_utc")),

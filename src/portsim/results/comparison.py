@@ -1,11 +1,13 @@
 """Scenario comparison on common random numbers: the per-path variables each scenario's run
 keeps (:func:`scenario_paths`), and the headline metrics of every scenario with their paired
 differences to the baseline (:func:`scenario_comparison`), and that table one row per scenario
-(:func:`comparison_frame`, read by the report's table and figure and by the command line).
+(:func:`comparison_frame`, read by the report's table and figure and by the command line),
+and the CreditRisk+ figures of each scenario beside its run's (:func:`creditriskplus_by_scenario`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ __all__ = [
     "SCENARIO_PATH_VARS",
     "SCENARIO_POLICY_VARS",
     "comparison_frame",
+    "creditriskplus_by_scenario",
     "scenario_comparison",
     "scenario_frame",
     "scenario_paths",
@@ -178,6 +181,46 @@ def scenario_comparison(
                           base["policy_net_cash_flow"].values[:, j])
     return pd.DataFrame(rows)
 
+
+def creditriskplus_by_scenario(metrics: Mapping[str, Mapping[str, Any]]
+                               ) -> dict[str, dict[str, Any]]:
+    """Each scenario's expected loss, loss standard deviation, VaR and ES: its run's, with
+    their Monte Carlo errors, beside the exact CreditRisk+ figures of the same book under the
+    same scenario (``[creditriskplus] compare = true``).
+
+    Parameters
+    ----------
+    metrics : mapping of str to dict
+        Each scenario's summary (:func:`portsim.summarize`), with the ``creditriskplus`` key
+        the run folder adds (:func:`portsim.creditriskplus.analytic.summary`).
+
+    Returns
+    -------
+    dict
+        By scenario (those whose summary has CreditRisk+ figures, in the order given):
+        ``expected_loss`` and ``loss_sd`` as ``{"run", "run_se", "creditriskplus"}``, ``var``
+        and ``es`` keyed by level (``"0.99"``) as ``{"run", "run_se", "creditriskplus"}``
+        (the VaR's ``run_se`` from its 95 % confidence interval); money in book currency.
+        Empty when no scenario has them.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, m in metrics.items():
+        crp = m.get("creditriskplus")
+        if not crp:
+            continue
+        row: dict[str, Any] = {
+            key: {"run": float(m[key]["value"]), "run_se": float(m[key]["se"]),
+                  "creditriskplus": float(crp[key])}
+            for key in ("expected_loss", "loss_sd")}
+        row["var"] = {q: {"run": float(v["value"]),
+                          "run_se": float(v["ci_high"] - v["ci_low"]) / (2 * Z95),
+                          "creditriskplus": float(crp["var"][q])}
+                      for q, v in m["var"].items() if q in crp["var"]}
+        row["es"] = {q: {"run": float(v["value"]), "run_se": float(v["se"]),
+                         "creditriskplus": float(crp["es"][q])}
+                     for q, v in m["es"].items() if q in crp["es"]}
+        out[str(name)] = row
+    return out
 
 
 def _coord_attrs(name: str) -> dict[str, str]:

@@ -140,7 +140,9 @@ def _with_tail_sampling(config: RunConfig, inputs: ModelInputs) -> ModelInputs:
 
 
 def _provenance(config: RunConfig, book: Book, inputs: ModelInputs, out: SimOutput) -> dict:
-    return {
+    """The run's provenance attributes (``model_family`` instead of ``copula`` for the
+    CreditRisk+ family)."""
+    prov = {
         "portsim_version": __version__,
         "seed": out.seed,
         "n_paths": out.n_paths,
@@ -162,6 +164,11 @@ def _provenance(config: RunConfig, book: Book, inputs: ModelInputs, out: SimOutp
         "z_shift": (np.zeros(len(inputs.factor_names)) if inputs.z_shift is None
                     else np.asarray(inputs.z_shift, dtype=float)),
     }
+    if config.model.family == "creditriskplus":
+        crp = config.creditriskplus or CreditRiskPlusConfig()
+        del prov["copula"]
+        prov["model_family"] = f"creditriskplus, {crp.defaults} defaults"
+    return prov
 
 
 def run(

@@ -129,7 +129,8 @@ def pin_kernel(config: RunConfig, kernel: str) -> RunConfig:
 def batch_kernel(config: RunConfig, book: Book) -> str:
     """The kernel every scenario of a batch (or a stress search) on ``config`` runs: the
     config's, with ``"auto"`` resolved for the config itself and ``"skip"`` replaced by
-    ``"grouped"`` (see the module docstring)."""
+    ``"grouped"`` (see the module docstring); left as it is for ``model.family =
+    "creditriskplus"``, whose kernel does not depend on it."""
     if config.simulation.tail_sampling != "plain":
         raise ConfigError([Problem(
             "config [simulation]", f"tail_sampling={config.simulation.tail_sampling!r}",
@@ -137,6 +138,8 @@ def batch_kernel(config: RunConfig, book: Book) -> str:
             "get its own importance-sampling shift, so the paths would not be common)",
             'use tail_sampling = "plain"')])
     kernel: str = config.simulation.kernel
+    if config.model.family != "copula":  # one kernel, the same draws whatever the PDs
+        return kernel
     if kernel == "auto":
         kernel = prepare(config, book)[1].kernel
     return "grouped" if kernel == "skip" else kernel

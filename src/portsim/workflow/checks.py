@@ -111,15 +111,51 @@ def require_valid(config: RunConfig, book: Book) -> None:
 
 
 def check_config(config: RunConfig) -> list[Problem]:
-    """The problems of a run config that need no book: the kernel against the timeline, and
-    importance sampling (reported with the book's problems when the book cannot be read)."""
+    """The problems of a run config that need no book: the kernel against the timeline,
+    importance sampling, and what ``model.family = "creditriskplus"`` does not support
+    (reported with the book's problems when the book cannot be read)."""
     problems = []
     if config.simulation.kernel == "skip" and config.timeline is not None:
         problems.append(Problem("config [simulation]", "kernel='skip'", "draws defaults only, "
                                 "not the default day a [timeline] run needs",
                                 'use kernel = "grouped" (or "auto")'))
-    if config.simulation.tail_sampling == "importance":
+    if config.model.family == "creditriskplus":
+        problems += _family_problems(config)
+    elif config.simulation.tail_sampling == "importance":
         problems += _importance_problems(config)
+    return problems
+
+
+def _family_problems(config: RunConfig) -> list[Problem]:
+    """``model.family = "creditriskplus"`` runs the CreditRisk+ kernel: default-only, plain
+    Monte Carlo, and none of the copula's keys or the scenario changes that act on the
+    copula's factors apply."""
+    fix_family = "or model.family = 'copula'"
+    problems = []
+    if config.timeline is not None:
+        problems.append(Problem("config [timeline]", "[timeline]", "is not supported with "
+                                "model.family = 'creditriskplus' (default-only runs)",
+                                f"remove [timeline] (and [insurance]), {fix_family}"))
+    if config.simulation.tail_sampling != "plain":
+        problems.append(Problem("config [simulation]", "tail_sampling='importance'",
+                                "shifts the copula's Gaussian factors; model.family = "
+                                "'creditriskplus' has gamma sector variables",
+                                f'use tail_sampling = "plain", {fix_family}'))
+    if config.model.copula != "gaussian":
+        problems.append(Problem("config [model]", f"copula={config.model.copula!r}",
+                                "is not used by model.family = 'creditriskplus'",
+                                f"remove copula and dof, {fix_family}"))
+    scen = config.scenario
+    copula_only = {
+        ("factor_shift",): scen.factor_shift != type(scen.factor_shift)(),
+        ("factor_condition",): scen.factor_condition != type(scen.factor_condition)(),
+        ("correlation",): scen.correlation != type(scen.correlation)(),
+        ("default_events",): bool(scen.default_events),
+    }
+    problems += [Problem(scen.locate(keys), keys[0], "acts on the copula model, not on "
+                         "model.family = 'creditriskplus'",
+                         f"stress PDs (pd_multiplier), LGDs or exposures instead, {fix_family}")
+                 for keys, used in copula_only.items() if used]
     return problems
 
 

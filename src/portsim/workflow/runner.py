@@ -33,7 +33,11 @@ from portsim.data.book import Book
 from portsim.engine.attribution import contributions_table
 from portsim.errors import ConfigError, Problem
 from portsim.inputs.model import ModelInputs
-from portsim.results.comparison import scenario_comparison, scenario_paths
+from portsim.results.comparison import (
+    creditriskplus_by_scenario,
+    scenario_comparison,
+    scenario_paths,
+)
 from portsim.results.metrics import summary_table
 from portsim.workflow import folders
 from portsim.workflow.api import check_memory, creditriskplus, load_book, run_with, summarize
@@ -319,8 +323,8 @@ def resume_folder(
 
 def _provenance(ds: xr.Dataset) -> dict[str, Any]:
     keep = ("portsim_version", "seed", "n_paths", "config_name", "config_hash", "scenario",
-            "book_source", "book_sha256", "kernel", "copula", "horizon_years", "n_customers",
-            "tail_sampling", "tail_level")
+            "book_source", "book_sha256", "kernel", "copula", "model_family",
+            "horizon_years", "n_customers", "tail_sampling", "tail_level")
     return {k: (v.item() if hasattr(v, "item") else v)
             for k, v in ds.attrs.items() if k in keep}
 
@@ -403,7 +407,11 @@ def run_batch_folder(
                              (:data:`portsim.results.comparison.SCENARIO_PATH_VARS` and the policy
                              ones) have a ``scenario`` dimension: every scenario's values
         summary.json, summary.csv, config.json, run.json
-                             the baseline's summary and config, the batch's provenance
+                             the baseline's summary and config, the batch's provenance;
+                             with ``[creditriskplus] compare = true``, summary.json's
+                             ``batch.creditriskplus`` holds every scenario's figures beside
+                             CreditRisk+'s (:func:`portsim.results.comparison.
+                             creditriskplus_by_scenario`)
 
     so ``portsim report BATCH`` reports the baseline with a scenario section, and
     ``portsim report BATCH/scenarios/NAME`` one scenario. ``.incomplete`` marks the folder
@@ -530,11 +538,14 @@ def _complete_batch(
     levels = list(configs[baseline].risk.levels)
     table = scenario_comparison(combined, levels, baseline)
     table = table[table["policy"] != "none"].reset_index(drop=True)  # "none" = gross rows
+    batch: dict[str, Any] = {"baseline": baseline, "scenarios": list(configs),
+                             "comparison": folders.COMPARISON_FILE}
+    crp = creditriskplus_by_scenario(metrics)
+    if crp:
+        batch["creditriskplus"] = crp
     folders.write_results(target, _batch_dataset(base_ds, combined),
                           {folders.COMPARISON_FILE: table}, {
-        "metrics": metrics[baseline], "provenance": _provenance(base_ds),
-        "batch": {"baseline": baseline, "scenarios": list(configs),
-                  "comparison": folders.COMPARISON_FILE},
+        "metrics": metrics[baseline], "provenance": _provenance(base_ds), "batch": batch,
     })
     folders.copy_files(dirs[baseline], target, (folders.CONFIG_FILE, folders.SUMMARY_CSV))
     folders.write_run_info(target, {
