@@ -7,7 +7,8 @@ and its readers), :mod:`.book_rules` (its columns and value checks), :mod:`.invo
 :mod:`.calibrate`, :mod:`.suppliers` (the optional supplier table), and the parts every
 table shares: :mod:`.readers` (files), :mod:`.dialect` (a CSV file's encoding, delimiter
 and number format), :mod:`.cells` (cell parsing and hints), :mod:`.currency` (currency
-columns and FX rates), :mod:`.dates`, :mod:`.problems` (the collector) and :mod:`.table` (header, blank rows, repeated ids).
+columns and FX rates), :mod:`.dates`, :mod:`.problems` (the collector) and :mod:`.table`
+(header, blank rows, repeated ids).
 """
 
 from portsim.data.book import Book, BookWarning, book_from_frame, read_book
