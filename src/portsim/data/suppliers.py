@@ -121,6 +121,9 @@ class SupplierTable:
     dependent_sales_share : ndarray of float64
         Fraction of the company's sales that cannot be made while the supply is interrupted,
         in [0, 1].
+    rating : ndarray of str (object), or None
+        Rating grades as given ("" where blank); None without a ``rating`` column (scenario
+        rating multipliers then leave the suppliers alone).
     replacement_premium : ndarray of float64
         Extra cost of buying the supplier's goods elsewhere during the replacement, as a
         fraction of the monthly purchases (0.15: 15 % dearer), in [0, 10].
@@ -139,6 +142,7 @@ class SupplierTable:
     replacement_months: FloatArray
     dependent_sales_share: FloatArray
     replacement_premium: FloatArray
+    rating: ObjectArray | None
     source: str
     sha256: str
 
@@ -232,7 +236,7 @@ def read_suppliers(
         dependent_sales_share=column("dependent_sales_share",
                                      _DEFAULTS["dependent_sales_share"]),
         replacement_premium=column("replacement_premium", _DEFAULTS["replacement_premium"]),
-        source=os.fspath(path), sha256=hashlib.sha256(data).hexdigest(),
+        rating=text.get("rating"), source=os.fspath(path), sha256=hashlib.sha256(data).hexdigest(),
     )
 
 
