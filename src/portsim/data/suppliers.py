@@ -127,6 +127,8 @@ class SupplierTable:
     replacement_premium : ndarray of float64
         Extra cost of buying the supplier's goods elsewhere during the replacement, as a
         fraction of the monthly purchases (0.15: 15 % dearer), in [0, 10].
+    row : ndarray of int64
+        Each supplier's row in the file (the header is row 1), for messages.
     source, sha256 : str
         The file read and the SHA-256 of its bytes.
     """
@@ -143,6 +145,7 @@ class SupplierTable:
     dependent_sales_share: FloatArray
     replacement_premium: FloatArray
     rating: ObjectArray | None
+    row: np.ndarray
     source: str
     sha256: str
 
@@ -236,7 +239,7 @@ def read_suppliers(
         dependent_sales_share=column("dependent_sales_share",
                                      _DEFAULTS["dependent_sales_share"]),
         replacement_premium=column("replacement_premium", _DEFAULTS["replacement_premium"]),
-        rating=text.get("rating"), source=os.fspath(path), sha256=hashlib.sha256(data).hexdigest(),
+        rating=text.get("rating"), row=problems.rows, source=os.fspath(path), sha256=hashlib.sha256(data).hexdigest(),
     )
 
 
