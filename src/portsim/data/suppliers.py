@@ -239,7 +239,8 @@ def read_suppliers(
         dependent_sales_share=column("dependent_sales_share",
                                      _DEFAULTS["dependent_sales_share"]),
         replacement_premium=column("replacement_premium", _DEFAULTS["replacement_premium"]),
-        rating=text.get("rating"), row=problems.rows, source=os.fspath(path), sha256=hashlib.sha256(data).hexdigest(),
+        rating=text.get("rating"), row=problems.rows, source=os.fspath(path),
+        sha256=hashlib.sha256(data).hexdigest(),
     )
 
 
