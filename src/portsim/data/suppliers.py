@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -29,8 +29,8 @@ from portsim.data.book_rules import (
     check_text,
     resolve_pd,
 )
-from portsim.data.cells import FloatArray, ObjectArray, fmt
-from portsim.data.problems import TableProblems
+from portsim.data.cells import FloatArray, Numbers, ObjectArray, fmt
+from portsim.data.problems import TableProblems, fixed
 from portsim.data.readers import read_table_file
 from portsim.data.table import (
     ColumnGuesser,
@@ -244,11 +244,19 @@ def read_suppliers(
     )
 
 
-def _check_values(problems: TableProblems, numbers: dict) -> None:
+def _outside(label: str, parsed: Numbers, high: float,
+             meaning: str) -> Callable[[int], tuple[str, str, str]]:
+    def describe(i: int) -> tuple[str, str, str]:
+        return f"{label}={parsed.show(i)}", f"is outside [0, {fmt(high)}]", f"give {meaning}"
+
+    return describe
+
+
+def _check_values(problems: TableProblems, numbers: dict[str, Numbers]) -> None:
     """Range of every numeric cell; a blank required cell is a problem."""
     for label in ("monthly_purchases", "replacement_months"):
         if label in numbers:
-            problems.cells(numbers[label].blank, label, lambda i, label=label: (
+            problems.cells(numbers[label].blank, label, fixed(
                 label, "is blank", f"give {SUPPLIER_RULES.description[label]}"))
     for label in ("p_default", "dependent_sales_share"):
         if label in numbers:
@@ -277,6 +285,4 @@ def _check_values(problems: TableProblems, numbers: dict) -> None:
         parsed = numbers[label]
         v = parsed.values
         problems.cells(~np.isnan(v) & ~((v >= 0.0) & (v <= high)), label,
-                       lambda i, label=label, parsed=parsed, high=high, meaning=meaning: (
-                           f"{label}={parsed.show(i)}", f"is outside [0, {fmt(high)}]",
-                           f"give {meaning}"))
+                       _outside(label, parsed, high, meaning))

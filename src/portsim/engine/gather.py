@@ -138,7 +138,7 @@ def assemble(
                     or r.supplier_flow_sum is None or r.supplier_flow_sumsq is None):
                 raise ValueError("a run with suppliers has a chunk result without them")
             out.supplier_scalars[sl] = r.supplier_scalars  # type: ignore[index]
-            out.supplier_n_defaults_sum += r.supplier_n_defaults  # type: ignore[operator]
+            out.supplier_n_defaults_sum += r.supplier_n_defaults
             supplier_blocks.append((r.supplier_flow_sum, r.supplier_flow_sumsq))
         busy += r.seconds
         if progress is not None:
