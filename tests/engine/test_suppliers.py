@@ -173,3 +173,53 @@ def test_supplier_defaults_follow_their_pd_and_the_customers_factors(
     within((s_def & c_def).mean(), joint)
     # independent draws would fail the check above: they are more than 5 s.e. away
     assert joint - 0.05**2 > 5.0 * np.sqrt(joint * (1.0 - joint) / N_PATHS)
+
+
+def test_scenarios_stress_suppliers_like_customers(
+    tmp_path: Path, make_book: Any, make_config: Any
+) -> None:
+    path = supplier_csv(tmp_path, S1={"sector": "a", "country": "XX", "p_default": 0.05,
+                                      "asset_correlation": 0.3})
+    book = make_book(customer_id=["C1"], sector="a", p_default=0.05, asset_correlation=0.3,
+                     annual_sales=1e6)
+    base = {"timeline": {"as_of": "2026-12-31", "horizon_months": 12},
+            "suppliers": {"path": path}}
+    pd_stress = build_inputs(book, make_config(**base, scenario={
+        "pd_multiplier": {"global": 2.0, "sector": {"a": 1.5}}}))
+    assert pd_stress.suppliers is not None
+    np.testing.assert_allclose(pd_stress.suppliers.p_default, [0.05 * 3.0], rtol=1e-15)
+    np.testing.assert_allclose(pd_stress.p_default, [0.05 * 3.0], rtol=1e-15)
+    # the sector factor fixed at -2: P(default) = Φ((Φ⁻¹(p) + √R·2)/√(1 − R)), exactly the
+    # customers' conditional PD
+    x = build_inputs(book, make_config(**base, scenario={
+        "factor_condition": {"sector": {"a": -2.0}}}))
+    assert x.suppliers is not None
+    every = all_path_states(3, 0, N_PATHS)
+    sup = calls.suppliers(x, np.ascontiguousarray(every[:, Stream.DEFAULT]),
+                          np.ascontiguousarray(every[:, Stream.SUPPLIER]))
+    exact = float(special.ndtr((special.ndtri(0.05) + np.sqrt(0.3) * 2.0) / np.sqrt(0.7)))
+    se = np.sqrt(exact * (1.0 - exact) / N_PATHS)
+    assert abs((sup.default_day[:, 0] > 0).mean() - exact) < 4.0 * se
+
+
+def test_suppliers_off_the_model_and_unknown_events_are_reported(
+    tmp_path: Path, make_book: Any, make_config: Any
+) -> None:
+    from portsim.data.configured import load_suppliers
+
+    path = supplier_csv(tmp_path, S1={"sector": "a"}, S2={"sector": "z"})
+    book = make_book(customer_id=["C1", "C2"], sector=["a", "b"], p_default=0.01,
+                     annual_sales=1e6)
+    cfg = make_config(timeline={"as_of": "2026-12-31", "horizon_months": 6},
+                      suppliers={"path": path}, scenario={"supplier_default_events": [
+                          {"supplier": "s1", "date": "2027-02-01"},
+                          {"supplier": "S2", "date": "2027-09-01"}]})
+    got = [str(p) for p in check_run(cfg, book, suppliers=load_suppliers(cfg))]
+    assert got == [
+        "suppliers.csv row 3 (S2): sector=z is not a factor of the customers' model "
+        "(model.factors = 'sector'); suppliers load on the customers' factors: factors: a, b",
+        "scenario 'baseline': supplier_default_events[0].supplier='s1' is not a supplier of "
+        "the supplier table; did you mean 'S1'?",
+        "scenario 'baseline': supplier_default_events[1].date=2027-09-01 is outside the "
+        "horizon (2026-12-31, 2027-06-30]; give a day after the as-of date, within the horizon",
+    ]
