@@ -35,6 +35,7 @@ def test_the_python_kernels_give_the_compiled_numbers(tmp_path: Path) -> None:
     assert compiled["grouped-gaussian-True:n_defaults"].sum() > 0
     assert compiled["per_customer-student_t-True:events_int"].shape[0] > 0
     assert np.all(compiled["skip-gaussian-False:log_weight"] != 0.0)
+    assert compiled["grouped-student_t-True:supplier_n_defaults"].sum() > 0
 
 
 def test_the_jit_switch_is_the_environment_variable() -> None:
