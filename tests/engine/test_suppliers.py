@@ -223,3 +223,39 @@ def test_suppliers_off_the_model_and_unknown_events_are_reported(
         "scenario 'baseline': supplier_default_events[1].date=2027-09-01 is outside the "
         "horizon (2026-12-31, 2027-06-30]; give a day after the as-of date, within the horizon",
     ]
+
+
+def test_the_shipped_supplier_example_through_the_cli_for_any_chunking(tmp_path: Path) -> None:
+    import json
+
+    import xarray as xr
+    from typer.testing import CliRunner
+
+    from portsim.cli import app
+
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    runs = {}
+    for chunk in ("256", "768"):
+        out = tmp_path / chunk
+        config = tmp_path / f"chunk_{chunk}.toml"
+        config.write_text(
+            f'extends = "{configs / "example_suppliers.toml"}"\n'
+            f'[book]\npath = "{configs / "example_book.csv"}"\n'
+            f'invoices = "{configs / "example_invoices.csv"}"\n'
+            f'[suppliers]\npath = "{configs / "example_suppliers.csv"}"\n'
+            f"[simulation]\nchunk_paths = {chunk}\n", encoding="utf-8")
+        res = CliRunner().invoke(app, ["run", str(config), "--paths", "1000", "--out",
+                                       str(out)], env={"COLUMNS": "120"})
+        assert res.exit_code == 0, res.output
+        runs[chunk] = out
+    assert "Suppliers" in res.stdout
+    assert "Prepayments lost (expected)" in res.stdout
+    metrics = json.loads((out / "summary.json").read_text())["metrics"]
+    assert metrics["suppliers"]["expected_defaults"]["value"] > 0
+    assert len(metrics["suppliers"]["by_supplier"]) == 25
+    with (xr.open_dataset(runs["256"] / "results.nc") as a,
+          xr.open_dataset(runs["768"] / "results.nc") as b):
+        names = [v for v in a.data_vars if "supplier" in str(v)]
+        assert len(names) >= 18
+        for name in names:
+            np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
