@@ -151,7 +151,8 @@ def test_supplier_defaults_follow_their_pd_and_the_customers_factors(
     assert x.suppliers is not None
     every = all_path_states(2027, 0, N_PATHS)
     states = np.ascontiguousarray(every[:, Stream.DEFAULT])
-    sup = calls.suppliers(x, states, np.ascontiguousarray(every[:, Stream.SUPPLIER]))
+    sup = calls.suppliers(x, states, np.ascontiguousarray(every[:, Stream.SUPPLIER]),
+                          default_days=True)
     cust = calls.default_losses(x, states, np.ascontiguousarray(every[:, Stream.LGD]))
     s_def = sup.default_day[:, 0] > 0
     c_def = cust.n_defaults > 0 if x.n_customers == 1 else cust.sector_n_defaults[:, 0] > 0
@@ -196,7 +197,7 @@ def test_scenarios_stress_suppliers_like_customers(
     assert x.suppliers is not None
     every = all_path_states(3, 0, N_PATHS)
     sup = calls.suppliers(x, np.ascontiguousarray(every[:, Stream.DEFAULT]),
-                          np.ascontiguousarray(every[:, Stream.SUPPLIER]))
+                          np.ascontiguousarray(every[:, Stream.SUPPLIER]), default_days=True)
     exact = float(special.ndtr((special.ndtri(0.05) + np.sqrt(0.3) * 2.0) / np.sqrt(0.7)))
     se = np.sqrt(exact * (1.0 - exact) / N_PATHS)
     assert abs((sup.default_day[:, 0] > 0).mean() - exact) < 4.0 * se

@@ -341,7 +341,7 @@ class SupplierOutputs:
     n_defaults: np.ndarray  # (m,) int64
     premium_cost: np.ndarray  # (m,) replacement premium on the purchases within the horizon
     lost_sales: np.ndarray  # (m,) sales lost within the horizon
-    default_day: np.ndarray  # (m, s) int64: default day of each supplier, 0: none
+    default_day: np.ndarray  # (m, s) int64: default day of each supplier, 0: none (or (0, s))
     supplier_n_defaults: np.ndarray  # (s,) int64, summed over the paths
     premium_paid: np.ndarray  # (m, P) premium paid per period
     lost_sales_flow: np.ndarray  # (m, P) sales lost per period
@@ -349,8 +349,8 @@ class SupplierOutputs:
     saved_purchases: np.ndarray  # (m, P) cost of goods of the lost sales, not paid
 
 
-def suppliers(x: ModelInputs, states: np.ndarray, supplier_states: np.ndarray
-              ) -> SupplierOutputs:
+def suppliers(x: ModelInputs, states: np.ndarray, supplier_states: np.ndarray, *,
+              default_days: bool = False) -> SupplierOutputs:
     """Run the supplier kernel on the paths whose states are given.
 
     Parameters
@@ -360,6 +360,9 @@ def suppliers(x: ModelInputs, states: np.ndarray, supplier_states: np.ndarray
     states, supplier_states : ndarray, shape (m, 2), uint64
         The paths' default streams (for their factors: the customers' own) and supplier
         streams.
+    default_days : bool
+        Keep every supplier's default day on every path (``default_day``, shape (m, s);
+        else shape (0, s), so a chunk's memory does not grow with paths × suppliers).
 
     Returns
     -------
@@ -389,7 +392,8 @@ def suppliers(x: ModelInputs, states: np.ndarray, supplier_states: np.ndarray
     flows = np.zeros((4, m, n_p + 1))
     out = SupplierOutputs(
         loss=np.zeros(m), n_defaults=np.zeros(m, dtype=np.int64), premium_cost=np.zeros(m),
-        lost_sales=np.zeros(m), default_day=np.zeros((m, s), dtype=np.int64),
+        lost_sales=np.zeros(m),
+        default_day=np.zeros((m if default_days else 0, s), dtype=np.int64),
         supplier_n_defaults=np.zeros(s, dtype=np.int64), premium_paid=flows[0],
         lost_sales_flow=flows[1], lost_collections=flows[2], saved_purchases=flows[3])
     _call(supplier_paths, {

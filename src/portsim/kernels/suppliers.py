@@ -43,7 +43,8 @@ def supplier_paths(
     out_ndef,  # (m,) int64 number of suppliers defaulted
     out_premium_cost,  # (m,) replacement premium on the purchases within the horizon
     out_lost_sales,  # (m,) sales lost within the horizon
-    out_default_day,  # (m, s) int64: default day of each supplier on each path, 0: none
+    out_default_day,  # (m, s) int64: default day of each supplier on each path, 0: none;
+    # or (0, s) when not wanted
     out_supplier_ndef,  # (s,) int64: defaults of each supplier, added to over paths
     out_premium_paid,  # (m, n_periods + 1) premium paid per period (last: after the horizon)
     out_lost_sales_flow,  # (m, n_periods + 1) sales lost per period
@@ -66,6 +67,7 @@ def supplier_paths(
     s = prepayment.shape[0]
     y = np.empty(chol.shape[0])
     share = np.zeros(n_days + 1)
+    keep_days = out_default_day.shape[0] > 0
     after = n_days + 1
     for p in range(m):
         scale, _logw, _s0, _s1 = factors(states[p, 0], states[p, 1], chol, z_shift, y_shift,
@@ -89,7 +91,8 @@ def supplier_paths(
                 day = min(int(tau_days) + 1, n_days)
             if event_day[j] > 0:
                 day = event_day[j]
-            out_default_day[p, j] = day
+            if keep_days:
+                out_default_day[p, j] = day
             if day == 0:
                 continue
             nd += 1
