@@ -57,13 +57,14 @@ def test_a_good_table_is_read_with_the_defaults_of_blank_optional_cells(tmp_path
 
 def test_every_bad_row_is_reported_with_file_row_id_value_rule_and_fix(tmp_path: Path) -> None:
     path = write(tmp_path, rows(
-        6,
+        7,
         S001={"dependent_sales_share": "40"},
         S002={"replacement_months": "-1", "monthly_purchases": "abc"},
         S003={"supplier_id": "S001", "prepayment": "-5"},
         S004={"p_default": "", "rating": "bbb"},
         S005={"replacement_premium": "12", "sector": "chemcals"},
         S006={"monthly_purchases": ""},
+        S007={"sector": ""},
     ))
     got = problems(path, ratings=RATINGS, sectors=["chemicals", "energy"])
     assert got == [
@@ -85,6 +86,8 @@ def test_every_bad_row_is_reported_with_file_row_id_value_rule_and_fix(tmp_path:
         "replacement's extra cost as a fraction of the purchases, e.g. 0.15 for 15 %",
         "suppliers.csv row 7 (S006): monthly_purchases is blank; give the purchases from the "
         "supplier per month in book currency",
+        "suppliers.csv row 8 (S007): sector is blank; give the supplier's sector (a sector of "
+        "the book's factor model)",
     ]
 
 

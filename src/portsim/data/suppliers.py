@@ -216,7 +216,7 @@ def read_suppliers(
                    lambda i: ("supplier_id", "is blank", "give every supplier a unique id"))
     check_duplicates(problems, ids, "supplier_id",
                      "ids must be unique: merge the rows into one or give each its own id")
-    check_text(problems, text, sectors)
+    check_text(problems, text, sectors, SUPPLIER_RULES.description)
     check_not_numbers(problems, numbers)
     p_default = resolve_pd(problems, numbers, text, ratings)
     _check_values(problems, numbers)
