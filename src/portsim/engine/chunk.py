@@ -134,8 +134,9 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
                       sup: calls.SupplierOutputs | None = None) -> None:
     """The chunk's timeline scalars, series, flow sums and claim events (and, with
     ``[insurance]``, policy outputs) from the timeline kernel's outputs; with suppliers,
-    invoiced, collected and supplier payments are net of their failures (see
-    :func:`~portsim.engine.cash.cash_paths`)."""
+    invoiced, collected, still open and supplier payments are net of their failures (see
+    :func:`~portsim.engine.cash.cash_paths`), so invoiced + opening receivables = collected +
+    written off + still open on every path, as without them."""
     tl = x.timeline
     assert tl is not None
     n_p = tl.n_periods
@@ -144,10 +145,13 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
     collected = t.collected_open[:, :n_p]
     cash = cash_paths(tl, collected, t.written_off, t.recovered, t.issued_stop,
                       t.supplier_stop, suppliers=sup)
+    still_open = t.still_open
+    if sup is not None:  # the lost sales whose collection was due after the horizon
+        still_open = still_open - (sup.lost_sales - sup.lost_collections.sum(axis=1))
     scalars = {
         "invoiced": cash["invoiced"].sum(axis=1), "collected": cash["collected"].sum(axis=1),
         "written_off": t.written_off.sum(axis=1), "recovered": t.recovered.sum(axis=1),
-        "recovery_pending": t.recovery_pending, "still_open": t.still_open,
+        "recovery_pending": t.recovery_pending, "still_open": still_open,
         "n_protracted": t.n_protracted, "protracted_amount": t.protracted.sum(axis=1),
         **{k: cash[k] for k in PATH_SCALARS},
     }
