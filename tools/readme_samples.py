@@ -60,6 +60,7 @@ STAMP = "YYYYMMDD-HHMMSS"
 ECL_AS_OF = date(2026, 12, 31)
 WARN_CONFIG = "configs/example_warn.toml"
 CRP_CONFIG = "configs/example_crp.toml"
+SUPPLIER_CONFIG = "configs/example_suppliers.toml"
 WARN_ARGS = ("--as-of", "2026-12-31", "--out", "runs/warn")
 BACKTEST_ARGS = ("--out", "runs/backtest")
 BATCH_ARGS = ("--scenario", "scenarios/*.toml", "--paths", "20000")
@@ -169,6 +170,14 @@ class Samples:
         with the exact figures beside)."""
         self.cli("run", CRP_CONFIG)
         (folder,) = (self.workdir / "runs").glob("example_crp-baseline-*")
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        return dict(summary["metrics"])
+
+    @cached_property
+    def supplier_metrics(self) -> dict[str, Any]:
+        """``metrics`` of ``portsim run configs/example_suppliers.toml``."""
+        self.cli("run", SUPPLIER_CONFIG)
+        (folder,) = (self.workdir / "runs").glob("example_suppliers-baseline-*")
         summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
         return dict(summary["metrics"])
 
@@ -404,6 +413,29 @@ def render_figures(s: Samples) -> str:
     return f'{{\n "about": {json.dumps(about)},\n "headline": [\n  {rows}\n ]\n}}\n'
 
 
+def render_suppliers(s: Samples) -> str:
+    """The supplier risk of ``portsim run configs/example_suppliers.toml``, from its
+    ``summary.json``."""
+    m = s.supplier_metrics
+    sup = m["suppliers"]
+
+    def pm(d: dict[str, float]) -> str:
+        return f"{_money(d['value'])} ± {_err(d['se'])}"
+
+    rows = [("expected supplier defaults", f"{sup['expected_defaults']['value']:.3f} ± "
+             f"{sup['expected_defaults']['se']:.3f}"),
+            ("prepayments lost", pm(sup["expected_prepayments_lost"])),
+            ("replacement cost premium", pm(sup["expected_premium_cost"])),
+            ("sales lost while replacing", pm(sup["expected_lost_sales"])),
+            ("margin of the lost sales", pm(sup["expected_lost_margin"])),
+            ("supplier cost (prepayments + premium + margin)", pm(sup["expected_cost"])),
+            *((f"supplier cost VaR {_pct(float(q), 1)}", _money(d["value"]))
+              for q, d in sup["cost_var"].items() if q == "0.999")]
+    lines = [f"| supplier risk ({m['currency']}, {m['n_paths']:,} paths) | value |",
+             "|---|---:|", *(f"| {a} | {b} |" for a, b in rows)]
+    return "\n".join(lines)
+
+
 class Block(NamedTuple):
     """One generated sample: its marker name, whether its runs are slow, how it is drawn.
 
@@ -426,6 +458,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("backtest", render_backtest),
     Block("creditriskplus-mc", render_creditriskplus),
     Block("scenario-batch", render_batch, slow=True),
+    Block("supplier-risk", render_suppliers, slow=True),
     Block("reverse-stress", render_stress, slow=True),
 )
 

@@ -75,4 +75,5 @@ def test_codes_and_the_names_users_write() -> None:
     assert DefaultMethod.of("per_customer") is DefaultMethod.PER_CUSTOMER
     assert CoverType.labels() == ("none", "named", "discretionary", "unnamed", "excluded")
     assert [int(k) for k in EventKind] == [0, 1]
-    assert [int(s) for s in Stream] == [0, 1, 2]
+    assert [int(s) for s in Stream] == [0, 1, 2, 3]
+    assert Stream.SUPPLIER == 3  # the stream index 3 generated, unused, before suppliers

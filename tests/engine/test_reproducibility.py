@@ -153,7 +153,7 @@ def test_any_range_of_paths_equals_the_same_rows(book: Book, make_config: Any) -
 
 def test_block_size_is_part_of_the_contract() -> None:
     assert BLOCK_PATHS == 256
-    assert [int(s) for s in Stream] == [0, 1, 2]
+    assert [int(s) for s in Stream] == [0, 1, 2, 3]
     assert max(Stream) < N_STREAMS
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from portsim.config import RunConfig
 from portsim.data.book import book_from_frame
+from portsim.data.suppliers import SupplierTable
 from portsim.engine import calls
 from portsim.engine.chunk import run_chunk
 from portsim.inputs.model import ModelInputs, build_inputs
@@ -26,13 +27,21 @@ TIMELINE = {"as_of": "2026-12-31", "horizon_months": 3}
 
 def kernel_cases() -> dict[str, np.ndarray]:
     """Every array a chunk returns, for each default method, copula and with or without the
-    timeline (and insurance), and for the CreditRisk+ kernel with each kind of count, plus
-    the tail pass's per-customer losses; keyed by case."""
+    timeline (and insurance and suppliers), and for the CreditRisk+ kernel with each kind of
+    count, plus the tail pass's per-customer losses; keyed by case."""
     book = book_from_frame(pd.DataFrame({
         "customer_id": ["a", "b", "c"], "sector": ["s", "s", "t"], "country": ["X", "X", "X"],
         "exposure": [1.0, 2.0, 3.0], "p_default": [0.5, 0.2, 0.2], "lgd": [0.5, 0.4, 0.3],
         "lgd_sd": [0.1, 0.0, 0.2], "annual_sales": [12.0, 24.0, 36.0],
     }), source="<kernel cases>")
+    f = np.asarray
+    suppliers = SupplierTable(  # with a timeline: the supplier kernel too
+        supplier_id=f(["p", "q"], dtype=object), name=f(["p", "q"], dtype=object),
+        sector=f(["s", "t"], dtype=object), country=f(["X", "X"], dtype=object),
+        p_default=f([0.6, 0.3]), asset_correlation=f([0.4, np.nan]), prepayment=f([5.0, 1.0]),
+        monthly_purchases=f([3.0, 2.0]), replacement_months=f([1.0, 2.0]),
+        dependent_sales_share=f([0.7, 0.5]), replacement_premium=f([0.2, 0.1]), rating=None,
+        row=f([2, 3]), source="<kernel cases>", sha256="")
     every = all_path_states(SEED, 0, PATHS)
     states = np.ascontiguousarray(every[:, Stream.DEFAULT])
     lgd_states = np.ascontiguousarray(every[:, Stream.LGD])
@@ -46,7 +55,7 @@ def kernel_cases() -> dict[str, np.ndarray]:
                     "insurance": (None if timeline is None
                                   else {"policies": {"w": {"premium_rate": 0.0025}}}),
                 })
-                x = build_inputs(book, cfg)
+                x = build_inputs(book, cfg, suppliers=suppliers)
                 x = x._replace(z_shift=np.full(x.chol.shape[0], -0.5))  # importance weights
                 case = f"{kernel}-{model.get('copula', 'gaussian')}-{timeline is not None}"
                 for name, value in vars(run_chunk(x, SEED, 0, PATHS)).items():

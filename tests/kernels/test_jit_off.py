@@ -39,6 +39,7 @@ def test_the_python_kernels_give_the_compiled_numbers(tmp_path: Path) -> None:
     single = compiled["creditriskplus-bernoulli:tail_cents"].max(axis=0)  # one default each
     assert np.all(single > 0)
     assert np.any(compiled["creditriskplus-poisson:tail_cents"] > single)
+    assert compiled["grouped-student_t-True:supplier_n_defaults"].sum() > 0
 
 
 def test_the_jit_switch_is_the_environment_variable() -> None:

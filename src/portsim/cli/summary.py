@@ -9,8 +9,8 @@ from portsim.cli.common import console, fmt_amount, fmt_short
 
 
 def print_summary(metrics: dict[str, Any], path: Path | None) -> None:
-    """The run's metrics as tables (losses, cash, insurance, CreditRisk+), its largest sectors
-    and its folder ``path`` (when given)."""
+    """The run's metrics as tables (losses, cash, suppliers, insurance, CreditRisk+), its
+    largest sectors and its folder ``path`` (when given)."""
     from rich.table import Table
 
     cur = metrics["currency"]
@@ -55,6 +55,11 @@ def print_summary(metrics: dict[str, Any], path: Path | None) -> None:
                       f"± {fmt_amount(d['se'])}; 5-95 %: {fmt_amount(q.get('0.05'))} to "
                       f"{fmt_amount(q.get('0.95'))}")
         con.print(c)
+    if metrics.get("suppliers"):
+        from portsim.report.tables import supplier_table
+
+        con.print(_rich(supplier_table(metrics), f"Suppliers ({cur}; defaults on the "
+                        "customers' factors)"))
     if metrics.get("insurance"):
         con.print(_insurance_table(metrics))
     if metrics.get("creditriskplus"):
@@ -88,13 +93,17 @@ def _creditriskplus_table(metrics: dict[str, Any]) -> Any:
 def _insurance_table(metrics: dict[str, Any]) -> Any:
     """The report's table of the value of cover (:func:`portsim.report.tables.insurance_table`)
     as a rich table."""
-    from rich.table import Table
-
     from portsim.report.tables import insurance_table
 
-    tab = insurance_table(metrics)
-    t = Table(title=f"Credit insurance: value of cover against none ({metrics['currency']}; "
-                    "± s.e. of paired differences on the same paths)")
+    return _rich(insurance_table(metrics), f"Credit insurance: value of cover against none "
+                 f"({metrics['currency']}; ± s.e. of paired differences on the same paths)")
+
+
+def _rich(tab: Any, title: str) -> Any:
+    """A report table (:class:`portsim.report.tables.Table`) as a rich table."""
+    from rich.table import Table
+
+    t = Table(title=title)
     for i, name in enumerate(tab.header):
         t.add_column(name, justify="right" if i in tab.numeric else "left")
     for row in tab.rows:

@@ -38,7 +38,9 @@ from portsim.config.scenario import (
     PdMultiplier,
     SalesStress,
     ScenarioConfig,
+    SupplierDefaultEvent,
 )
+from portsim.config.suppliers import SuppliersConfig
 from portsim.config.warn import GradeBand, LevelResponse, WarnConfig, WarnRule
 
 __all__ = [
@@ -68,6 +70,8 @@ __all__ = [
     "SalesStress",
     "ScenarioConfig",
     "SimulationConfig",
+    "SupplierDefaultEvent",
+    "SuppliersConfig",
     "TableDialect",
     "TimelineConfig",
     "WarnConfig",

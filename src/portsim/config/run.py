@@ -17,6 +17,7 @@ from portsim.config.book import BookConfig, without_unset
 from portsim.config.creditriskplus import CreditRiskPlusConfig
 from portsim.config.insurance import InsuranceConfig
 from portsim.config.scenario import ScenarioConfig
+from portsim.config.suppliers import SuppliersConfig
 from portsim.config.warn import WarnConfig
 
 __all__ = [
@@ -274,6 +275,9 @@ class RunConfig(Strict):
                                     "files, PD model, grades, alert levels and rules")
     creditriskplus: CreditRiskPlusConfig | None = Field(
         default=None, description="the CreditRisk+ model of the same book (a second opinion)")
+    suppliers: SuppliersConfig | None = Field(
+        default=None, description="the supplier table: supplier defaults on the customers' "
+        "factors, their cost and lost sales in the cash timeline (needs a [timeline])")
     base_dir: str = Field(default=".", description="folder relative paths are resolved against")
 
     @field_validator("name")
@@ -286,6 +290,10 @@ class RunConfig(Strict):
         if self.timeline is not None and "horizon_years" in self.model.model_fields_set:
             raise ValueError("with a [timeline] the horizon is timeline.horizon_months; "
                              "remove model.horizon_years")
+        if self.suppliers is not None and self.timeline is None:
+            raise KeyedValueError(("suppliers",), "[suppliers]", "needs a [timeline]",
+                                  "supplier failures act through the cash timeline; add "
+                                  "[timeline] with as_of = 2026-12-31")
         if self.insurance is not None:
             if self.timeline is None:
                 raise KeyedValueError(("insurance",), "[insurance]", "needs a [timeline]",
@@ -344,18 +352,19 @@ def config_hash(config: RunConfig) -> str:
 
 
 def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
-    """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]``, an
-    absent ``[warn]`` or ``[creditriskplus]`` and the default ``model.family`` and
-    ``creditriskplus.defaults``, so a config that does not use them records (and hashes) as
-    it did before they existed."""
+    """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]``, no
+    scenario supplier default events, an absent ``[warn]``, ``[creditriskplus]`` or
+    ``[suppliers]`` and the default ``model.family`` and ``creditriskplus.defaults``, so a
+    config that does not use them records (and hashes) as it did before they existed."""
     data["book"] = without_unset(data["book"])
-    for section in ("warn", "creditriskplus"):
+    for section in ("warn", "creditriskplus", "suppliers"):
         if data.get(section) is None:
             data.pop(section, None)
     if data["model"].get("family") == "copula":
         data["model"].pop("family")
     if (data.get("creditriskplus") or {}).get("defaults") == "poisson":
         data["creditriskplus"].pop("defaults")
-    if not data["scenario"].get("fx"):
-        data["scenario"].pop("fx", None)
+    for key in ("fx", "supplier_default_events"):
+        if not data["scenario"].get(key):
+            data["scenario"].pop(key, None)
     return data

@@ -24,6 +24,7 @@ __all__ = [
     "PdMultiplier",
     "SalesStress",
     "ScenarioConfig",
+    "SupplierDefaultEvent",
 ]
 
 
@@ -124,6 +125,14 @@ class DefaultEvent(Strict):
     description: str = Field(default="", description="free text (not used by the model)")
 
 
+class SupplierDefaultEvent(Strict):
+    """A named supplier (of ``[suppliers]``) defaults on a date on every path."""
+
+    supplier: str = Field(description="supplier_id in the supplier table")
+    date: _dt.date = Field(description="day of default (after as_of, within the horizon)")
+    description: str = Field(default="", description="free text (not used by the model)")
+
+
 class ScenarioConfig(Strict):
     """Economic assumptions overlaid on a run (a scenario file, see ``scenarios/``).
 
@@ -147,6 +156,8 @@ class ScenarioConfig(Strict):
     sales: SalesStress = Field(default_factory=SalesStress, description="forward sales")
     default_events: list[DefaultEvent] = Field(default_factory=list, description="named "
                                                "customers that default on every path")
+    supplier_default_events: list[SupplierDefaultEvent] = Field(
+        default_factory=list, description="named suppliers that default on every path")
     fx: dict[str, Annotated[float, Field(gt=-1.0, le=10.0)]] = Field(
         default_factory=dict, description="relative change of a currency's FX rate into the "
         "book currency: USD = -0.10 means the USD rate falls 10 %, so every USD amount is "
@@ -176,6 +187,11 @@ class ScenarioConfig(Strict):
                 raise KeyedValueError(("default_events",), ev.customer,
                                       "has two default events", "keep one")
             seen.add(ev.customer)
+        suppliers = [ev.supplier for ev in self.supplier_default_events]
+        for sid in suppliers:
+            if suppliers.count(sid) > 1:
+                raise KeyedValueError(("supplier_default_events",), sid,
+                                      "has two default events", "keep one")
         for table in ("sector", "factor"):
             both = set(getattr(self.factor_shift, table)) & set(
                 getattr(self.factor_condition, table))

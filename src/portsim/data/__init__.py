@@ -4,10 +4,11 @@ and fix; delay calibration from the payment history.
 
 ``from portsim.data import Book, read_book`` — the modules are :mod:`.book` (the container
 and its readers), :mod:`.book_rules` (its columns and value checks), :mod:`.invoices`,
-:mod:`.calibrate`, and the parts every table shares: :mod:`.readers` (files),
-:mod:`.dialect` (a CSV file's encoding, delimiter and number format), :mod:`.cells` (cell
-parsing and hints), :mod:`.currency` (currency columns and FX rates), :mod:`.dates`,
-:mod:`.problems` (the collector) and :mod:`.table` (header, blank rows, repeated ids).
+:mod:`.calibrate`, :mod:`.suppliers` (the optional supplier table), and the parts every
+table shares: :mod:`.readers` (files), :mod:`.dialect` (a CSV file's encoding, delimiter
+and number format), :mod:`.cells` (cell parsing and hints), :mod:`.currency` (currency
+columns and FX rates), :mod:`.dates`, :mod:`.problems` (the collector) and :mod:`.table`
+(header, blank rows, repeated ids).
 """
 
 from portsim.data.book import Book, BookWarning, book_from_frame, read_book
@@ -31,6 +32,7 @@ from portsim.data.invoices import (
     read_invoices,
 )
 from portsim.data.problems import MAX_LISTED_PROBLEMS
+from portsim.data.suppliers import SUPPLIER_COLUMNS, SupplierTable, read_suppliers
 
 __all__ = [
     "BOOK_COLUMNS",
@@ -39,10 +41,12 @@ __all__ = [
     "INVOICE_COLUMNS",
     "MAX_LISTED_PROBLEMS",
     "REQUIRED_COLUMNS",
+    "SUPPLIER_COLUMNS",
     "Book",
     "BookWarning",
     "Currencies",
     "DelayEstimates",
+    "SupplierTable",
     "book_from_frame",
     "calibrate_delays",
     "estimate_delays",
@@ -54,5 +58,6 @@ __all__ = [
     "read_history",
     "read_invoice_table",
     "read_invoices",
+    "read_suppliers",
     "write_calibrated_book",
 ]

@@ -50,17 +50,13 @@ from portsim.data.book_rules import (
 )
 from portsim.data.cells import (
     FloatArray,
-    Numbers,
     ObjectArray,
-    as_text,
-    blank_mask,
-    parse_numbers,
 )
 from portsim.data.currency import Currencies, currency_rates
 from portsim.data.dialect import Dialect
 from portsim.data.problems import MAX_LISTED_PROBLEMS, TableProblems
 from portsim.data.readers import read_table_file
-from portsim.data.table import data_rows, header_labels
+from portsim.data.table import data_rows, header_labels, parse_columns
 from portsim.errors import Problem
 
 __all__ = [
@@ -388,20 +384,8 @@ def _build(
     labels, has = header_labels(df, problems, BOOK_RULES, _empty_problem(name))
     header_checks(problems, labels, has)
 
-    text: dict[str, ObjectArray] = {}
-    numbers: dict[str, Numbers] = {}
-    blank_rows = np.ones(len(df), dtype=bool)
-    for pos, label in enumerate(labels):
-        if has.get(label) != pos:  # unknown, or a repeated known column
-            blank_rows &= blank_mask(df.iloc[:, pos])
-        elif label in TEXT_COLUMNS:
-            text[label] = as_text(df.iloc[:, pos])
-            blank_rows &= text[label] == ""
-        elif label in NUMERIC_COLUMNS:
-            numbers[label] = parse_numbers(df.iloc[:, pos], number_format)
-            blank_rows &= numbers[label].blank
-        else:
-            blank_rows &= blank_mask(df.iloc[:, pos])
+    text, numbers, blank_rows = parse_columns(df, labels, has, TEXT_COLUMNS, NUMERIC_COLUMNS,
+                                              number_format)
     keep = data_rows(blank_rows, len(df), problems, BOOK_RULES)
     rows = (keep + 2).astype(np.int64)
     n = rows.size

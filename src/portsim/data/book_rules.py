@@ -152,8 +152,11 @@ def header_checks(problems: TableProblems, labels: list[str], has: dict[str, int
 
 
 def check_text(
-    problems: TableProblems, text: dict[str, ObjectArray], sectors: Sequence[str] | None
+    problems: TableProblems, text: dict[str, ObjectArray], sectors: Sequence[str] | None,
+    description: Mapping[str, str] = DESCRIPTION,
 ) -> None:
+    """Blank and repeated customer ids, blank sectors and countries, sectors outside
+    ``sectors``; ``description`` says what to write in a column (another table's words)."""
     if "customer_id" in text:
         ids = text["customer_id"]
         problems.cells(
@@ -164,7 +167,7 @@ def check_text(
         check_duplicates(problems, ids, "customer_id", _CUSTOMER_ID_FIX)
     for label in ("sector", "country"):
         if label in text:
-            fix = f"give {DESCRIPTION[label]}"
+            fix = f"give {description[label]}"
             problems.cells(text[label] == "", label, fixed(label, "is blank", fix))
     if sectors is not None and "sector" in text:
         allowed = [str(s) for s in sectors]

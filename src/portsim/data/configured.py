@@ -18,9 +18,11 @@ from portsim.data.book import Book, read_book
 from portsim.data.calibrate import read_history
 from portsim.data.currency import Currencies
 from portsim.data.invoices import read_invoices
+from portsim.data.suppliers import SupplierTable, read_suppliers
 from portsim.errors import ConfigError, Problem
 
-__all__ = ["config_currencies", "load_book", "load_history", "load_open_invoices"]
+__all__ = ["config_currencies", "load_book", "load_history", "load_open_invoices",
+           "load_suppliers"]
 
 
 def config_currencies(config: RunConfig) -> Currencies:
@@ -63,3 +65,14 @@ def load_history(config: RunConfig, path: str | os.PathLike[str], book: Book, *,
     (:func:`portsim.data.read_history`)."""
     return read_history(path, book, as_of=as_of, dialect=config.book.dialect("history"),
                         currencies=config_currencies(config))
+
+
+def load_suppliers(config: RunConfig) -> SupplierTable | None:
+    """Read and validate the supplier table of ``[suppliers]`` (None without one), with the
+    ratings and sectors of ``[book]`` and its CSV keys falling back to ``[book]``'s."""
+    sup = config.suppliers
+    if sup is None:
+        return None
+    return read_suppliers(config.resolve(sup.path), ratings=config.book.ratings,
+                          sectors=config.book.sectors,
+                          dialect=sup.merged(config.book.dialect("book")))

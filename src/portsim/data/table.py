@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from portsim.data.cells import ObjectArray, show
+from portsim.data.cells import (
+    NumberFormat,
+    Numbers,
+    ObjectArray,
+    as_text,
+    blank_mask,
+    parse_numbers,
+    show,
+)
 from portsim.data.problems import MAX_LISTED_PROBLEMS, TableProblems, split_problem
 from portsim.errors import Problem
 
@@ -26,6 +34,7 @@ __all__ = [
     "header_labels",
     "missing_columns",
     "normalise_label",
+    "parse_columns",
 ]
 
 
@@ -193,3 +202,45 @@ def check_duplicates(problems: TableProblems, ids: ObjectArray, column: str, fix
                                            f"appears {len(group_rows)} times", fix))
     problems.unlisted += max(0, len(listed) - MAX_LISTED_PROBLEMS)
 
+
+
+def parse_columns(
+    df: pd.DataFrame, labels: list[str], has: dict[str, int], text_columns: Iterable[str],
+    numeric_columns: Iterable[str], number_format: NumberFormat | None,
+) -> tuple[dict[str, ObjectArray], dict[str, Numbers], np.ndarray]:
+    """The known columns of ``df`` parsed as text or numbers, and which rows are fully blank.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table as read.
+    labels, has : list of str, dict of str to int
+        From :func:`header_labels`.
+    text_columns, numeric_columns : iterable of str
+        The known columns read as text and as numbers (a repeated or unknown column is only
+        looked at for blankness).
+    number_format : NumberFormat, optional
+        The CSV file's number format (None: a DataFrame or a spreadsheet).
+
+    Returns
+    -------
+    text : dict of str to ndarray of object
+    numbers : dict of str to Numbers
+    blank_rows : ndarray of bool, shape (len(df),)
+    """
+    text_columns, numeric_columns = set(text_columns), set(numeric_columns)
+    text: dict[str, ObjectArray] = {}
+    numbers: dict[str, Numbers] = {}
+    blank_rows = np.ones(len(df), dtype=bool)
+    for pos, label in enumerate(labels):
+        if has.get(label) != pos:  # unknown, or a repeated known column
+            blank_rows &= blank_mask(df.iloc[:, pos])
+        elif label in text_columns:
+            text[label] = as_text(df.iloc[:, pos])
+            blank_rows &= text[label] == ""
+        elif label in numeric_columns:
+            numbers[label] = parse_numbers(df.iloc[:, pos], number_format)
+            blank_rows &= numbers[label].blank
+        else:
+            blank_rows &= blank_mask(df.iloc[:, pos])
+    return text, numbers, blank_rows

@@ -15,6 +15,7 @@ keeps a positional list of 25 to 60 arguments in step with a kernel's signature.
   of :mod:`portsim.kernels.mixture` instead for inputs with a sector model
   (``model.family = "creditriskplus"``);
 * :func:`timeline` — the invoice-by-invoice kernel of :mod:`portsim.kernels.timeline`;
+* :func:`suppliers` — the supplier kernel of :mod:`portsim.kernels.suppliers`;
 * :func:`apply_policies` / :func:`policy_claims` — the claims kernel of
   :mod:`portsim.kernels.claims`.
 """
@@ -35,11 +36,13 @@ from portsim.kernels import defaults as kernels
 from portsim.kernels.claims import CLAIM_SCALARS, claims_kernel
 from portsim.kernels.codes import DefaultMethod
 from portsim.kernels.mixture import mixture_losses, mixture_losses_of_paths
+from portsim.kernels.suppliers import supplier_paths
 from portsim.kernels.timeline import timeline_paths
 
 __all__ = [
     "ClaimsOutcome",
     "DefaultOutputs",
+    "SupplierOutputs",
     "TimelineOutputs",
     "apply_policies",
     "customer_losses_of_paths",
@@ -47,6 +50,7 @@ __all__ = [
     "default_method",
     "policy_claims",
     "shifts",
+    "suppliers",
     "timeline",
 ]
 
@@ -364,6 +368,87 @@ def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np
         d, collected_open, written_off, recovered, issued_stop, supplier_stop, protracted,
         still_open, pending, n_prot, events_int, ev_float[:k, 0][order], ev_float[:k, 1][order],
     )
+
+
+
+@dataclass
+class SupplierOutputs:
+    """What the supplier kernel fills for ``m`` paths (``s`` suppliers, ``P`` periods);
+    per-period flows have ``P`` columns (what falls after the horizon is dropped)."""
+
+    loss: np.ndarray  # (m,) prepayments lost
+    n_defaults: np.ndarray  # (m,) int64
+    premium_cost: np.ndarray  # (m,) replacement premium on the purchases within the horizon
+    lost_sales: np.ndarray  # (m,) sales lost within the horizon
+    default_day: np.ndarray  # (m, s) int64: default day of each supplier, 0: none (or (0, s))
+    supplier_n_defaults: np.ndarray  # (s,) int64, summed over the paths
+    premium_paid: np.ndarray  # (m, P) premium paid per period
+    lost_sales_flow: np.ndarray  # (m, P) sales lost per period
+    lost_collections: np.ndarray  # (m, P) collections of the lost sales
+    saved_purchases: np.ndarray  # (m, P) cost of goods of the lost sales, not paid
+
+
+def suppliers(x: ModelInputs, states: np.ndarray, supplier_states: np.ndarray, *,
+              default_days: bool = False) -> SupplierOutputs:
+    """Run the supplier kernel on the paths whose states are given.
+
+    Parameters
+    ----------
+    x : ModelInputs
+        With ``x.suppliers`` and ``x.timeline`` set.
+    states, supplier_states : ndarray, shape (m, 2), uint64
+        The paths' default streams (for their factors: the customers' own) and supplier
+        streams.
+    default_days : bool
+        Keep every supplier's default day on every path (``default_day``, shape (m, s);
+        else shape (0, s), so a chunk's memory does not grow with paths × suppliers).
+
+    Returns
+    -------
+    SupplierOutputs
+    """
+    sup, tl = x.suppliers, x.timeline
+    if sup is None or tl is None:
+        raise ValueError("the supplier kernel needs inputs built with [suppliers] and "
+                         "[timeline]")
+    m, s, k, n_p = states.shape[0], sup.n_suppliers, x.chol.shape[0], tl.n_periods
+    _states(m, states=states, supplier_states=supplier_states)
+    zs, ys = shifts(x)
+    arrays = {
+        "chol": (x.chol, _F, (k, k)), "z_shift": (zs, _F, (k,)), "y_shift": (ys, _F, (k,)),
+        "factor": (sup.factor, _I, (s,)), "loading": (sup.loading, _F, (s,)),
+        "idio": (sup.idio, _F, (s,)), "threshold": (sup.threshold, _F, (s,)),
+        "hazard": (sup.hazard, _F, (s,)), "event_day": (sup.event_day, _I, (s,)),
+        "prepayment": (sup.prepayment, _F, (s,)),
+        "premium_per_day": (sup.premium_per_day, _F, (s,)),
+        "replacement_days": (sup.replacement_days, _I, (s,)),
+        "dependent_share": (sup.dependent_share, _F, (s,)),
+        "sales_per_day": (sup.sales_per_day, _F, (tl.n_days + 1,)),
+        "period_of_day": (tl.period_of_day, _I, (tl.n_days + 2,)),
+    }
+    args: dict[str, object] = {name: _checked(name, a, dt, shape)
+                               for name, (a, dt, shape) in arrays.items()}
+    flows = np.zeros((4, m, n_p + 1))
+    out = SupplierOutputs(
+        loss=np.zeros(m), n_defaults=np.zeros(m, dtype=np.int64), premium_cost=np.zeros(m),
+        lost_sales=np.zeros(m),
+        default_day=np.zeros((m if default_days else 0, s), dtype=np.int64),
+        supplier_n_defaults=np.zeros(s, dtype=np.int64), premium_paid=flows[0],
+        lost_sales_flow=flows[1], lost_collections=flows[2], saved_purchases=flows[3])
+    _call(supplier_paths, {
+        **args, "states": states, "supplier_states": supplier_states, "dof": float(x.dof),
+        "n_days": int(tl.n_days), "collection_lag_days": int(sup.collection_lag_days),
+        "dpo_days": int(sup.dpo_days), "cogs_share": float(sup.cogs_share),
+        "out_loss": out.loss, "out_ndef": out.n_defaults,
+        "out_premium_cost": out.premium_cost, "out_lost_sales": out.lost_sales,
+        "out_default_day": out.default_day, "out_supplier_ndef": out.supplier_n_defaults,
+        "out_premium_paid": out.premium_paid, "out_lost_sales_flow": out.lost_sales_flow,
+        "out_lost_collections": out.lost_collections,
+        "out_saved_purchases": out.saved_purchases,
+    })
+    for name in ("premium_paid", "lost_sales_flow", "lost_collections", "saved_purchases"):
+        setattr(out, name, np.ascontiguousarray(getattr(out, name)[:, :n_p]))
+    return out
 
 
 class ClaimsOutcome:

@@ -10,6 +10,9 @@ Definitions (money in book currency, per path ``p`` and period ``t``):
 * cash gap ``gap_t`` = max(0, buffer − pre_t − credit line) — shortfall below the buffer after
   using the whole line; a *line breach* is a period with gap_t > 0, a *buffer breach* one with
   pre_t < buffer (the line is needed);
+* with suppliers (:mod:`portsim.inputs.suppliers`): the sales lost while a failed supplier
+  is replaced are not invoiced, their collections and cost of goods drop out, and the
+  replacement's cost premium is an outflow;
 * receivables ``ar_t`` = opening AR + Σ (invoiced − collected − written off);
 * DSO_t = ar_t / invoiced_t × days_t (receivables over the period's sales, in days);
 * working-capital requirement ``wcr_t`` = ar_t + inventory_t − payables_t, inventory_t =
@@ -37,6 +40,7 @@ def cash_paths(
     supplier_stop: np.ndarray,
     extra_in: np.ndarray | None = None,
     extra_out: np.ndarray | None = None,
+    suppliers: Any = None,
 ) -> dict[str, np.ndarray]:
     """Per-path cash metrics and series.
 
@@ -47,13 +51,24 @@ def cash_paths(
         Period flows of ``m`` paths from the timeline kernel.
     extra_in, extra_out : ndarray, shape (m, P) or (P,), optional
         Further cash flows (indemnities, premiums).
+    suppliers : portsim.engine.calls.SupplierOutputs, optional
+        Supplier failures (shape (m, P) flows): their lost sales are not invoiced, the
+        collections of those sales are not received and their cost of goods is not paid,
+        and the replacement premium is paid out.
 
     Returns
     -------
     dict
         Per-path scalars (shape (m,)) named in :data:`PATH_SCALARS`, and series of shape
-        (m, P): ``cash``, ``line``, ``receivables``, ``dso``, ``wcr``, ``invoiced``.
+        (m, P): ``cash``, ``line``, ``receivables``, ``dso``, ``wcr``, ``invoiced``,
+        ``collected`` and ``supplier_payments`` (the last three net of supplier failures).
     """
+    if suppliers is not None:
+        collected = collected - suppliers.lost_collections
+        issued_stop = issued_stop + suppliers.lost_sales_flow
+        supplier_stop = supplier_stop + suppliers.saved_purchases
+        extra_out = (suppliers.premium_paid if extra_out is None
+                     else extra_out + suppliers.premium_paid)
     issued = tl.planned_issued[None, :] - issued_stop
     supplier = tl.planned_supplier[None, :] - supplier_stop
     net = collected + recovered + tl.other_in[None, :] - supplier - tl.fixed_out[None, :]
@@ -94,6 +109,8 @@ def cash_paths(
         "dso": dso,
         "wcr": wcr,
         "invoiced": issued,
+        "collected": collected,
+        "supplier_payments": supplier,
     }
 
 

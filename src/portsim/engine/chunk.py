@@ -26,6 +26,7 @@ from portsim.results.schema import (
     PATH_SCALARS,
     POLICY_CASH_SCALARS,
     POLICY_SCALARS,
+    SUPPLIER_SCALARS,
     TIMELINE_SCALARS,
 )
 
@@ -59,6 +60,11 @@ class ChunkResult:
     policy_customer_indemnity: np.ndarray | None = None  # (V, n) int64 cents, over paths
     policy_customer_qualifying: np.ndarray | None = None  # (V, n) int64 cents, over paths
     policy_flow_sum: np.ndarray | None = None  # (n_blocks, V, P) net insurer cash per period
+    # runs with [suppliers] only (s suppliers)
+    supplier_scalars: np.ndarray | None = None  # (m, len(SUPPLIER_SCALARS))
+    supplier_n_defaults: np.ndarray | None = None  # (s,) int64, summed over the paths
+    supplier_flow_sum: np.ndarray | None = None  # (n_blocks, len(SUPPLIER_FLOWS), P)
+    supplier_flow_sumsq: np.ndarray | None = None  # (n_blocks, len(SUPPLIER_FLOWS), P)
 
 
 def aligned_chunk(chunk_paths: int) -> int:
@@ -86,7 +92,12 @@ def run_chunk(inputs: ModelInputs, seed: int, start: int, stop: int) -> ChunkRes
         delay_states = np.ascontiguousarray(every[:, Stream.DELAY, :])
         tl = calls.timeline(inputs, start, states, lgd_states, delay_states)
         res = _result(start, stop, tl.defaults)
-        _timeline_results(inputs, res, tl)
+        sup = None
+        if inputs.suppliers is not None:
+            sup = calls.suppliers(inputs, states,
+                                  np.ascontiguousarray(every[:, Stream.SUPPLIER, :]))
+            _supplier_results(inputs, res, sup)
+        _timeline_results(inputs, res, tl, sup)
     else:
         res = _result(start, stop, calls.default_losses(inputs, states, lgd_states))
     res.seconds = time.perf_counter() - t0
@@ -103,9 +114,29 @@ def _result(start: int, stop: int, d: calls.DefaultOutputs) -> ChunkResult:
     )
 
 
-def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs) -> None:
+def _supplier_results(x: ModelInputs, res: ChunkResult, sup: calls.SupplierOutputs) -> None:
+    """The chunk's supplier scalars, per-supplier default counts and flow sums."""
+    assert x.suppliers is not None
+    margin = 1.0 - x.suppliers.cogs_share
+    cols = {"supplier_loss": sup.loss, "supplier_n_defaults": sup.n_defaults,
+            "supplier_premium_cost": sup.premium_cost, "supplier_lost_sales": sup.lost_sales,
+            "supplier_lost_margin": sup.lost_sales * margin}
+    res.supplier_scalars = np.stack([np.asarray(cols[k], dtype=float)
+                                     for k in SUPPLIER_SCALARS], axis=1)
+    res.supplier_n_defaults = sup.supplier_n_defaults
+    flows = np.stack([sup.premium_paid, sup.lost_sales_flow, sup.lost_collections,
+                      sup.saved_purchases])  # SUPPLIER_FLOWS order
+    res.supplier_flow_sum = _block_sums(flows)
+    res.supplier_flow_sumsq = _block_sums(flows**2)
+
+
+def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs,
+                      sup: calls.SupplierOutputs | None = None) -> None:
     """The chunk's timeline scalars, series, flow sums and claim events (and, with
-    ``[insurance]``, policy outputs) from the timeline kernel's outputs."""
+    ``[insurance]``, policy outputs) from the timeline kernel's outputs; with suppliers,
+    invoiced, collected, still open and supplier payments are net of their failures (see
+    :func:`~portsim.engine.cash.cash_paths`), so invoiced + opening receivables = collected +
+    written off + still open on every path, as without them."""
     tl = x.timeline
     assert tl is not None
     n_p = tl.n_periods
@@ -113,11 +144,14 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
                                                          t.events_lgd)
     collected = t.collected_open[:, :n_p]
     cash = cash_paths(tl, collected, t.written_off, t.recovered, t.issued_stop,
-                      t.supplier_stop)
+                      t.supplier_stop, suppliers=sup)
+    still_open = t.still_open
+    if sup is not None:  # the lost sales whose collection was due after the horizon
+        still_open = still_open - (sup.lost_sales - sup.lost_collections.sum(axis=1))
     scalars = {
-        "invoiced": cash["invoiced"].sum(axis=1), "collected": collected.sum(axis=1),
+        "invoiced": cash["invoiced"].sum(axis=1), "collected": cash["collected"].sum(axis=1),
         "written_off": t.written_off.sum(axis=1), "recovered": t.recovered.sum(axis=1),
-        "recovery_pending": t.recovery_pending, "still_open": t.still_open,
+        "recovery_pending": t.recovery_pending, "still_open": still_open,
         "n_protracted": t.n_protracted, "protracted_amount": t.protracted.sum(axis=1),
         **{k: cash[k] for k in PATH_SCALARS},
     }
@@ -125,18 +159,19 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
         [np.asarray(scalars[k], dtype=float) for k in TIMELINE_SCALARS], axis=1
     )
     res.series = np.stack([cash["cash"], cash["receivables"]]).astype(np.float32)
-    per_flow = np.stack([cash["invoiced"], collected, t.written_off, t.recovered,
-                         t.protracted, tl.planned_supplier[None, :] - t.supplier_stop])
+    per_flow = np.stack([cash["invoiced"], cash["collected"], t.written_off, t.recovered,
+                         t.protracted, cash["supplier_payments"]])
     res.flow_sum = _block_sums(per_flow)
     res.flow_sumsq = _block_sums(per_flow**2)
     if x.insurance is not None:
         _apply_insurance(x, res, collected, t.written_off, t.recovered, t.issued_stop,
-                         t.supplier_stop)
+                         t.supplier_stop, sup)
 
 
 def _apply_insurance(
     x: ModelInputs, res: ChunkResult, collected: np.ndarray, written_off: np.ndarray,
     recovered: np.ndarray, issued_stop: np.ndarray, supplier_stop: np.ndarray,
+    sup: calls.SupplierOutputs | None = None,
 ) -> None:
     """Every policy variant on the chunk's claim events; cash recomputed per variant with
     its premiums and insurer cash flows (see :mod:`portsim.kernels.claims`)."""
@@ -156,7 +191,8 @@ def _apply_insurance(
     for v in range(n_pol):
         cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop,
                           extra_in=claims.cash_in[:, v],
-                          extra_out=claims.cash_out[:, v] + pol.premium_cash[v][None, :])
+                          extra_out=claims.cash_out[:, v] + pol.premium_cash[v][None, :],
+                          suppliers=sup)
         for name in POLICY_CASH_SCALARS:
             cash_cols[name][:, v] = cash[name.removeprefix("policy_")]
     cols.update(cash_cols)

@@ -13,7 +13,7 @@ import numpy as np
 
 from portsim.engine.chunk import ChunkResult, chunk_ranges
 from portsim.inputs.model import ModelInputs
-from portsim.results.schema import POLICY_SCALARS, SERIES, TIMELINE_SCALARS
+from portsim.results.schema import POLICY_SCALARS, SERIES, SUPPLIER_SCALARS, TIMELINE_SCALARS
 
 __all__ = ["SimOutput", "assemble"]
 
@@ -43,6 +43,10 @@ class SimOutput:
     policy_customer_indemnity: np.ndarray | None = None  # (V, n) int64 cents
     policy_customer_qualifying: np.ndarray | None = None  # (V, n) int64 cents
     policy_flow_sum: np.ndarray | None = None  # (V, P)
+    supplier_scalars: np.ndarray | None = None  # (n_paths, len(SUPPLIER_SCALARS))
+    supplier_n_defaults_sum: np.ndarray | None = None  # (s,) int64
+    supplier_flow_sum: np.ndarray | None = None  # (len(SUPPLIER_FLOWS), P)
+    supplier_flow_sumsq: np.ndarray | None = None  # (len(SUPPLIER_FLOWS), P)
 
 
 def _require(*arrays: np.ndarray | None) -> None:
@@ -96,6 +100,11 @@ def assemble(
         out.policy_scalars = np.empty((n_paths, pol.n_policies, len(POLICY_SCALARS)))
         out.policy_customer_indemnity = np.zeros(pol.cover_limit.shape, dtype=np.int64)
         out.policy_customer_qualifying = np.zeros(pol.cover_limit.shape, dtype=np.int64)
+    sup = inputs.suppliers
+    supplier_blocks: list[tuple[np.ndarray, np.ndarray]] = []
+    if sup is not None:
+        out.supplier_scalars = np.empty((n_paths, len(SUPPLIER_SCALARS)))
+        out.supplier_n_defaults_sum = np.zeros(sup.n_suppliers, dtype=np.int64)
     out.log_weight = np.zeros(n_paths)
     for k, r in enumerate(results, start=1):
         sl = slice(r.start, r.stop)
@@ -124,6 +133,13 @@ def assemble(
             out.policy_customer_indemnity += r.policy_customer_indemnity
             out.policy_customer_qualifying += r.policy_customer_qualifying
             policy_blocks.append(r.policy_flow_sum)
+        if sup is not None:
+            if (r.supplier_scalars is None or r.supplier_n_defaults is None
+                    or r.supplier_flow_sum is None or r.supplier_flow_sumsq is None):
+                raise ValueError("a run with suppliers has a chunk result without them")
+            out.supplier_scalars[sl] = r.supplier_scalars  # type: ignore[index]
+            out.supplier_n_defaults_sum += r.supplier_n_defaults
+            supplier_blocks.append((r.supplier_flow_sum, r.supplier_flow_sumsq))
         busy += r.seconds
         if progress is not None:
             progress(k, n_chunks)
@@ -133,6 +149,9 @@ def assemble(
         out.flow_sumsq = np.concatenate(block_sumsq).sum(axis=0)
     if pol is not None:
         out.policy_flow_sum = np.concatenate(policy_blocks).sum(axis=0)
+    if sup is not None:
+        out.supplier_flow_sum = np.concatenate([b[0] for b in supplier_blocks]).sum(axis=0)
+        out.supplier_flow_sumsq = np.concatenate([b[1] for b in supplier_blocks]).sum(axis=0)
     out.timings["chunk_seconds_total"] = busy
     out.timings["series_stride"] = float(stride)
     return out

@@ -17,9 +17,11 @@ from portsim.data import Book
 
 __all__ = [
     "PSD_TOLERANCE",
+    "basel_asset_correlation",
     "correlation_matrix",
     "factor_correlation",
     "factor_labels",
+    "factor_labels_of",
     "factor_stress",
     "psd_cholesky",
     "scaled_correlation",
@@ -37,14 +39,40 @@ def _factor_sectors(names: tuple[str, ...] | list[str], factors: str) -> list[st
     return [n.split("/", 1)[0] for n in names]
 
 
+def basel_asset_correlation(p_default: np.ndarray) -> np.ndarray:
+    """Basel II/III IRB corporate asset correlation R(PD).
+
+    R = 0.12·w + 0.24·(1 − w), w = (1 − e^(−50·PD)) / (1 − e^(−50))
+    (BCBS, "International Convergence of Capital Measurement", 2006, §272).
+
+    Parameters
+    ----------
+    p_default : ndarray, shape (n,)
+        1-year probability of default, fraction.
+
+    Returns
+    -------
+    ndarray, shape (n,) — asset correlation in [0.12, 0.24].
+    """
+    w = (1.0 - np.exp(-50.0 * p_default)) / (1.0 - np.exp(-50.0))
+    return 0.12 * w + 0.24 * (1.0 - w)
+
+
 def factor_labels(book: Book, factors: str) -> np.ndarray:
     """Each customer's factor name: ``all``, its sector, or ``sector/country``."""
-    n = book.n_customers
+    return factor_labels_of(book.sector, book.country, factors)
+
+
+def factor_labels_of(sector: np.ndarray, country: np.ndarray, factors: str) -> np.ndarray:
+    """The factor name of each row of ``sector`` and ``country`` (shape (n,) each) under
+    ``model.factors``: ``all``, the sector, or ``sector/country`` (customers and suppliers
+    alike)."""
+    n = len(sector)
     if factors == "single":
         return np.array(["all"] * n)
     if factors == "sector":
-        return np.asarray(book.sector).astype(str)
-    return np.array([f"{s}/{c}" for s, c in zip(book.sector, book.country, strict=True)])
+        return np.asarray(sector).astype(str)
+    return np.array([f"{s}/{c}" for s, c in zip(sector, country, strict=True)])
 
 
 def factor_stress(

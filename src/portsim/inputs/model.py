@@ -18,8 +18,15 @@ import pandas as pd
 from scipy import special, stats
 
 from portsim.config import ASSET_CORRELATION_CAP, CreditRiskPlusConfig, ModelConfig, RunConfig
-from portsim.data import Book
-from portsim.inputs.factors import factor_correlation, factor_labels, factor_stress, psd_cholesky
+from portsim.data import Book, SupplierTable
+from portsim.data.configured import load_suppliers
+from portsim.inputs.factors import (
+    basel_asset_correlation,
+    factor_correlation,
+    factor_labels,
+    factor_stress,
+    psd_cholesky,
+)
 from portsim.inputs.mixture import MixtureInputs, build_mixture
 from portsim.inputs.policy import PolicyInputs, build_policies
 from portsim.inputs.stress import (
@@ -30,6 +37,7 @@ from portsim.inputs.stress import (
     stressed_invoices,
     stressed_pd,
 )
+from portsim.inputs.suppliers import SupplierInputs, build_suppliers
 from portsim.inputs.timeline import TimelineInputs, build_timeline, horizon_years
 
 __all__ = [
@@ -83,6 +91,7 @@ class ModelInputs(NamedTuple):
     group_perm: np.ndarray | None = None  # (n,) int64 customers ordered by group (skip kernel)
     default_day: np.ndarray | None = None  # (n,) int64 day of a scenario default event, 0: none
     mixture: MixtureInputs | None = None  # the CreditRisk+ sector model (its family only)
+    suppliers: SupplierInputs | None = None  # set when the config has a [suppliers] table
 
     @property
     def n_customers(self) -> int:
@@ -91,25 +100,6 @@ class ModelInputs(NamedTuple):
 
 #: ``ModelInputs.kernel`` of the CreditRisk+ family (:mod:`portsim.kernels.mixture`).
 MIXTURE_KERNEL = "creditriskplus"
-
-
-def basel_asset_correlation(p_default: np.ndarray) -> np.ndarray:
-    """Basel II/III IRB corporate asset correlation R(PD).
-
-    R = 0.12·w + 0.24·(1 − w), w = (1 − e^(−50·PD)) / (1 − e^(−50))
-    (BCBS, "International Convergence of Capital Measurement", 2006, §272).
-
-    Parameters
-    ----------
-    p_default : ndarray, shape (n,)
-        1-year probability of default, fraction.
-
-    Returns
-    -------
-    ndarray, shape (n,) — asset correlation in [0.12, 0.24].
-    """
-    w = (1.0 - np.exp(-50.0 * p_default)) / (1.0 - np.exp(-50.0))
-    return 0.12 * w + 0.24 * (1.0 - w)
 
 
 def asset_correlation(book: Book, model: ModelConfig) -> np.ndarray:
@@ -130,7 +120,8 @@ def asset_correlation(book: Book, model: ModelConfig) -> np.ndarray:
 
 
 def build_inputs(
-    book: Book, config: RunConfig, open_invoices: pd.DataFrame | None = None
+    book: Book, config: RunConfig, open_invoices: pd.DataFrame | None = None,
+    suppliers: SupplierTable | None = None,
 ) -> ModelInputs:
     """Turn the book and the config (with its scenario) into kernel inputs.
 
@@ -144,6 +135,9 @@ def build_inputs(
         horizon_years`) and the timeline arrays are built too.
     open_invoices : DataFrame, optional
         Open invoices at the as-of date (see :func:`portsim.inputs.timeline.build_timeline`).
+    suppliers : SupplierTable, optional
+        The supplier table of ``[suppliers]`` (read here when the config names one and none
+        is given); see :mod:`portsim.inputs.suppliers`.
 
     Returns
     -------
@@ -223,6 +217,13 @@ def build_inputs(
 
     timeline = (build_timeline(book, config, open_invoices)
                 if config.timeline is not None else None)
+    if suppliers is None and config.suppliers is not None:
+        suppliers = load_suppliers(config)
+    supplier_inputs = None
+    if suppliers is not None and timeline is not None:
+        supplier_inputs = build_suppliers(
+            suppliers, book, config, factor_names=tuple(str(x) for x in factor_names),
+            dof=dof, horizon_years=float(t), timeline=timeline)
     c = np.ascontiguousarray
     return ModelInputs(
         exposure=c(book.exposure, dtype=float),
@@ -259,6 +260,7 @@ def build_inputs(
         y_shift=None if y_shift is None else c(y_shift, dtype=float),
         default_day=None if events is None else c(event_days(n, events)),
         mixture=mixture,
+        suppliers=supplier_inputs,
     )
 
 

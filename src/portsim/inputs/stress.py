@@ -34,6 +34,7 @@ every default from the LGD stream in customer order, as always.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,7 @@ __all__ = [
     "stressed_book",
     "stressed_invoices",
     "stressed_pd",
+    "stressed_pd_of",
 ]
 
 
@@ -61,15 +63,23 @@ def stressed_pd(book: Book, config: RunConfig) -> np.ndarray:
     :func:`portsim.inputs.model.build_inputs`, which gives them PD 1). A rating multiplier
     needs the book's ``rating`` column (checked before: :mod:`portsim.workflow.checks`).
     """
+    return stressed_pd_of(book, config)
+
+
+def stressed_pd_of(table: Any, config: RunConfig) -> np.ndarray:
+    """:func:`stressed_pd` of any table with ``p_default``, ``sector``, ``country`` and
+    ``rating`` arrays (the book, or the supplier table: suppliers are stressed like
+    customers)."""
     m = config.scenario.pd_multiplier
-    mult = np.full(book.n_customers, m.global_)
-    for field, table in (("sector", m.sector), ("country", m.country), ("rating", m.rating)):
-        if not table:
+    p_default = np.asarray(table.p_default, dtype=float)
+    mult = np.full(p_default.shape[0], m.global_)
+    for field, values in (("sector", m.sector), ("country", m.country), ("rating", m.rating)):
+        col = getattr(table, field)
+        if not values or col is None:  # no rating column: checked for the book
             continue
-        col = getattr(book, field)
-        for key, val in table.items():
+        for key, val in values.items():
             mult[col == key] *= val
-    return np.minimum(book.p_default * mult, 1.0)
+    return np.minimum(p_default * mult, 1.0)
 
 
 #: A shifted LGD's Beta sd is capped at this fraction of the largest sd, √(m(1 − m)).

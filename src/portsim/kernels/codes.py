@@ -71,3 +71,4 @@ class Stream(IntEnum):
     DEFAULT = 0
     LGD = 1
     DELAY = 2
+    SUPPLIER = 3

@@ -44,8 +44,8 @@ BLOCK_PATHS = 256
 """Paths per seeding block (part of the reproducibility contract: never change it)."""
 
 N_STREAMS = 4
-"""Streams reserved per path (:class:`~portsim.kernels.codes.Stream`); index 3 is spare for
-later model parts."""
+"""Streams reserved per path (:class:`~portsim.kernels.codes.Stream`); index 3 is the
+suppliers' (it was generated, unused, before they existed, so no other stream moved)."""
 
 _U64 = np.uint64
 _MASK7 = np.uint64(127)

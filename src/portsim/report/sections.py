@@ -1,6 +1,6 @@
 """The report's content, shared by the HTML and PDF writers: its sections in order (headline,
-loss, cash, insurance, scenarios, early warning, concentration, provenance), each with text, tables
-(:mod:`portsim.report.tables`) and figures, and the report's title.
+loss, cash, suppliers, insurance, scenarios, early warning, concentration, provenance), each
+with text, tables (:mod:`portsim.report.tables`) and figures, and the report's title.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from portsim.report.tables import (
     provenance_table,
     scenario_table,
     stride_text,
+    supplier_table,
 )
 from portsim.results.comparison import scenario_frame
 
@@ -130,6 +131,18 @@ def _insurance_section(run: RunData) -> Section | None:
 
 
 
+def _supplier_section(run: RunData) -> Section | None:
+    if not run.metrics.get("suppliers"):
+        return None
+    return Section("suppliers", "Supplier risk", [
+        f"Suppliers default on the customers' factors (same paths, same factor draws). A "
+        f"default loses the prepayments outstanding, costs the replacement's premium on the "
+        f"purchases until it is replaced, and the share of sales that depends on it for as "
+        f"long; the margin of those sales is lost. Money in {run.currency}, within the "
+        f"horizon; the cash timeline above includes these flows.",
+    ], [("", supplier_table(run.metrics))])
+
+
 def _scenario_section(run: RunData) -> Section | None:
     if not has_scenarios(run.ds) and run.comparison is None:
         return None
@@ -168,13 +181,13 @@ def _provenance_section(run: RunData) -> Section:
 
 
 def sections(run: RunData) -> list[Section]:
-    """The report's sections, in order (insurance, scenarios and early warning only when the
-    run has them)."""
+    """The report's sections, in order (suppliers, insurance, scenarios and early warning only
+    when the run has them)."""
     # imported here: portsim.report.warn builds on Section, defined above
     from portsim.report.warn import early_warning_section
 
     out = [_headline_section(run), _loss_section(run), _cash_section(run)]
-    for extra in (_insurance_section(run), _scenario_section(run)):
+    for extra in (_supplier_section(run), _insurance_section(run), _scenario_section(run)):
         if extra is not None:
             out.append(extra)
     if run.early_warning is not None:

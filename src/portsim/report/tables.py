@@ -1,5 +1,6 @@
-"""The report's tables, as text cells: headline metrics, the value of credit insurance (also
-printed by the command line), scenarios, concentration and provenance.
+"""The report's tables, as text cells: headline metrics, the value of credit insurance and
+supplier risk (both also printed by the command line), scenarios, concentration and
+provenance.
 
 Every number comes from :mod:`portsim.results` (the run's metrics, ``summary.json``, or the
 Dataset); nothing here estimates anything. Cells are plain text: the HTML and PDF writers
@@ -34,6 +35,7 @@ __all__ = [
     "provenance_table",
     "scenario_table",
     "stride_text",
+    "supplier_table",
 ]
 
 
@@ -224,6 +226,33 @@ def insurance_table(metrics: dict[str, Any]) -> Table:
 
     rows = [[name] + [signed(name, cell(p)) for p in pols.values()] for name, cell in spec]
     return Table(["Metric (variant − no cover)", *pols], rows, set(range(1, len(pols) + 1)))
+
+
+# ------------------------------------------------------------------------------ suppliers
+
+def supplier_table(metrics: dict[str, Any]) -> Table:
+    """Supplier risk: expected defaults, prepayments lost, replacement premium, lost sales
+    and margin, and the supplier cost (prepayments + premium + lost margin) with its VaR,
+    from ``metrics["suppliers"]`` (:func:`portsim.results.metrics.supplier_metrics`). Shown
+    by the report and the command line."""
+    sup = metrics["suppliers"]
+
+    def pm(d: dict[str, Any], kind: str = "money") -> str:
+        return f"{fmt_value(kind, d['value'])} ± {fmt_value(kind, d['se'])}"
+
+    rows = [
+        ["Expected supplier defaults", pm(sup["expected_defaults"], "count")],
+        ["Prepayments lost (expected)", pm(sup["expected_prepayments_lost"])],
+        ["Replacement cost premium (expected)", pm(sup["expected_premium_cost"])],
+        ["Sales lost while replacing (expected)", pm(sup["expected_lost_sales"])],
+        ["Margin of the lost sales (expected)", pm(sup["expected_lost_margin"])],
+        ["Supplier cost: prepayments + premium + margin (expected)",
+         pm(sup["expected_cost"])],
+    ]
+    rows += [[f"Supplier cost VaR {float(q):.1%}",
+              f"{fmt_value('money', d['value'])} [{fmt_value('money', d['ci_low'])}, "
+              f"{fmt_value('money', d['ci_high'])}]"] for q, d in sup["cost_var"].items()]
+    return Table(["Supplier risk over the horizon", "Value ± s.e. / 95 % CI"], rows, {1})
 
 
 # ------------------------------------------------------------------------------ scenarios

@@ -21,6 +21,8 @@ from portsim.results.schema import (
     FLOWS,
     POLICY_SCALARS,
     SERIES,
+    SUPPLIER_FLOWS,
+    SUPPLIER_SCALARS,
     TIMELINE_SCALARS,
     VARIABLES,
     attrs,
@@ -122,6 +124,9 @@ def build_dataset(
     tl = getattr(inputs, "timeline", None)
     if tl is not None and out.timeline_scalars is not None:
         _add_timeline(ds, out, tl, currency)
+    sup = getattr(inputs, "suppliers", None)
+    if sup is not None and getattr(out, "supplier_scalars", None) is not None:
+        _add_suppliers(ds, out, sup, currency)
     pol = getattr(inputs, "insurance", None)
     if pol is not None and getattr(out, "policy_scalars", None) is not None:
         _add_insurance(ds, out, pol, currency)
@@ -179,13 +184,7 @@ def _add_timeline(ds: xr.Dataset, out: Any, tl: Any, currency: str) -> None:
         elif name in ("buffer_breach", "line_breach"):
             col = col.astype(bool)
         ds[name] = ("path", col, attrs(name, currency))
-    n = out.n_paths
-    for j, name in enumerate(FLOWS):
-        mean = out.flow_sum[j] / n
-        var = np.maximum(out.flow_sumsq[j] / n - mean**2, 0.0) * n / max(n - 1, 1)
-        ds[f"expected_{name}"] = ("period", mean, attrs(f"expected_{name}", currency))
-        ds[f"expected_{name}_se"] = ("period", np.sqrt(var / n),
-                                     attrs(f"expected_{name}_se", currency))
+    _add_flows(ds, FLOWS, out.flow_sum, out.flow_sumsq, out.n_paths, currency)
     ds.coords["sample_path"] = ("sample_path", out.series_paths,
                                 attrs("sample_path", currency))
     for j, name in enumerate(SERIES):
@@ -200,6 +199,36 @@ def _add_timeline(ds: xr.Dataset, out: Any, tl: Any, currency: str) -> None:
     ds.attrs["opening_cash"] = tl.opening_cash
     ds.attrs["credit_line"] = tl.credit_line
     ds.attrs["min_cash_buffer"] = tl.min_cash_buffer
+
+
+def _add_flows(ds: xr.Dataset, names: Sequence[str], flow_sum: np.ndarray,
+               flow_sumsq: np.ndarray, n: int, currency: str) -> None:
+    """``expected_NAME`` and its standard error per period from the sums (and sums of
+    squares) over ``n`` paths of each flow, shape (len(names), P)."""
+    for j, name in enumerate(names):
+        mean = flow_sum[j] / n
+        var = np.maximum(flow_sumsq[j] / n - mean**2, 0.0) * n / max(n - 1, 1)
+        ds[f"expected_{name}"] = ("period", mean, attrs(f"expected_{name}", currency))
+        ds[f"expected_{name}_se"] = ("period", np.sqrt(var / n),
+                                     attrs(f"expected_{name}_se", currency))
+
+
+def _add_suppliers(ds: xr.Dataset, out: Any, sup: Any, currency: str) -> None:
+    """The ``supplier`` dimension: per-path supplier losses, costs and lost sales, their
+    expected flows per period, and each supplier's PDs and default rate."""
+    n = out.n_paths
+    ds.coords["supplier"] = ("supplier", list(sup.supplier_ids), attrs("supplier", currency))
+    for j, name in enumerate(SUPPLIER_SCALARS):
+        col = out.supplier_scalars[:, j]
+        ds[name] = ("path", col.astype(np.int64) if name == "supplier_n_defaults" else col,
+                    attrs(name, currency))
+    for name, values in (("supplier_sector", np.asarray(sup.sector, dtype=str)),
+                         ("supplier_p_default", sup.p_default),
+                         ("supplier_p_horizon", sup.p_horizon),
+                         ("supplier_default_rate", out.supplier_n_defaults_sum / n),
+                         ("supplier_prepayment", sup.prepayment)):
+        ds[name] = ("supplier", values, attrs(name, currency))
+    _add_flows(ds, SUPPLIER_FLOWS, out.supplier_flow_sum, out.supplier_flow_sumsq, n, currency)
 
 
 def _add_contributions(ds: xr.Dataset, contributions: Sequence[Any], currency: str) -> None:

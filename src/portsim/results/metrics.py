@@ -1,7 +1,7 @@
 """Risk metrics of a run, read from its Dataset, with Monte Carlo errors: credit loss
 (:func:`risk_metrics`), cash (:func:`cash_metrics`) and the value of credit insurance
-(:func:`insurance_metrics`, and :func:`insurance_frame`, its table per policy variant), and the
-flat :func:`summary_table` of them all.
+(:func:`insurance_metrics`, and :func:`insurance_frame`, its table per policy variant),
+suppliers (:func:`supplier_metrics`), and the flat :func:`summary_table` of them all.
 
 Dimension names are fixed: ``path``, ``sector``, ``customer``, ``level`` (risk levels; the
 ``quantile`` of the design notes), ``period``, ``policy`` (credit-insurance variants, ``none``
@@ -40,6 +40,7 @@ __all__ = [
     "insurance_metrics",
     "risk_metrics",
     "summary_table",
+    "supplier_metrics",
 ]
 
 
@@ -98,6 +99,8 @@ def risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
         out["cash"] = cash_metrics(ds, levels)
     if "policy" in ds.dims:
         out["insurance"] = insurance_metrics(ds, levels)
+    if "supplier_loss" in ds:
+        out["suppliers"] = supplier_metrics(ds, levels)
     return out
 
 
@@ -297,6 +300,42 @@ def _dist(x: np.ndarray, levels: tuple[float, ...] = (0.05, 0.5, 0.95)) -> dict[
     return out
 
 
+#: The per-path supplier variables of :func:`supplier_metrics`, by their key there.
+_SUPPLIER_KEYS = {"expected_defaults": "supplier_n_defaults",
+                  "expected_prepayments_lost": "supplier_loss",
+                  "expected_premium_cost": "supplier_premium_cost",
+                  "expected_lost_sales": "supplier_lost_sales",
+                  "expected_lost_margin": "supplier_lost_margin"}
+
+
+def supplier_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
+    """Supplier risk of a run with a supplier table, with Monte Carlo errors.
+
+    The expected number of supplier defaults, prepayments lost, replacement premium, lost
+    sales and lost margin (standard errors); the supplier cost of a path, prepayments lost +
+    premium + lost margin, its mean and its VaR at each level (95 % order-statistic
+    interval); and per supplier its PD within the horizon beside its simulated default rate.
+    """
+    out: dict[str, Any] = {key: mean_se(ds[name].values.astype(float))
+                           for key, name in _SUPPLIER_KEYS.items()}
+    cost = (ds["supplier_loss"] + ds["supplier_premium_cost"]
+            + ds["supplier_lost_margin"]).values
+    out["expected_cost"] = mean_se(cost)
+    out["cost_var"] = {}
+    for q in levels:
+        v, lo, hi = value_at_risk(cost, q)
+        out["cost_var"][f"{q:g}"] = {"value": v, "ci_low": lo, "ci_high": hi,
+                                     "se": (hi - lo) / (2 * Z95)}
+    n = ds.sizes["path"]
+    out["by_supplier"] = [
+        {"supplier": str(sid), "sector": str(sec), "p_horizon": float(p),
+         "default_rate": {"value": float(r), "se": math.sqrt(max(r * (1 - r), 0.0) / n)}}
+        for sid, sec, p, r in zip(ds["supplier"].values, ds["supplier_sector"].values,
+                                  ds["supplier_p_horizon"].values,
+                                  ds["supplier_default_rate"].values, strict=True)]
+    return out
+
+
 def cash_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
     """Cash, DSO and working-capital metrics of a timeline run, with Monte Carlo errors.
 
@@ -371,6 +410,13 @@ def summary_table(metrics: dict[str, Any]) -> pd.DataFrame:
             for q, v in cash[name]["quantiles"].items():
                 rows.append({"metric": name, "level": q, "value": v, "se": None,
                              "ci_low": None, "ci_high": None, "units": units})
+    sup = metrics.get("suppliers")
+    if sup:
+        for key in (*_SUPPLIER_KEYS, "expected_cost"):
+            add(f"suppliers.{key}", "", sup[key],
+                "suppliers" if key == "expected_defaults" else cur)
+        for key, d in sup["cost_var"].items():
+            add("suppliers.cost_var", key, d, cur)
     ins = metrics.get("insurance")
     if ins:
         for name, pol in ins["policies"].items():

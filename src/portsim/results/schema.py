@@ -23,6 +23,8 @@ __all__ = [
     "POLICY_SCALARS",
     "SCENARIO_DIM",
     "SERIES",
+    "SUPPLIER_FLOWS",
+    "SUPPLIER_SCALARS",
     "TIMELINE_SCALARS",
     "VARIABLES",
     "Var",
@@ -41,6 +43,14 @@ TIMELINE_SCALARS = (
 )
 #: Period flows whose sums (and sums of squares) over paths are kept.
 FLOWS = ("invoiced", "collected", "written_off", "recovered", "protracted", "supplier_payments")
+#: Per-path scalars of a run with suppliers (the engine's ``supplier_scalars`` columns).
+SUPPLIER_SCALARS = (
+    "supplier_loss", "supplier_n_defaults", "supplier_premium_cost", "supplier_lost_sales",
+    "supplier_lost_margin",
+)
+#: Period flows of supplier failures whose sums (and sums of squares) over paths are kept.
+SUPPLIER_FLOWS = ("supplier_premium_paid", "supplier_lost_sales", "supplier_lost_collections",
+                  "supplier_saved_purchases")
 #: Series kept per path and period (float32) for fan charts.
 SERIES = ("cash", "receivables")
 
@@ -126,6 +136,22 @@ VARIABLES: dict[str, Var] = {
     "dso_end": Var(_PATH, "days", "days sales outstanding at the horizon"),
     "peak_wcr": Var(_PATH, _C, "peak working-capital requirement (AR + inventory - AP)"),
     "net_cash_flow": Var(_PATH, _C, "net operating cash flow over the horizon"),
+    # suppliers
+    "supplier": Var(("supplier",), "", "supplier id"),
+    "supplier_loss": Var(_PATH, _C, "supplier prepayments lost at default"),
+    "supplier_n_defaults": Var(_PATH, "1", "number of defaulted suppliers"),
+    "supplier_premium_cost": Var(_PATH, _C, "cost premium of replacement suppliers within "
+                                 "the horizon"),
+    "supplier_lost_sales": Var(_PATH, _C, "sales lost while failed suppliers are replaced"),
+    "supplier_lost_margin": Var(_PATH, _C, "margin of the lost sales (1 - cogs_share)"),
+    "supplier_sector": Var(("supplier",), "", "sector of the supplier"),
+    "supplier_p_default": Var(("supplier",), "1", "1-year probability of default of the "
+                              "supplier"),
+    "supplier_p_horizon": Var(("supplier",), "1", "probability of default of the supplier "
+                              "within the horizon"),
+    "supplier_default_rate": Var(("supplier",), "1", "fraction of paths in which the "
+                                 "supplier defaults"),
+    "supplier_prepayment": Var(("supplier",), _C, "prepayments outstanding with the supplier"),
     # insurance: per path and policy
     "qualifying_loss": Var(_PP, _C, "qualifying loss: claims within buyer limits, above the "
                            "non-qualifying threshold"),
@@ -182,6 +208,11 @@ for _flow in FLOWS:
     VARIABLES[f"expected_{_flow}"] = Var(("period",), _C, f"expected {_flow.replace('_', ' ')}")
     VARIABLES[f"expected_{_flow}_se"] = Var(("period",), _C,
                                             f"standard error of expected {_flow}")
+for _flow in SUPPLIER_FLOWS:
+    _what = _flow.replace("_", " ")
+    VARIABLES[f"expected_{_flow}"] = Var(("period",), _C, f"expected {_what} per period")
+    VARIABLES[f"expected_{_flow}_se"] = Var(("period",), _C,
+                                            f"standard error of expected {_what}")
 for _s in SERIES:
     VARIABLES[f"{_s}_series"] = Var(("sample_path", "period"), _C,
                                     f"{_s} at the end of each period")

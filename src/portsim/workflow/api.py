@@ -23,7 +23,7 @@ from portsim.config import CreditRiskPlusConfig, RunConfig, config_hash
 from portsim.creditriskplus.analytic import CreditRiskPlusResult, analyse
 from portsim.creditriskplus.model import build_model
 from portsim.data import Book
-from portsim.data.configured import load_book, load_open_invoices
+from portsim.data.configured import load_book, load_open_invoices, load_suppliers
 from portsim.engine import attribution
 from portsim.engine.gather import SimOutput
 from portsim.engine.local import ChunkStore, simulate
@@ -72,9 +72,9 @@ def _invoices_need_timeline(config: RunConfig) -> None:
 
 
 def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInputs]:
-    """Validate the book (and open invoices, if named), check the config and its scenario
-    against the book (:func:`portsim.workflow.checks.check_run`) and build the kernel inputs,
-    without simulating.
+    """Validate the book (and open invoices and supplier table, if named), check the config
+    and its scenario against the book (:func:`portsim.workflow.checks.check_run`) and build
+    the kernel inputs, without simulating.
 
     Every problem is reported at once: those of the book (or of the invoices) with those of
     the config against the book; when the book cannot be read, with those of the config
@@ -91,14 +91,19 @@ def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInp
     """
     _invoices_need_timeline(config)  # before reading anything
     book_error: BookError | None = None
-    invoices = None
+    invoices = suppliers = None
     try:
         book = load_book(config) if book is None else book
         invoices = load_invoices(config, book)
     except BookError as exc:
         book_error = exc
+    try:
+        suppliers = load_suppliers(config)
+    except BookError as exc:
+        book_error = exc if book_error is None else BookError(
+            book_error.problems + exc.problems, title=f"{book_error.title}; {exc.title}")
     config_problems = (check_config(config) if book is None
-                       else check_run(config, book, invoices))
+                       else check_run(config, book, invoices, suppliers))
     if book_error is not None and config_problems:
         raise InputError(book_error.problems + config_problems, title="invalid book and config")
     if book_error is not None:
@@ -106,7 +111,7 @@ def prepare(config: RunConfig, book: Book | None = None) -> tuple[Book, ModelInp
     if config_problems:
         raise ConfigError(config_problems)
     assert book is not None
-    inputs = build_inputs(book, config, invoices)
+    inputs = build_inputs(book, config, invoices, suppliers)
     return book, _with_tail_sampling(config, inputs)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,12 +31,13 @@ from portsim.config import (
     did_you_mean,
     key_location,
 )
-from portsim.data import Book
+from portsim.data import Book, SupplierTable
 from portsim.errors import ConfigError, Problem
 from portsim.inputs.factors import (
     PSD_TOLERANCE,
     correlation_matrix,
     factor_labels,
+    factor_labels_of,
     scaled_correlation,
     smallest_eigenvalue,
 )
@@ -43,11 +45,12 @@ from portsim.inputs.policy import policy_cover, premium_terms
 from portsim.inputs.stress import effective_config, stressed_book
 from portsim.inputs.timeline import horizon_days
 
-__all__ = ["check_config", "check_fx", "check_run", "check_scenario", "require_valid"]
+__all__ = ["check_config", "check_fx", "check_run", "check_scenario", "check_suppliers",
+           "require_valid"]
 
 
-def check_run(config: RunConfig, book: Book,
-              invoices: pd.DataFrame | None = None) -> list[Problem]:
+def check_run(config: RunConfig, book: Book, invoices: pd.DataFrame | None = None,
+              suppliers: SupplierTable | None = None) -> list[Problem]:
     """Every problem of a run config (with its scenario) against a book.
 
     Parameters
@@ -58,6 +61,8 @@ def check_run(config: RunConfig, book: Book,
         The validated book the run reads.
     invoices : DataFrame, optional
         Its open invoices (:func:`portsim.data.read_invoices`), if the config names them.
+    suppliers : SupplierTable, optional
+        The supplier table of ``[suppliers]`` (:func:`portsim.data.read_suppliers`).
 
     Returns
     -------
@@ -66,7 +71,7 @@ def check_run(config: RunConfig, book: Book,
         :func:`check_fx` with the invoices), the factor
         correlations (with the scenario's correlation multiplier), the settings that need no
         book (:func:`check_config`), the payment-delay overrides, the sectors named in
-        ``[creditriskplus]``, the insurance policies
+        ``[creditriskplus]``, the suppliers (:func:`check_suppliers`), the insurance policies
         against the book (under the scenario's sales and policy choice). Empty when the
         inputs can be built.
     """
@@ -77,6 +82,7 @@ def check_run(config: RunConfig, book: Book,
     if config.timeline is not None:
         problems += _delay_problems(book, config)
     problems += _creditriskplus_problems(book, config)
+    problems += check_suppliers(config, names, suppliers)
     if not config.scenario.is_identity:
         book = stressed_book(book, config.scenario)
         config = effective_config(config)
@@ -247,6 +253,52 @@ def check_scenario(book: Book, config: RunConfig) -> list[Problem]:
             end = date.fromordinal(tl.as_of.toordinal() + n_days)
             probs.append(Problem(where(("default_events", k, "date")),
                                  f"default_events[{k}].date={ev.date.isoformat()}",
+                                 f"is outside the horizon ({tl.as_of.isoformat()}, "
+                                 f"{end.isoformat()}]",
+                                 "give a day after the as-of date, within the horizon"))
+    return probs
+
+
+def check_suppliers(config: RunConfig, factor_names: list[str],
+                    suppliers: SupplierTable | None) -> list[Problem]:
+    """Problems of the suppliers: a supplier whose factor (its sector, sector/country or the
+    single factor) is none of the customers' (located at its row), and a scenario's supplier
+    default event naming an unknown supplier or a day outside the horizon (located in the
+    scenario file)."""
+    probs: list[Problem] = []
+    scen = config.scenario
+    if suppliers is None:
+        probs += [Problem(scen.locate(("supplier_default_events", k, "supplier")),
+                          f"supplier_default_events[{k}]", "needs a [suppliers] table",
+                          "name the supplier table in the config, or remove the event")
+                  for k in range(len(scen.supplier_default_events))]
+        return probs
+    name = Path(suppliers.source).name
+    mode = config.model.factors
+    labels = factor_labels_of(suppliers.sector, suppliers.country, mode)
+    known = set(factor_names)
+    column = "sector/country" if mode == "sector_country" else "sector"
+    for i, label in enumerate(labels):
+        if str(label) not in known:
+            probs.append(Problem(
+                f"{name} row {int(suppliers.row[i])} ({suppliers.supplier_id[i]})",
+                f"{column}={label}", f"is not a factor of the customers' model "
+                f"(model.factors = '{mode}')",
+                "suppliers load on the customers' factors: "
+                + did_you_mean(str(label), factor_names, "factors")))
+    ids = [str(x) for x in suppliers.supplier_id]
+    tl = config.timeline
+    n_days = horizon_days(tl) if tl is not None else 0
+    for k, ev in enumerate(scen.supplier_default_events):
+        where = scen.locate(("supplier_default_events", k, "supplier"))
+        if ev.supplier not in ids:
+            probs.append(Problem(where, f"supplier_default_events[{k}].supplier="
+                                 f"{ev.supplier!r}", "is not a supplier of the supplier table",
+                                 did_you_mean(ev.supplier, ids, "suppliers")))
+        if tl is not None and not 1 <= (ev.date - tl.as_of).days <= n_days:
+            end = date.fromordinal(tl.as_of.toordinal() + n_days)
+            probs.append(Problem(scen.locate(("supplier_default_events", k, "date")),
+                                 f"supplier_default_events[{k}].date={ev.date.isoformat()}",
                                  f"is outside the horizon ({tl.as_of.isoformat()}, "
                                  f"{end.isoformat()}]",
                                  "give a day after the as-of date, within the horizon"))

@@ -194,7 +194,8 @@ def _model_hash(config: RunConfig) -> str:
 
 def _input_files(config: RunConfig) -> dict[str, Path]:
     """The input files the config names that exist, by config key."""
-    named = {"book.path": config.book.path, "book.invoices": config.book.invoices}
+    named = {"book.path": config.book.path, "book.invoices": config.book.invoices,
+             "suppliers.path": None if config.suppliers is None else config.suppliers.path}
     if config.warn is not None:
         named.update({f"warn.{key}": path for key, path in config.warn.files.items()})
     return {key: config.resolve(p) for key, p in named.items()
