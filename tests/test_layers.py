@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "portsim"
 
 #: The layers, bottom first: each may import the ones before it (and itself).
 ORDER = ("errors", "config", "data", "earlywarning", "kernels", "inputs", "creditriskplus",
-         "results", "engine", "provisions", "report", "workflow", "cli")
+         "results", "engine", "provisions", "budget", "report", "workflow", "cli")
 #: Packages that only compute: no files written, nothing printed.
 KERNEL_IMPORTS = {"__future__", "math", "numpy", "numba", "portsim", "enum", "typing", "os"}
 

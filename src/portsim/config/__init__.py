@@ -12,7 +12,8 @@ from portsim.config.base import KeyedValueError
 from portsim.config.book import BookConfig, TableDialect
 from portsim.config.creditriskplus import CreditRiskPlusConfig
 from portsim.config.insurance import InsuranceConfig, PolicyConfig
-from portsim.config.loading import apply_scenario, load_config, load_scenario
+from portsim.config.levers import LeversConfig
+from portsim.config.loading import apply_scenario, load_config, load_levers, load_scenario
 from portsim.config.locate import did_you_mean, key_location
 from portsim.config.run import (
     CompanyConfig,
@@ -58,6 +59,7 @@ __all__ = [
     "InsuranceConfig",
     "KeyedValueError",
     "LevelResponse",
+    "LeversConfig",
     "LgdStress",
     "ModelConfig",
     "OutputConfig",
@@ -77,5 +79,6 @@ __all__ = [
     "did_you_mean",
     "key_location",
     "load_config",
+    "load_levers",
     "load_scenario",
 ]
