@@ -34,8 +34,8 @@ import numpy as np
 from portsim.budget.paths import PathSet
 from portsim.results.estimators import Z95, expected_shortfall, value_at_risk
 
-__all__ = ["MEASURES", "Economics", "Mix", "Variant", "cost", "measures", "objective",
-           "transfer_matrix"]
+__all__ = ["MEASURES", "Economics", "Mix", "Variant", "cash_cost", "cost", "fixed_cost",
+           "measures", "mix_cash", "mix_paths", "objective", "share_costs", "transfer_matrix"]
 
 #: The measures an objective may use.
 MEASURES = ("es", "cfar", "line_breach")
@@ -207,3 +207,28 @@ def objective(m: dict[str, float], weights: dict[str, float], scales: dict[str, 
     value = sum(w * m[k] / scales[k] for k, w in weights.items())
     se = sum(w * m[f"{k}_se"] / scales[k] for k, w in weights.items())
     return float(value), float(se)
+
+
+def mix_cash(ps: PathSet, econ: Economics, mix: Mix) -> np.ndarray:
+    """Cash after the line of the run's sampled paths with the mix, for the fan chart,
+    shape (n_sample, n_periods).
+
+    The run's cash (no cover) plus, cumulated over the periods: the path's net indemnity
+    spread over the periods as the variant's expected insurer cash is, less the premiums
+    paid; the factored loss spread as the expected write-offs are; the reserve and the
+    factoring advance from the start; less the lever's cash costs pro rata of the days
+    elapsed. The line's response to these flows is not simulated again (a fan chart, not a
+    measure: the measures use :func:`mix_paths`).
+    """
+    k = ps.policy_index(mix.policy)
+    rows = ps.sample
+    insurer = ps.indemnity[rows, k][:, None] * ps.insurer_profile[k][None, :]
+    flows = insurer - ps.premium_cash[k][None, :]
+    start = mix.reserve
+    if mix.shares:
+        s = np.asarray(mix.shares, dtype=float)
+        moved = transfer_matrix(ps, econ, mix.policy)[rows] @ s
+        flows = flows + moved[:, None] * ps.loss_profile[None, :]
+        start += float(np.dot(econ.advance_rate * econ.receivables, s))
+    spent = cash_cost(econ, mix) * ps.period_end_day / 365.0
+    return ps.cash + np.cumsum(flows, axis=1) + start - spent[None, :]

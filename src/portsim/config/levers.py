@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from portsim.config.base import Fraction, KeyedValueError, Strict, folder_name
 
@@ -194,6 +194,7 @@ class LeversConfig(Strict):
     action: list[ActionLever] = Field(default_factory=list, description="action policies "
                                       "([[action]] tables)")
     base_dir: str = Field(default=".", description="folder the action files are relative to")
+    _source: str | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _unique_actions(self) -> LeversConfig:
@@ -202,6 +203,11 @@ class LeversConfig(Strict):
             if n in names[:k]:
                 raise KeyedValueError(("action", k, "name"), n, "is used twice")
         return self
+
+    @property
+    def source(self) -> str | None:
+        """The levers file it was read from, if known (for error locations)."""
+        return self._source
 
     def action_path(self, action: ActionLever) -> Path:
         """The action's overlay file, resolved against the levers file's folder."""

@@ -231,7 +231,9 @@ def load_levers(path: str | Path) -> LeversConfig:
     data, text = _read_toml(path, "levers")
     data.setdefault("base_dir", str(path.resolve().parent))
     try:
-        return LeversConfig.model_validate(data)
+        levers = LeversConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(problems_from_validation(exc, [(path, text, data)], LeversConfig)
                           ) from None
+    levers._source = str(path)
+    return levers
