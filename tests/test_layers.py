@@ -77,7 +77,7 @@ def test_kernels_import_no_heavy_packages() -> None:
 
 #: The modules of the command line, bottom first: each imports only the ones before it, so
 #: ``__init__`` (the app) registers the commands and none imports it back.
-CLI_ORDER = ("common", "summary", "run", "stress", "books", "warmup", "__init__")
+CLI_ORDER = ("common", "summary", "run", "stress", "optimise", "books", "warmup", "__init__")
 
 
 def _cli_imports(path: Path) -> set[str]:
