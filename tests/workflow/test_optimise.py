@@ -132,7 +132,8 @@ def test_unknown_sector_and_variant_are_located(small: tuple[Path, Path]) -> Non
         optimise_budget(load_config(small[0]), load_levers(small[1]),
                         options=RunOptions(paths=100))
     text = str(err.value)
-    assert "levers.toml line 9" in text and "did you mean 'construction'" in text.lower()
+    assert "levers.toml line 9" in text
+    assert "did you mean 'construction'" in text.lower()
     assert "'covr'" in text
 
 

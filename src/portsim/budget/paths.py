@@ -76,6 +76,8 @@ class PathSet:
         Share of the expected write-offs falling in each period.
     credit_line, min_cash_buffer : float
         The run's line and buffer.
+    evaluated : tuple of str
+        The variants the run evaluated (the others stand in with the figures without cover).
     """
 
     policies: tuple[str, ...]
@@ -100,6 +102,7 @@ class PathSet:
     loss_profile: np.ndarray
     credit_line: float
     min_cash_buffer: float
+    evaluated: tuple[str, ...] = ("none",)
 
     @property
     def n_paths(self) -> int:
@@ -199,4 +202,5 @@ def path_set(ds: xr.Dataset, policies: tuple[str, ...] | list[str]) -> PathSet:
         loss_profile=_profile(ds["expected_written_off"].values.astype(float)),
         credit_line=line,
         min_cash_buffer=buffer,
+        evaluated=tuple(p for p in wanted if p == "none" or p in have),
     )

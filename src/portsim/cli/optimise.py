@@ -51,9 +51,13 @@ def optimise_cmd(
     typer.echo(s["text"])
     if res.stress is not None and not res.stress.empty:
         worst = res.stress.loc[res.stress["regret"].idxmax()]
-        typer.echo(f"Largest regret under stress: {worst['scenario']} "
-                   f"({worst['objective_chosen']:.4g} against {worst['objective_best']:.4g} "
-                   f"for the best mix there).")
+        if worst["regret"] > 0:
+            typer.echo(f"Under stress the largest regret is in {worst['scenario']}: "
+                       f"{worst['objective_chosen']:.4g} against {worst['objective_best']:.4g} "
+                       f"for the best mix there ({worst['best_mix']}).")
+        else:
+            typer.echo(f"The chosen mix is also the best within the budget under each of the "
+                       f"{len(res.stress)} stress scenarios.")
     typer.echo(f"frontier: {len(res.frontier)} budgets; the chosen mix as a config overlay: "
                f"{folder / 'chosen_mix.toml'}")
     typer.echo(f"wrote {folder}")

@@ -201,7 +201,8 @@ class LeversConfig(Strict):
         names = [a.name for a in self.action]
         for k, n in enumerate(names):
             if n in names[:k]:
-                raise KeyedValueError(("action", k, "name"), n, "is used twice")
+                raise KeyedValueError(("action",), n, f"(entry {k}) names a second action "
+                                      f"{n!r}", "give each action its own name")
         return self
 
     @property

@@ -292,8 +292,8 @@ def optimise_budget(
     fit = {v: simulate(config.scenario, v, seed, paths, label(v, seed)) for v in variants}
     check = {v: simulate(config.scenario, v, vseed, paths, label(v, vseed)) for v in variants}
     obj = levers.objective
-    weights = ({obj.metric: 1.0} if obj.metric != "weighted"
-               else {k: w for k, w in obj.weights.items() if w > 0})
+    weights: dict[str, float] = ({obj.metric: 1.0} if obj.metric != "weighted"
+                                 else {str(k): w for k, w in obj.weights.items() if w > 0})
     nothing = Mix()
     base_m = measures(fit[Variant()], econ, nothing, obj.level)
     scales = ({obj.metric: 1.0} if obj.metric != "weighted"
@@ -313,7 +313,7 @@ def optimise_budget(
         if progress is not None:
             progress(n_runs, n_runs + 1, f"searching ({done}/{total})")
 
-    chosen = optimise(fit, econ, ch, budgets, tick)
+    chosen = optimise(fit, econ, ch, budgets.tolist(), tick)
     currency = config.book.currency
     rows = []
     for b, r in zip(budgets, chosen, strict=True):
@@ -387,10 +387,11 @@ def _stress_table(scens: list[ScenarioConfig], mix: Mix, chosen: Result, econ: E
                   ch: Choices, budget: float, simulate: Callable[[ScenarioConfig], PathSet]
                   ) -> pd.DataFrame:
     rows = []
-    only = replace(ch, variants=(mix.variant,))
     for sc in scens:
         ps = simulate(sc)
         sets = {mix.variant: ps}
+        only = replace(ch, variants=(mix.variant,),
+                       policies=tuple(p for p in ch.policies if p in ps.evaluated))
         mine = reprice(ps, econ, mix, ch)
         top = optimise(sets, econ, only, [budget])[0]
         best = top if top is not None and top.value < mine.value else mine
