@@ -110,7 +110,8 @@ class CreditLineLever(Strict):
     """A larger committed credit line."""
 
     extra: list[float] = Field(default_factory=lambda: [0.0], description="candidate "
-                               "amounts added to [company] credit_line [book currency]")
+                               "amounts added to [company] credit_line; 0 is always one "
+                               "[book currency]")
     commitment_fee: float = Field(default=0.0, ge=0.0, le=0.2, description="yearly fee "
                                   "on the extra committed amount (fraction)")
 
@@ -124,7 +125,7 @@ class CashReserveLever(Strict):
     """A cash reserve held on top of the opening cash."""
 
     amounts: list[float] = Field(default_factory=lambda: [0.0], description="candidate "
-                                 "reserves [book currency]")
+                                 "reserves; 0 is always one [book currency]")
     opportunity_cost_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="yearly "
                                          "return given up on the reserve (fraction)")
 
@@ -140,7 +141,7 @@ class CollectionLever(Strict):
     (simulated as a delay shift on the same random numbers)."""
 
     spend: list[float] = Field(default_factory=lambda: [0.0], description="candidate yearly "
-                               "spends [book currency]")
+                               "spends; 0 is always one [book currency]")
     max_days_removed: float = Field(default=0.0, ge=0.0, le=365.0, description="days of "
                                     "delay removed by an unlimited spend")
     half_spend: float = Field(default=1.0, gt=0.0, description="spend that removes half of "

@@ -233,7 +233,7 @@ def load_levers(path: str | Path) -> LeversConfig:
     try:
         levers = LeversConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(problems_from_validation(exc, [(path, text, data)], LeversConfig)
-                          ) from None
+        raise ConfigError(problems_from_validation(exc, [(path, text, data)], LeversConfig),
+                          title="invalid levers file") from None
     levers._source = str(path)
     return levers
