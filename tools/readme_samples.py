@@ -5,9 +5,10 @@ and ``<!-- NAME:end -->``, rendered by a function of :data:`BLOCKS` from a fresh
 shipped example through the ``portsim`` command (the README's commands, paths and seed), run
 once each in a scratch folder: ``portsim run configs/example.toml``, ``portsim report`` of that
 run folder, ``portsim ecl``, ``portsim warn`` and the run on its book, ``portsim backtest``,
-the scenario batch and the two reverse stress tests. The report's screenshot
-``docs/report-example.png`` (headless Chromium) is taken from the same run, and the headline
-figures it shows are kept next to it in ``docs/report-example.json``, checked like a block.
+the scenario batch, the two reverse stress tests and the risk budget (``portsim optimise``).
+The report's screenshot ``docs/report-example.png`` (headless Chromium) is taken from the same
+run, and the headline figures it shows are kept next to it in ``docs/report-example.json``,
+checked like a block.
 
 What varies between runs is normalised, not left out: the time stamp of a run folder's name
 is printed as :data:`STAMP`, rich tables are drawn :data:`WIDTH` columns wide and trailing
@@ -63,6 +64,8 @@ STRESS_RUNS = (
     ("--target", "p_line_breach>0.10", "--direction", "delay_shift", "--paths", "5000"),
     ("--target", "es_0.99>5m", "--direction", "pd_multiplier", "--paths", "5000"),
 )
+OPTIMISE_ARGS = ("--levers", "configs/example_levers.toml", "--scenario", "scenarios/*.toml",
+                 "--out", "runs/optimise", "--quiet")
 SHOT_SIZE = (1280, 1120)
 
 
@@ -163,6 +166,12 @@ class Samples:
     def batch_output(self) -> str:
         """The scenario batch of the README on common random numbers."""
         return self.cli("run", CONFIG, *BATCH_ARGS)
+
+    @cached_property
+    def optimise_output(self) -> str:
+        """``portsim optimise`` of the README (this checkout's folder left out of the
+        paths it prints)."""
+        return self.cli("optimise", CONFIG, *OPTIMISE_ARGS).replace(f"{ROOT}/", "")
 
     @cached_property
     def stress_outputs(self) -> list[str]:
@@ -392,6 +401,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("backtest", render_backtest),
     Block("scenario-batch", render_batch, slow=True),
     Block("reverse-stress", render_stress, slow=True),
+    Block("optimise", render_optimise, slow=True),
 )
 
 
@@ -463,7 +473,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="rewrite the README blocks, docs/report-example.png and .json")
     mode.add_argument("--check", action="store_true", help="exit 1 when a block is stale")
     parser.add_argument("--fast", action="store_true",
-                        help="leave out the slow blocks (scenario batch, reverse stress)")
+                        help="leave out the slow blocks (scenario batch, reverse stress, "
+                        "risk budget)")
     args = parser.parse_args(argv)
     blocks = [b for b in BLOCKS if not (args.fast and b.slow)]
     with tempfile.TemporaryDirectory() as work:
