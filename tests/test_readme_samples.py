@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 FAST = ["example-run", "insurance-value", "ecl-matrix", "report-figures", "warn-flow",
         "backtest"]
-SLOW = ["scenario-batch", "reverse-stress"]
+SLOW = ["scenario-batch", "reverse-stress", "optimise"]
 FIX = "stale: run python tools/readme_samples.py --write"
 
 

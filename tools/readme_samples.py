@@ -380,6 +380,12 @@ def render_figures(s: Samples) -> str:
     return f'{{\n "about": {json.dumps(about)},\n "headline": [\n  {rows}\n ]\n}}\n'
 
 
+def render_optimise(s: Samples) -> str:
+    """The risk budget's recommendation, after its command."""
+    return _console(f"$ portsim optimise {CONFIG} {_quoted(OPTIMISE_ARGS)}\n"
+                    f"{s.optimise_output}")
+
+
 class Block(NamedTuple):
     """One generated sample: its marker name, whether its runs are slow, how it is drawn.
 

@@ -19,7 +19,7 @@ from portsim.budget import (
     optimise,
     share_grid,
 )
-from portsim.budget.mix import cost, mix_paths
+from portsim.budget.mix import cost, mix_cash, mix_paths
 from portsim.results.estimators import expected_shortfall
 
 
@@ -159,3 +159,18 @@ def test_frontier_never_rises_in_sample() -> None:
         values = [r.value for r in res if r is not None]
         assert len(values) == 9
         assert all(b <= a * (1 + 1e-9) + 1e-12 for a, b in itertools.pairwise(values))
+
+
+def test_fan_cash_adds_the_flows_before_the_line() -> None:
+    """Cash 5 above the buffer 2 is cash before the line; cash at the buffer is taken as the
+    whole line 3 drawn; a reserve of 4 then repays the line first."""
+    rng = np.random.default_rng(1)
+    ps = _path_set(rng, 2)
+    ps = PathSet(**{**ps.__dict__, "cash": np.array([[5.0, 2.0], [1.0, 2.0]]),
+                    "min_cash_buffer": 2.0, "credit_line": 3.0})
+    got = mix_cash(ps, Economics(), Mix(reserve=4.0))
+    # pre = [[5, -1], [-2, -1]] + 4 = [[9, 3], [2, 3]]: above the buffer, no line needed
+    np.testing.assert_allclose(got, [[9.0, 3.0], [2.0, 3.0]])
+    more = mix_cash(ps, Economics(), Mix(line_extra=1.0))
+    # pre [[5, -1], [-2, -1]]: the line of 4 lifts -1 to 2 (buffer) and -2 to 2
+    np.testing.assert_allclose(more, [[5.0, 2.0], [2.0, 2.0]])

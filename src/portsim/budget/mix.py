@@ -213,12 +213,15 @@ def mix_cash(ps: PathSet, econ: Economics, mix: Mix) -> np.ndarray:
     """Cash after the line of the run's sampled paths with the mix, for the fan chart,
     shape (n_sample, n_periods).
 
-    The run's cash (no cover) plus, cumulated over the periods: the path's net indemnity
-    spread over the periods as the variant's expected insurer cash is, less the premiums
-    paid; the factored loss spread as the expected write-offs are; the reserve and the
-    factoring advance from the start; less the lever's cash costs pro rata of the days
-    elapsed. The line's response to these flows is not simulated again (a fan chart, not a
-    measure: the measures use :func:`mix_paths`).
+    The mix's extra flows, cumulated over the periods: the path's net indemnity spread over
+    the periods as the variant's expected insurer cash is, less the premiums paid; the
+    factored loss spread as the expected write-offs are; the reserve and the factoring advance
+    from the start; less the levers' cash costs pro rata of the days elapsed. They are added
+    to the cash before the line, and the (larger) line keeps the buffer again. The run keeps
+    the cash after the line only: where it sits above the buffer that is the cash before the
+    line; where the line is drawn the amount drawn is not kept and is taken as the whole line
+    (exact when the line is exhausted, else the mix's cash is understated). A fan chart, not a
+    measure: the measures use :func:`mix_paths`.
     """
     k = ps.policy_index(mix.policy)
     rows = ps.sample
@@ -231,4 +234,8 @@ def mix_cash(ps: PathSet, econ: Economics, mix: Mix) -> np.ndarray:
         flows = flows + moved[:, None] * ps.loss_profile[None, :]
         start += float(np.dot(econ.advance_rate * econ.receivables, s))
     spent = cash_cost(econ, mix) * ps.period_end_day / 365.0
-    return ps.cash + np.cumsum(flows, axis=1) + start - spent[None, :]
+    buffer = ps.min_cash_buffer
+    above = ps.cash > buffer + 1e-6 * max(abs(buffer), 1.0)
+    pre = np.where(above, ps.cash, ps.cash - ps.credit_line)
+    pre = pre + np.cumsum(flows, axis=1) + start - spent[None, :]
+    return pre + np.clip(buffer - pre, 0.0, ps.credit_line + mix.line_extra)

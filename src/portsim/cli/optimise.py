@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from portsim.cli.common import ConfigArg, handled_errors, progress_bar, run_options
+from portsim.cli.common import ConfigArg, fmt_short, handled_errors, progress_bar, run_options
 
 
 def optimise_cmd(
@@ -48,13 +48,20 @@ def optimise_cmd(
                 progress=None if bar is None else lambda d, t, title: bar(d, t, title))
         folder = write_optimise(res, cfg, out)
     s = res.summary
+
+    def fmt(v: float) -> str:
+        if s["metric"] in ("es", "cfar"):
+            return f"{fmt_short(v)} {s['currency']}"
+        return f"{v:.2%}" if s["metric"] == "line_breach" else f"{v:.4g}"
+
     typer.echo(s["text"])
     if res.stress is not None and not res.stress.empty:
         worst = res.stress.loc[res.stress["regret"].idxmax()]
         if worst["regret"] > 0:
             typer.echo(f"Under stress the largest regret is in {worst['scenario']}: "
-                       f"{worst['objective_chosen']:.4g} against {worst['objective_best']:.4g} "
-                       f"for the best mix there ({worst['best_mix']}).")
+                       f"{fmt(worst['objective_chosen'])} against "
+                       f"{fmt(worst['objective_best'])} for the best mix there "
+                       f"({worst['best_mix']}).")
         else:
             typer.echo(f"The chosen mix is also the best within the budget under each of the "
                        f"{len(res.stress)} stress scenarios.")

@@ -292,12 +292,12 @@ def optimise_budget(
     fit = {v: simulate(config.scenario, v, seed, paths, label(v, seed)) for v in variants}
     check = {v: simulate(config.scenario, v, vseed, paths, label(v, vseed)) for v in variants}
     obj = levers.objective
-    weights: dict[str, float] = ({obj.metric: 1.0} if obj.metric != "weighted"
+    weights: dict[str, float] = ({str(obj.metric): 1.0} if obj.metric != "weighted"
                                  else {str(k): w for k, w in obj.weights.items() if w > 0})
     nothing = Mix()
     base_m = measures(fit[Variant()], econ, nothing, obj.level)
-    scales = ({obj.metric: 1.0} if obj.metric != "weighted"
-              else {k: base_m[k] if base_m[k] != 0 else 1.0 for k in weights})
+    scales: dict[str, float] = ({str(obj.metric): 1.0} if obj.metric != "weighted"
+                                else {k: base_m[k] if base_m[k] != 0 else 1.0 for k in weights})
     ch = Choices(policies=policies, variants=variants,
                  lines=_with_zero(levers.credit_line.extra),
                  reserves=_with_zero(levers.cash_reserve.amounts),
@@ -329,7 +329,7 @@ def optimise_budget(
     mix = at_default.mix
     stress = None
     if stress_scens:
-        stress = _stress_table(stress_scens, mix, at_default, econ, ch, default,
+        stress = _stress_table(stress_scens, mix, econ, ch, default, currency,
                                lambda sc: simulate(sc, mix.variant, seed, spaths,
                                                    f"scenario {sc.name}"))
     fan = _fan(check[Variant()], check[mix.variant], econ, mix)
@@ -383,8 +383,8 @@ def _frontier_row(budget: float, sales: float, default: float, r: Result, out: R
     }
 
 
-def _stress_table(scens: list[ScenarioConfig], mix: Mix, chosen: Result, econ: Economics,
-                  ch: Choices, budget: float, simulate: Callable[[ScenarioConfig], PathSet]
+def _stress_table(scens: list[ScenarioConfig], mix: Mix, econ: Economics, ch: Choices,
+                  budget: float, currency: str, simulate: Callable[[ScenarioConfig], PathSet]
                   ) -> pd.DataFrame:
     rows = []
     for sc in scens:
@@ -398,7 +398,8 @@ def _stress_table(scens: list[ScenarioConfig], mix: Mix, chosen: Result, econ: E
         rows.append({"scenario": sc.name, "objective_chosen": mine.value,
                      "objective_chosen_se": mine.se, "objective_best": best.value,
                      "objective_best_se": best.se, "regret": mine.value - best.value,
-                     "best_mix": "; ".join(describe_mix(best.mix, econ, "")) or "do nothing",
+                     "best_mix": "; ".join(describe_mix(best.mix, econ, currency))
+                     or "do nothing",
                      "chosen_cost": mine.cost, "best_cost": best.cost})
     return pd.DataFrame(rows)
 
