@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from portsim.budget import path_set
 from portsim.cli import app
-from portsim.config import load_config, load_levers
+from portsim.config import ScenarioConfig, load_config, load_levers
 from portsim.errors import ConfigError
 from portsim.workflow.folders import write_workbook
-from portsim.workflow.optimise import optimise_budget, write_optimise
+from portsim.workflow.optimise import optimise_budget, overlay_scenario, write_optimise
 from portsim.workflow.options import RunOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -159,3 +160,45 @@ def test_shipped_example_frontier(tmp_path: Path) -> None:
     d = f[f["is_default"]].iloc[0]
     assert abs(d.objective_out - d.objective_in) <= 2 * np.hypot(d.objective_in_se,
                                                                  d.objective_out_se)
+
+
+def test_action_overlay_merges_onto_the_scenario() -> None:
+    base = ScenarioConfig.model_validate({"name": "b", "delays": {"shift_days": 5.0},
+                                          "pd_multiplier": {"global": 1.5}})
+    action = ScenarioConfig.model_validate({"name": "a", "pd_multiplier": {"sector":
+                                                                           {"retail": 2.0}}})
+    got = overlay_scenario(base, action, 3.0)
+    assert got.name == "b"
+    assert got.pd_multiplier.global_ == 1.5  # kept: the action does not set it
+    assert got.pd_multiplier.sector == {"retail": 2.0}
+    assert got.delays.shift_days == 2.0
+    assert overlay_scenario(base, None, 0.0) is base
+
+
+def test_lost_margin_is_an_action_cost_and_absent_counts_zero(
+        small: tuple[Path, Path]) -> None:
+    import portsim
+
+    cfg = load_config(small[0])
+    ds = portsim.run(cfg, paths=300, threads=1, contributions=False)
+    plain = path_set(ds, ["cover"])
+    np.testing.assert_array_equal(plain.lost_margin, 0.0)
+    np.testing.assert_array_equal(plain.action_cost, 0.0)
+    ds["lost_margin"] = ("path", np.full(ds.sizes["path"], 7.0))
+    priced = path_set(ds, ["cover"])
+    np.testing.assert_array_equal(priced.lost_margin, 7.0)
+    np.testing.assert_array_equal(priced.action_cost, 7.0)
+
+
+def test_action_policies_are_simulated_levers(small: tuple[Path, Path]) -> None:
+    folder = small[1].parent
+    (folder / "faster.toml").write_text('name = "faster"\n[delays]\nterms_days = 15\n',
+                                        encoding="utf-8")
+    small[1].write_text(LEVERS + '[[action]]\nname = "short_terms"\nfile = "faster.toml"\n'
+                        'cost = 1000\n', encoding="utf-8")
+    lev = load_levers(small[1])
+    res = optimise_budget(load_config(small[0]), lev,
+                          options=RunOptions(paths=600, threads=1))
+    assert res.summary["simulated_variants"] == 4  # 2 actions × 2 collection spends
+    assert set(res.frontier["action"]) <= {"none", "short_terms"}
+    assert res.frontier["action"].iloc[0] == "none"  # its fixed cost is not free

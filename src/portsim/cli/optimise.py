@@ -32,6 +32,8 @@ def optimise_cmd(
 
     Writes frontier.csv, chosen_mix.toml (a config overlay), report.html and more into a
     folder, and prints the recommendation."""
+    import textwrap
+
     from portsim.config import load_config, load_levers
     from portsim.workflow.batch import expand_scenario_files
     from portsim.workflow.optimise import optimise_budget, write_optimise
@@ -54,17 +56,19 @@ def optimise_cmd(
             return f"{fmt_short(v)} {s['currency']}"
         return f"{v:.2%}" if s["metric"] == "line_breach" else f"{v:.4g}"
 
-    typer.echo(s["text"])
+    def say(text: str) -> None:
+        typer.echo(textwrap.fill(text, width=100, break_on_hyphens=False))
+
+    say(s["text"])
     if res.stress is not None and not res.stress.empty:
         worst = res.stress.loc[res.stress["regret"].idxmax()]
         if worst["regret"] > 0:
-            typer.echo(f"Under stress the largest regret is in {worst['scenario']}: "
-                       f"{fmt(worst['objective_chosen'])} against "
-                       f"{fmt(worst['objective_best'])} for the best mix there "
-                       f"({worst['best_mix']}).")
+            say(f"Under stress the largest regret is in {worst['scenario']}: "
+                f"{fmt(worst['objective_chosen'])} against {fmt(worst['objective_best'])} "
+                f"for the best mix there ({worst['best_mix']}).")
         else:
-            typer.echo(f"The chosen mix is also the best within the budget under each of the "
-                       f"{len(res.stress)} stress scenarios.")
+            say(f"The chosen mix is also the best within the budget under each of the "
+                f"{len(res.stress)} stress scenarios.")
     typer.echo(f"frontier: {len(res.frontier)} budgets; the chosen mix as a config overlay: "
                f"{folder / 'chosen_mix.toml'}")
     typer.echo(f"wrote {folder}")

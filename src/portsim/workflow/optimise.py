@@ -57,7 +57,8 @@ from portsim.workflow.claim import claim_auto, claim_new
 from portsim.workflow.folders import write_atomic, write_json, write_text_atomic
 from portsim.workflow.options import DEFAULT_OPTIONS, RunOptions
 
-__all__ = ["OPTIMISE_FILES", "OptimiseResult", "describe_mix", "optimise_budget",
+__all__ = ["OPTIMISE_FILES", "OptimiseResult", "chosen_overlay", "default_optimise_dir",
+           "describe_mix", "economics", "objective_words", "optimise_budget", "overlay_scenario",
            "write_optimise"]
 
 #: The files ``portsim optimise`` writes (``stress.csv`` only with scenarios).
