@@ -3,9 +3,9 @@ loading with ``extends`` and scenario overlays; errors that name file, key and l
 
 ``from portsim.config import RunConfig, load_config`` — the modules are :mod:`.run` (run
 settings), :mod:`.book` (the ``[book]`` table: files, CSV dialects, currencies),
-:mod:`.scenario`, :mod:`.insurance`, :mod:`.warn` (early warning),
-:mod:`.creditriskplus` (the CreditRisk+ second opinion), :mod:`.loading`
-(files, ``extends``, overlays) and :mod:`.locate` (key lines, did-you-mean).
+:mod:`.scenario`, :mod:`.insurance`, :mod:`.warn` (early warning), :mod:`.levers` (the levers
+file of ``portsim optimise``), :mod:`.creditriskplus` (the CreditRisk+ second opinion),
+:mod:`.loading` (files, ``extends``, overlays) and :mod:`.locate` (key lines, did-you-mean).
 """
 
 from portsim.config.base import KeyedValueError
