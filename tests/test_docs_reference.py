@@ -15,10 +15,10 @@ from pydantic import BaseModel
 
 import portsim.config as config_pkg
 from portsim.cli import app
-from portsim.config import base, book, creditriskplus, insurance, run, scenario
+from portsim.config import base, book, creditriskplus, insurance, levers, run, scenario
 
 # the folder relative paths are resolved against: set by the loader, never written in a file
-NOT_IN_FILES = {(config_pkg.RunConfig, "base_dir")}
+NOT_IN_FILES = {(config_pkg.RunConfig, "base_dir"), (config_pkg.LeversConfig, "base_dir")}
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def reference(load_tool: Callable[[str], ModuleType]) -> ModuleType:
 def _config_models() -> list[type[BaseModel]]:
     """Every model with keys defined in the config modules, found independently of the tool."""
     found = []
-    for module in (base, book, creditriskplus, insurance, run, scenario):
+    for module in (base, book, creditriskplus, insurance, levers, run, scenario):
         for _, obj in inspect.getmembers(module, inspect.isclass):
             if (issubclass(obj, BaseModel) and obj.__module__ == module.__name__
                     and obj.model_fields):

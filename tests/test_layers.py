@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "portsim"
 
 #: The layers, bottom first: each may import the ones before it (and itself).
 ORDER = ("errors", "config", "data", "earlywarning", "kernels", "inputs", "creditriskplus",
-         "results", "engine", "provisions", "report", "workflow", "cli")
+         "results", "engine", "provisions", "budget", "report", "workflow", "cli")
 #: Packages that only compute: no files written, nothing printed.
 KERNEL_IMPORTS = {"__future__", "math", "numpy", "numba", "portsim", "enum", "typing", "os"}
 
@@ -77,7 +77,7 @@ def test_kernels_import_no_heavy_packages() -> None:
 
 #: The modules of the command line, bottom first: each imports only the ones before it, so
 #: ``__init__`` (the app) registers the commands and none imports it back.
-CLI_ORDER = ("common", "summary", "run", "stress", "books", "warmup", "__init__")
+CLI_ORDER = ("common", "summary", "run", "stress", "optimise", "books", "warmup", "__init__")
 
 
 def _cli_imports(path: Path) -> set[str]:

@@ -1,6 +1,7 @@
 """The config reference, generated from the config models so it cannot drift from the code.
 
-Every key of a run config (``configs/*.toml``) and of a scenario file (``scenarios/*.toml``)
+Every key of a run config (``configs/*.toml``), of a scenario file (``scenarios/*.toml``) and of
+a levers file of ``portsim optimise`` (``configs/example_levers.toml``)
 with its TOML type, default, unit and description, one table per TOML table
 (``[simulation]``, ``[book.invoices_dialect]``, ``[insurance.policies.NAME]``, ...). The
 description is the model field's ``description``; a trailing ``[UNIT]`` in it goes to the unit
@@ -22,7 +23,7 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from portsim.config import RunConfig, ScenarioConfig
+from portsim.config import LeversConfig, RunConfig, ScenarioConfig
 
 __all__ = ["Row", "Section", "render", "sections"]
 
@@ -177,10 +178,12 @@ def _walk(document: str, model: type[BaseModel], table: str, header: str, out: l
 
 
 def sections() -> list[Section]:
-    """Every table of a run config, then of a scenario file, each with its keys."""
+    """Every table of a run config, then of a scenario file, then of a levers file, each with
+    its keys."""
     out: list[Section] = []
     _walk("Run config", RunConfig, "", "", out, skip=frozenset({"base_dir"}))
     _walk("Scenario file", ScenarioConfig, "", "", out)
+    _walk("Levers file", LeversConfig, "", "", out, skip=frozenset({"base_dir"}))
     return out
 
 
@@ -197,6 +200,12 @@ _INTRO = {
         "``portsim run CONFIG --scenario FILE``. ``extends = \"baseline\"`` names a parent "
         "scenario file in the same folder. Every key is optional; an empty scenario "
         "reproduces the config's run bit for bit."
+    ),
+    "Levers file": (
+        "A levers file says what ``portsim optimise CONFIG --levers FILE`` may spend the risk "
+        "budget on, what each lever costs, the objective and the budget grid. Every table is "
+        "optional; action files are relative to the levers file. Doing nothing (no cover, no "
+        "factoring, no extra line, reserve, spend or action) is always an option."
     ),
 }
 

@@ -7,8 +7,8 @@ function of :data:`BLOCKS` from a fresh run of the shipped example through the `
 command (the commands, paths and seed the pages show), run once each in a scratch folder:
 ``portsim run configs/example.toml``, ``portsim report`` of that run folder, ``portsim ecl``,
 ``portsim warn`` and the run on its book, ``portsim backtest``,
-``portsim run configs/example_crp.toml`` (CreditRisk+), the scenario batch and the two reverse
-stress tests. The report's screenshot
+``portsim run configs/example_crp.toml`` (CreditRisk+), the scenario batch, the two reverse
+stress tests and the risk budget (``portsim optimise``). The report's screenshot
 ``docs/report-example.png`` (headless Chromium) is taken from the same run, and the headline
 figures it shows are kept next to it in ``docs/report-example.json``, checked like a block.
 
@@ -68,6 +68,8 @@ STRESS_RUNS = (
     ("--target", "p_line_breach>0.10", "--direction", "delay_shift", "--paths", "5000"),
     ("--target", "es_0.99>5m", "--direction", "pd_multiplier", "--paths", "5000"),
 )
+OPTIMISE_ARGS = ("--levers", "configs/example_levers.toml", "--scenario", "scenarios/*.toml",
+                 "--out", "runs/optimise", "--quiet")
 SHOT_SIZE = (1280, 1120)
 
 
@@ -185,6 +187,12 @@ class Samples:
     def batch_output(self) -> str:
         """The scenario batch of the guide on common random numbers."""
         return self.cli("run", CONFIG, *BATCH_ARGS)
+
+    @cached_property
+    def optimise_output(self) -> str:
+        """``portsim optimise`` of the README (this checkout's folder left out of the
+        paths it prints)."""
+        return self.cli("optimise", CONFIG, *OPTIMISE_ARGS).replace(f"{ROOT}/", "")
 
     @cached_property
     def stress_outputs(self) -> list[str]:
@@ -436,6 +444,12 @@ def render_suppliers(s: Samples) -> str:
     return "\n".join(lines)
 
 
+def render_optimise(s: Samples) -> str:
+    """The risk budget's recommendation, after its command."""
+    return _console(f"$ portsim optimise {CONFIG} {_quoted(OPTIMISE_ARGS)}\n"
+                    f"{s.optimise_output}")
+
+
 class Block(NamedTuple):
     """One generated sample: its marker name, whether its runs are slow, how it is drawn.
 
@@ -460,6 +474,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("scenario-batch", render_batch, slow=True),
     Block("supplier-risk", render_suppliers, slow=True),
     Block("reverse-stress", render_stress, slow=True),
+    Block("optimise", render_optimise, slow=True),
 )
 
 
@@ -558,7 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                       help="rewrite the blocks, docs/report-example.png and .json")
     mode.add_argument("--check", action="store_true", help="exit 1 when a block is stale")
     parser.add_argument("--fast", action="store_true",
-                        help="leave out the slow blocks (scenario batch, reverse stress)")
+                        help="leave out the slow blocks (scenario batch, reverse stress, "
+                        "risk budget)")
     args = parser.parse_args(argv)
     blocks = [b for b in BLOCKS if not (args.fast and b.slow)]
     with tempfile.TemporaryDirectory() as work:

@@ -13,7 +13,7 @@ import sys
 
 import typer
 
-from portsim.cli import books, run, stress, warmup
+from portsim.cli import books, optimise, run, stress, warmup
 
 __all__ = ["app", "main"]
 
@@ -28,7 +28,8 @@ app = typer.Typer(
 # ``--help`` lists the commands in this order.
 for _name, _command in (("run", run.run_cmd), ("report", run.report_cmd),
                         ("export", run.export_cmd), ("validate", run.validate_cmd),
-                        ("stress", stress.stress_cmd), ("calibrate", books.calibrate_cmd),
+                        ("stress", stress.stress_cmd), ("optimise", optimise.optimise_cmd),
+                        ("calibrate", books.calibrate_cmd),
                         ("ecl", books.ecl_cmd), ("warn", books.warn_cmd),
                         ("backtest", books.backtest_cmd), ("warmup", warmup.warmup_cmd)):
     app.command(_name)(_command)

@@ -112,12 +112,13 @@ def report_cmd(
 
 def export_cmd(
     run_dir: Annotated[Path, typer.Argument(
-        help="a complete run folder (from portsim run), or the folder of portsim ecl or "
-        "portsim warn")],
+        help="a complete run folder (from portsim run), or the folder of portsim ecl, "
+        "portsim warn or portsim optimise")],
     xlsx: Annotated[bool, typer.Option(
         "--xlsx", help="an Excel workbook (needs portsim's 'excel' extra)")] = False,
     out: Annotated[Path | None, typer.Option(
-        help="file to write (default: RUN_DIR/results.xlsx, ecl.xlsx or warn.xlsx)")] = None,
+        help="file to write (default: RUN_DIR/results.xlsx, ecl.xlsx, warn.xlsx or "
+        "optimise.xlsx)")] = None,
 ) -> None:
     """Export a run folder's figures for other tools."""
     from portsim.workflow.folders import write_workbook

@@ -3,16 +3,17 @@ loading with ``extends`` and scenario overlays; errors that name file, key and l
 
 ``from portsim.config import RunConfig, load_config`` — the modules are :mod:`.run` (run
 settings), :mod:`.book` (the ``[book]`` table: files, CSV dialects, currencies),
-:mod:`.scenario`, :mod:`.insurance`, :mod:`.warn` (early warning),
-:mod:`.creditriskplus` (the CreditRisk+ second opinion), :mod:`.loading`
-(files, ``extends``, overlays) and :mod:`.locate` (key lines, did-you-mean).
+:mod:`.scenario`, :mod:`.insurance`, :mod:`.warn` (early warning), :mod:`.levers` (the levers
+file of ``portsim optimise``), :mod:`.creditriskplus` (the CreditRisk+ second opinion),
+:mod:`.loading` (files, ``extends``, overlays) and :mod:`.locate` (key lines, did-you-mean).
 """
 
 from portsim.config.base import KeyedValueError
 from portsim.config.book import BookConfig, TableDialect
 from portsim.config.creditriskplus import CreditRiskPlusConfig
 from portsim.config.insurance import InsuranceConfig, PolicyConfig
-from portsim.config.loading import apply_scenario, load_config, load_scenario
+from portsim.config.levers import LeversConfig
+from portsim.config.loading import apply_scenario, load_config, load_levers, load_scenario
 from portsim.config.locate import did_you_mean, key_location
 from portsim.config.run import (
     CompanyConfig,
@@ -60,6 +61,7 @@ __all__ = [
     "InsuranceConfig",
     "KeyedValueError",
     "LevelResponse",
+    "LeversConfig",
     "LgdStress",
     "ModelConfig",
     "OutputConfig",
@@ -81,5 +83,6 @@ __all__ = [
     "did_you_mean",
     "key_location",
     "load_config",
+    "load_levers",
     "load_scenario",
 ]

@@ -11,12 +11,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from portsim.config.levers import LeversConfig
 from portsim.config.locate import did_you_mean, key_line, problems_from_validation
 from portsim.config.run import RunConfig
 from portsim.config.scenario import ScenarioConfig
 from portsim.errors import ConfigError, Problem
 
-__all__ = ["apply_scenario", "load_config", "load_scenario"]
+__all__ = ["apply_scenario", "load_config", "load_levers", "load_scenario"]
 
 
 def _read_toml(path: Path, kind: str) -> tuple[dict[str, Any], str]:
@@ -215,3 +216,24 @@ def apply_scenario(config: RunConfig, scenario: ScenarioConfig) -> RunConfig:
     if problems:
         raise ConfigError(problems)
     return config.model_copy(update={"scenario": scenario})
+
+
+def load_levers(path: str | Path) -> LeversConfig:
+    """Read a levers file of ``portsim optimise`` (TOML, no ``extends``); action files are
+    resolved against its folder.
+
+    Raises
+    ------
+    ConfigError
+        Every problem, with file, key, line and a fix.
+    """
+    path = Path(path)
+    data, text = _read_toml(path, "levers")
+    data.setdefault("base_dir", str(path.resolve().parent))
+    try:
+        levers = LeversConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(problems_from_validation(exc, [(path, text, data)], LeversConfig),
+                          title="invalid levers file") from None
+    levers._source = str(path)
+    return levers

@@ -34,8 +34,8 @@ from portsim.report.plotting import baseline, customer_labels
 from portsim.report.run import RunData
 from portsim.report.tables import headline_table, provenance_table
 
-__all__ = ["ECL_SHEETS", "MONEY", "PERCENT", "RATE", "Sheet", "ecl_sheets", "run_sheets",
-           "save_workbook", "warn_sheets"]
+__all__ = ["ECL_SHEETS", "MONEY", "PERCENT", "RATE", "Sheet", "ecl_sheets", "optimise_sheets",
+           "run_sheets", "save_workbook", "warn_sheets"]
 
 #: Number formats: amounts in book currency, probabilities and shares, loss rates, counts.
 MONEY = "#,##0"
@@ -321,6 +321,22 @@ def warn_sheets(warnings: pd.DataFrame, card: Mapping[str, Any]) -> list[Sheet]:
             Sheet("Levels", levels, {"customers": COUNT, "mean_pd": RATE, "max_pd": RATE}),
             Sheet("Model", features, {"coefficient": NUMBER}),
             Sheet("Model card", pd.DataFrame(rows, columns=["Item", "Value"]))]
+
+
+def optimise_sheets(frontier: pd.DataFrame, stress: pd.DataFrame | None) -> list[Sheet]:
+    """The sheets of a ``portsim optimise`` folder: "frontier" (``frontier.csv`` as it is) and,
+    with stress scenarios, "stress" (``stress.csv``)."""
+    def fmt(c: str) -> str:
+        if c.startswith(("factor_", "budget_share", "p_line_breach")):
+            return PERCENT
+        return DAYS if c == "dso" else MONEY
+
+    sheets = [Sheet("frontier", frontier, {c: fmt(c) for c in frontier.columns
+                                           if frontier[c].dtype.kind == "f"})]
+    if stress is not None:
+        sheets.append(Sheet("stress", stress, {c: MONEY for c in stress.columns
+                                               if stress[c].dtype.kind == "f"}))
+    return sheets
 
 
 def _flat(prefix: str, entries: Mapping[str, Any]) -> list[tuple[str, Any]]:

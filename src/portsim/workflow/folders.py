@@ -369,9 +369,11 @@ def write_report(run_dir: str | Path, fmt: str = "html", out: str | Path | None 
 
 def write_workbook(folder: str | Path, out: str | Path | None = None) -> Path:
     """Export a complete run folder (:func:`read_run`; a batch folder adds its comparison), a
-    ``portsim ecl`` folder (``ecl.csv``, ``disclosure.csv``, …) or a ``portsim warn`` folder
-    (``warnings.csv``, ``model.json``) as an Excel workbook written atomically to ``out``
-    (default ``FOLDER/results.xlsx``, ``FOLDER/ecl.xlsx`` or ``FOLDER/warn.xlsx``); returns
+    ``portsim ecl`` folder (``ecl.csv``, ``disclosure.csv``, …), a ``portsim warn`` folder
+    (``warnings.csv``, ``model.json``) or a ``portsim optimise`` folder (``frontier.csv``,
+    ``stress.csv``) as an Excel workbook written atomically to ``out`` (default
+    ``FOLDER/results.xlsx``, ``FOLDER/ecl.xlsx``, ``FOLDER/warn.xlsx`` or
+    ``FOLDER/optimise.xlsx``); returns
     the path written (:mod:`portsim.report.workbook`).
 
     Raises
@@ -386,6 +388,7 @@ def write_workbook(folder: str | Path, out: str | Path | None = None) -> Path:
     from portsim.report.workbook import (
         ECL_SHEETS,
         ecl_sheets,
+        optimise_sheets,
         run_sheets,
         save_workbook,
         warn_sheets,
@@ -398,11 +401,17 @@ def write_workbook(folder: str | Path, out: str | Path | None = None) -> Path:
         kind = "ecl"
     elif (d / "warnings.csv").exists() and (d / "model.json").exists():
         kind = "warn"
+    elif (d / "frontier.csv").exists() and (d / "optimise.json").exists():
+        kind = "optimise"
     else:
         kind = "results"  # read_run says what is missing
     if kind == "ecl":
         sheets = ecl_sheets({name: pd.read_csv(d / f"{name}.csv") for _, name in ECL_SHEETS
                              if (d / f"{name}.csv").exists()})
+    elif kind == "optimise":
+        sheets = optimise_sheets(pd.read_csv(d / "frontier.csv"),
+                                 pd.read_csv(d / "stress.csv") if (d / "stress.csv").exists()
+                                 else None)
     elif kind == "warn":
         sheets = warn_sheets(pd.read_csv(d / "warnings.csv", dtype={"customer_id": str}),
                              read_json(d / "model.json", title="cannot export"))
