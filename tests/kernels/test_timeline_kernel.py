@@ -38,7 +38,9 @@ def run_kernel(method: DefaultMethod, threshold: list[float], hazard: list[float
                delay_sd: float = 0.0, delay_noise: float = 0.0,
                noise_table: np.ndarray | None = None, m: int = M,
                period_of_day: np.ndarray = PERIOD_OF_DAY, seed: int | None = None,
-               event_day: list[int] | None = None, lgd: float = 0.4) -> dict[str, np.ndarray]:
+               event_day: list[int] | None = None, lgd: float = 0.4,
+               credit_link: float = 0.0, drift_days: float = 0.0,
+               drift_window: float = 182.625) -> dict[str, np.ndarray]:
     """Run the kernel on ``m`` paths of customers with the given copula thresholds, hazards
     and invoices ``(issue, due, amount)``; one factor, one group per customer, the same delay
     parameters for all (``noise_table`` (256,), default ``linspace(-2, 2, 256)``), the days
@@ -78,6 +80,7 @@ def run_kernel(method: DefaultMethod, threshold: list[float], hazard: list[float
         np.array([r[1] for r in inv], np.int64),
         np.full(n, delay_mean), np.full(n, delay_sd), np.full(n, delay_noise), 0.0,
         np.linspace(-2.0, 2.0, 256) if noise_table is None else noise_table,
+        credit_link, drift_days, drift_window,
         PROTRACTED_DAYS, RECOVERY_LAG, DPO, COGS,
         *out.values(),
     )

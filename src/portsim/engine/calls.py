@@ -253,6 +253,8 @@ def _timeline_args(tl: TimelineInputs, n: int) -> dict[str, object]:
     args: dict[str, object] = {name: _checked(name, a, dt, shape)
                                for name, (a, dt, shape) in arrays.items()}
     args.update(n_days=int(tl.n_days), delay_factor_days=float(tl.delay_factor_days),
+                credit_link=float(tl.credit_link), drift_days=float(tl.drift_days),
+                drift_window=float(tl.drift_window),
                 protracted_days=int(tl.protracted_days),
                 recovery_lag_days=int(tl.recovery_lag_days), dpo_days=int(tl.dpo_days),
                 cogs_share=float(tl.cogs_share))

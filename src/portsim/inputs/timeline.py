@@ -56,6 +56,9 @@ class TimelineInputs(NamedTuple):
     delay_noise: np.ndarray  # (n,) days
     delay_factor_days: float
     noise_table: np.ndarray  # (256,)
+    credit_link: float  # ρ of the delay propensity with credit deterioration
+    drift_days: float  # pre-default drift of delays, days
+    drift_window: float  # days before a default over which the drift builds up
     protracted_days: int
     recovery_lag_days: int
     dpo_days: int
@@ -257,6 +260,9 @@ def build_timeline(
         delay_noise=ci(noise),
         delay_factor_days=float(config.delays.factor_sensitivity_days),
         noise_table=ci(noise_table()),
+        credit_link=float(tl.delay_credit_link),
+        drift_days=float(tl.predefault_drift_days),
+        drift_window=float(tl.predefault_months) * DAYS_PER_MONTH,
         protracted_days=int(tl.protracted_default_days),
         recovery_lag_days=int(tl.recovery_lag_days),
         dpo_days=dpo,

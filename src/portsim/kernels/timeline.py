@@ -75,6 +75,25 @@ def _unpaid_index(byte, due, prop, nsd, noise_table):
     return lo + ((byte * (256 - lo)) >> 8)
 
 
+@kernel(inline=True)
+def _paid_day(byte, issue, due, prop, nsd, noise_table):
+    """The payment day of an invoice from its noise byte and the propensity ``prop``:
+    ``max(due + ⌊prop + nsd·q + 0.5⌋, issue, 1)``, with ``q`` drawn conditionally on payment
+    after day 0 for an invoice open at the as-of date (:func:`_unpaid_index`)."""
+    if issue < 1:  # open at the as-of date: unpaid on day 0
+        byte = _unpaid_index(byte, due, prop, nsd, noise_table)
+    noise = noise_table[byte]
+    return max(due + math.floor(prop + nsd * noise + 0.5), issue, 1)
+
+
+@kernel(inline=True)
+def _drift(due, default_day, drift_days, drift_window):
+    """Days added to the delay of an invoice due on day ``due`` of a customer defaulting on
+    ``default_day``: ``drift_days·max(0, 1 − (default_day − due)/drift_window)``, at most
+    ``drift_days`` (an invoice due after the default day gets the whole drift)."""
+    return drift_days * min(1.0, max(0.0, 1.0 - (default_day - due) / drift_window))
+
+
 @kernel(nogil=True)
 def timeline_paths(
     states, lgd_states, delay_states,  # (m, 2) uint64 each
@@ -86,6 +105,7 @@ def timeline_paths(
     n_days, period_of_day,  # int, (n_days + 2,) int64
     inv_start, inv_amount, inv_issue, inv_due,  # CSR by customer: (n+1,), (J,) ...
     delay_mean, delay_sd, delay_noise, delay_factor_days, noise_table,  # (n,)… (256,)
+    credit_link, drift_days, drift_window,  # ρ, pre-default drift (days) and its window (days)
     protracted_days, recovery_lag_days, dpo_days, cogs_share,
     # outputs
     out_loss, out_ndef, out_sector_loss, out_sector_ndef, out_cust_loss, out_cust_ndef,
@@ -102,7 +122,13 @@ def timeline_paths(
     a default, its day from the copula's latent variable through the constant hazard,
     τ = −ln(1 − F(X))/λ (a customer with ``event_day`` > 0, a scenario's default event, has
     PD 1 and defaults on that day instead, after the same draws); the delay propensity
-    D = mean + sd·η − sensitivity·Y (η ~ N(0, 1));
+    D = mean + sd·η − sensitivity·Y (η ~ N(0, 1)); with a credit link ρ ≠ 0,
+    η = −ρ·ε + √(1 − ρ²)·η′ where ε is the customer's idiosyncratic credit shock on the path
+    (latent X = loading·Y + idio·ε: ndtri of the default draw in the grouped method, the drawn
+    ε in the per-customer method) and η′ the delay stream's normal, so that ρ > 0 lengthens
+    the delays of weaker credits, as a bad factor does; with ``drift_days`` ≠ 0 an invoice of
+    a customer that defaults is paid :func:`_drift` days later (the delays lengthen in the
+    ``drift_window`` days before the default);
     per invoice, noise from one byte of a 64-bit draw through ``noise_table`` (256 quantiles of
     a unit-variance normal) times the customer's noise sd; the payment day is
     ``max(due + ⌊D + noise + 0.5⌋, issue, 1)``. An invoice open at the as-of date (issued on
@@ -173,8 +199,11 @@ def timeline_paths(
                 # --- default decision and day (same draws as the default-only kernels)
                 defaulted = False
                 x = 0.0
+                eps = 0.0
                 if grouped:
                     u, s0, s1 = next_uniform(s0, s1)
+                    if credit_link != 0.0:
+                        eps = ndtri(u)
                     if u < pgs[b, group[i]]:
                         defaulted = True
                         x = loading[i] * yf + idio[i] * ndtri(u)
@@ -200,6 +229,8 @@ def timeline_paths(
                     default_day = event_day[i]
                 # --- delay propensity of this customer on this path
                 eta, d0, d1 = next_normal(d0, d1)
+                if credit_link != 0.0:
+                    eta = -credit_link * eps + math.sqrt(1.0 - credit_link**2) * eta
                 prop = delay_mean[i] + delay_sd[i] * eta - delay_factor_days * yf
                 nsd = delay_noise[i]
                 unpaid = 0.0
@@ -211,10 +242,7 @@ def timeline_paths(
                     for j in range(ja, jb):
                         byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
                         due = inv_due[j]
-                        if inv_issue[j] < 1:  # open at the as-of date: unpaid on day 0
-                            byte = _unpaid_index(byte, due, prop, nsd, noise_table)
-                        noise = noise_table[byte]
-                        paid = max(due + math.floor(prop + nsd * noise + 0.5), inv_issue[j], 1)
+                        paid = _paid_day(byte, inv_issue[j], due, prop, nsd, noise_table)
                         coll[period_of_day[min(paid, n_days + 1)]] += inv_amount[j]
                         prot_day = due + protracted_days
                         if paid > prot_day and prot_day >= 1 and prot_day <= n_days:
@@ -235,10 +263,10 @@ def timeline_paths(
                                 out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
                             continue
                         due = inv_due[j]
-                        if issue < 1:  # open at the as-of date: unpaid on day 0
-                            byte = _unpaid_index(byte, due, prop, nsd, noise_table)
-                        noise = noise_table[byte]
-                        paid = max(due + math.floor(prop + nsd * noise + 0.5), issue, 1)
+                        pj = prop
+                        if drift_days != 0.0:
+                            pj = prop + _drift(due, default_day, drift_days, drift_window)
+                        paid = _paid_day(byte, issue, due, pj, nsd, noise_table)
                         unpaid_for_good = paid >= default_day
                         prot_day = due + protracted_days
                         if prot_day >= 1 and prot_day <= n_days and prot_day < default_day:
