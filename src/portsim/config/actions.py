@@ -89,8 +89,8 @@ class ActionsConfig(Strict):
 
     window_days: int = Field(default=91, ge=1, le=730, description="the rolling window of "
                              "the dbt feature: invoices due in the last window_days")
-    limits_bind: bool = Field(default=True, description="credit limits bind (as [timeline] "
-                              "limits_bind) while actions are simulated")
+    limits_bind: bool = Field(default=False, description="credit limits bind (as [timeline] "
+                              "limits_bind) at every level")
     interest_collection_rate: Fraction = Field(default=1.0, description="share of the late-"
                                                "payment interest charged that is collected, "
                                                "with the invoice")

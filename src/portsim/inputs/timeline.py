@@ -30,6 +30,7 @@ import pandas as pd
 
 from portsim.config import RunConfig, TimelineConfig
 from portsim.data import Book
+from portsim.inputs.actions import ActionInputs, build_actions
 
 __all__ = ["TimelineInputs", "build_timeline", "horizon_days", "horizon_years", "noise_table"]
 
@@ -73,6 +74,7 @@ class TimelineInputs(NamedTuple):
     opening_cash: float
     credit_line: float
     min_cash_buffer: float
+    actions: ActionInputs  # credit limits and management on the paths
 
     @property
     def n_periods(self) -> int:
@@ -277,6 +279,7 @@ def build_timeline(
         opening_cash=float(co.opening_cash),
         credit_line=float(co.credit_line),
         min_cash_buffer=float(co.min_cash_buffer),
+        actions=build_actions(book, config),
     )
 
 

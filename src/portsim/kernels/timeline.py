@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from portsim.kernels.codes import DefaultMethod, EventKind
+from portsim.kernels.codes import Compare, DefaultMethod, EventKind, Feature
 from portsim.kernels.defaults import conditional_pd, factors, lgd_draw
 from portsim.kernels.jit import kernel
 from portsim.kernels.rng import next_normal, next_u64, next_uniform
@@ -94,6 +94,119 @@ def _drift(due, default_day, drift_days, drift_window):
     return drift_days * min(1.0, max(0.0, 1.0 - (default_day - due) / drift_window))
 
 
+@kernel(inline=True)
+def _settle(coll, out_protracted, ev_int, ev_float, ev_count, p, i, amt, due, paid,
+            default_day, protracted_days, n_days, period_of_day):
+    """Book an issued invoice of a customer that defaults on ``default_day`` (after the
+    horizon: ``n_days + 1``, and then an invoice paid after the horizon is still open, not
+    unpaid): collected on day ``paid``, or unpaid at the default; a protracted default (and
+    its claim event) when unpaid ``protracted_days`` after ``due``, before any default.
+    Returns ``(unpaid, claimed, n_protracted)``: the amount unpaid at the default, the part
+    of it already claimed as protracted, and 0 or 1."""
+    unpaid_for_good = paid >= default_day and default_day <= n_days
+    prot_day = due + protracted_days
+    unpaid = 0.0
+    claimed = 0.0
+    n_pr = 0
+    if prot_day >= 1 and prot_day <= n_days and prot_day < default_day:
+        if unpaid_for_good or paid > prot_day:
+            out_protracted[p, period_of_day[prot_day]] += amt
+            n_pr = 1
+            _event(ev_int, ev_float, ev_count, p, i, prot_day, -1 if unpaid_for_good else paid,
+                   EventKind.PROTRACTED, amt, np.nan)
+            if unpaid_for_good:
+                claimed = amt
+    if unpaid_for_good:
+        unpaid = amt
+    else:
+        coll[period_of_day[min(paid, n_days + 1)]] += amt
+    return unpaid, claimed, n_pr
+
+
+@kernel(inline=True)
+def _sales_stop(out_issued_stop, out_supplier_stop, p, period_of_day, issue, amt, dpo_days,
+                cogs_share, n_days):
+    """A planned invoice of day ``issue`` (1 .. ``n_days``) that is not issued, nor its cost
+    of goods bought (and paid ``dpo_days`` later)."""
+    out_issued_stop[p, period_of_day[issue]] += amt
+    sday = issue + dpo_days
+    if sday <= n_days:
+        out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
+
+
+@kernel(inline=True)
+def _open_at(day, s_paid, s_amt, cnt):
+    """Amount open on ``day`` among the first ``cnt`` shipped invoices: those paid later
+    (a payment on ``day`` itself comes first)."""
+    total = 0.0
+    for k in range(cnt):
+        if s_paid[k] > day:
+            total += s_amt[k]
+    return total
+
+
+@kernel(inline=True)
+def _features(day, s_paid, s_due, s_amt, cnt, window_days, limit, feat):
+    """The monitoring features of a customer at the end of ``day`` into ``feat`` (indexed by
+    :class:`~portsim.kernels.codes.Feature`) from its ``cnt`` shipped invoices: amount-
+    weighted days beyond terms of those due in the last ``window_days`` and paid or overdue
+    (an open one counts to ``day``), the oldest open invoice's days past due, and the open
+    amount over ``limit`` (NaN when there is nothing to weigh or no limit)."""
+    num = 0.0
+    den = 0.0
+    oldest = 0
+    open_amt = 0.0
+    for k in range(cnt):
+        a = s_amt[k]
+        is_open = s_paid[k] > day
+        age = day - s_due[k]
+        if is_open:
+            open_amt += a
+            if age > oldest:
+                oldest = age
+        if age >= 0 and age < window_days and (age > 0 or not is_open):
+            end = day if is_open else s_paid[k]
+            num += a * max(end - s_due[k], 0)
+            den += a
+    feat[Feature.DBT] = num / den if den > 0.0 else np.nan
+    feat[Feature.OLDEST_OVERDUE_DAYS] = oldest
+    feat[Feature.LIMIT_UTILISATION] = (open_amt / limit if limit > 0.0 and limit < np.inf
+                                       else np.nan)
+
+
+@kernel(inline=True)
+def _level(feat, rule_level, cond_start, cond_feature, cond_op, cond_value):
+    """The most severe level among the rules whose conditions all hold (0 when none does);
+    a NaN feature makes its condition false."""
+    level = 0
+    for r in range(rule_level.shape[0]):
+        fires = True
+        for c in range(cond_start[r], cond_start[r + 1]):
+            v = feat[cond_feature[c]]
+            w = cond_value[c]
+            op = cond_op[c]
+            if v != v:
+                holds = False
+            elif op == Compare.GT:
+                holds = v > w
+            elif op == Compare.GE:
+                holds = v >= w
+            elif op == Compare.LT:
+                holds = v < w
+            elif op == Compare.LE:
+                holds = v <= w
+            elif op == Compare.EQ:
+                holds = v == w
+            else:
+                holds = v != w
+            if not holds:
+                fires = False
+                break
+        if fires and rule_level[r] > level:
+            level = rule_level[r]
+    return level
+
+
 @kernel(nogil=True)
 def timeline_paths(
     states, lgd_states, delay_states,  # (m, 2) uint64 each
@@ -107,6 +220,11 @@ def timeline_paths(
     delay_mean, delay_sd, delay_noise, delay_factor_days, noise_table,  # (n,)… (256,)
     credit_link, drift_days, drift_window,  # ρ, pre-default drift (days) and its window (days)
     protracted_days, recovery_lag_days, dpo_days, cogs_share,
+    # credit management (see "Credit management" below; unused unless ``managed``)
+    managed, limits_bind, credit_limit, period_end_day, window_days,  # bool, bool, (n,), (P,)
+    lv_limit_mult, lv_terms, lv_prepaid, lv_stop, lv_retention, lv_shift,  # (L,) each
+    lv_cost_invoice, lv_cost_customer, lv_interest, interest_collection,  # (L,) …, float
+    rule_level, cond_start, cond_feature, cond_op, cond_value,  # (R,), (R + 1,), (C,) × 3
     # outputs
     out_loss, out_ndef, out_sector_loss, out_sector_ndef, out_cust_loss, out_cust_ndef,
     out_collected, out_written_off, out_recovered, out_issued_stop, out_supplier_stop,
@@ -114,6 +232,8 @@ def timeline_paths(
     out_still_open, out_recovery_pending, out_n_protracted,  # (m,)
     ev_int, ev_float, ev_count,  # claim events: (cap, 5) int64, (cap, 2) float64, (1,) int64
     out_logw,  # (m,) log likelihood ratio per path (0 without importance sampling)
+    out_lost_sales, out_interest, out_action_cost,  # (m,), (m, P), (m, P)
+    out_alerts, out_lead_days, out_level_count,  # (m, 3) int64, (m,), (L, P) int64
 ):
     """Simulate the paths of one chunk; every ``out_*`` array is filled (per-path rows) or
     accumulated (per-customer sums).
@@ -147,6 +267,26 @@ def timeline_paths(
     already claimed as protracted and the customer's LGD on the path (for the insurer's share
     of recoveries). Events come customer
     by customer within each block of paths; the caller sorts them by path (stably).
+
+    Credit management (``managed``: limits bind or monitoring rules are given) follows each
+    customer's invoices in issue order (forward invoices sorted by issue day). At each period
+    end before its default the customer's :func:`_features` on the invoices shipped so far
+    give its level (:func:`_level`, level 0 when no rule fires), counted in
+    ``out_level_count``; the level's actions apply to the forward invoices issued after that
+    day: stop shipping, keep ``lv_retention`` of the planned amount, take ``lv_prepaid`` of
+    it on the issue day, and ship the rest on credit only while the amount open on the issue
+    day plus it stays within ``credit_limit·lv_limit_mult`` (when ``limits_bind`` or the
+    multiplier is below 1; exactly at the limit it ships). What is not shipped is lost sales
+    (``out_lost_sales``, and planned sales and purchases not made, as after a default). The
+    level's terms (``lv_terms`` ≥ 0) set the due date, its collection shift pays the invoice
+    ``lv_shift`` days earlier, at ``lv_cost_invoice`` per invoice (and
+    ``lv_cost_customer`` each time a customer comes to the level, the day after), and a late
+    payment brings interest ``credit·lv_interest·days late/365``, of which
+    ``interest_collection`` is collected with it (``out_interest``; costs in
+    ``out_action_cost``). The invoices open at the as-of date are as they are. A customer that
+    reaches the most severe level is an alert (``out_alerts[p, 0]``), a true one when it
+    defaults within the horizon (``[p, 1]``, the days from its first period end at that
+    level to the default summed in ``out_lead_days``), else a false one (``[p, 2]``).
     """
     m = states.shape[0]
     n = factor.shape[0]
@@ -165,6 +305,15 @@ def timeline_paths(
     pending = np.empty(_BLOCK)
     nd = np.empty(_BLOCK, dtype=np.int64)
     n_prot = np.empty(_BLOCK, dtype=np.int64)
+    n_periods = period_end_day.shape[0]
+    top = lv_stop.shape[0] - 1  # the most severe level (0: no levels, no alerts)
+    max_inv = 0
+    for i in range(n):
+        max_inv = max(max_inv, inv_start[i + 1] - inv_start[i])
+    s_paid = np.empty(max_inv, dtype=np.int64)  # a managed customer's shipped invoices
+    s_due = np.empty(max_inv, dtype=np.int64)
+    s_amt = np.empty(max_inv)
+    feat = np.empty(3)
     for b0 in range(0, m, _BLOCK):
         nb_ = min(_BLOCK, m - b0)
         for b in range(nb_):
@@ -237,7 +386,91 @@ def timeline_paths(
                 claimed = 0.0  # unpaid at default but already claimed as protracted
                 bits = np.uint64(0)
                 left = 0
-                if not defaulted:
+                if managed:
+                    level = 0
+                    first_top = -1
+                    e = 0  # the next period end to evaluate
+                    cnt = 0  # invoices shipped
+                    for j in range(ja, jb + 1):  # j = jb: the period ends after the last one
+                        issue = inv_issue[j] if j < jb else n_days + 1
+                        while (e < n_periods and period_end_day[e] < issue
+                               and period_end_day[e] < default_day):
+                            day_e = period_end_day[e]
+                            _features(day_e, s_paid, s_due, s_amt, cnt, window_days,
+                                      credit_limit[i], feat)
+                            new = _level(feat, rule_level, cond_start, cond_feature, cond_op,
+                                         cond_value)
+                            if new != level and lv_cost_customer[new] > 0.0 and day_e < n_days:
+                                out_action_cost[p, period_of_day[day_e + 1]] += \
+                                    lv_cost_customer[new]
+                            level = new
+                            out_level_count[level, e] += 1
+                            if top > 0 and level == top and first_top < 0:
+                                first_top = day_e
+                            e += 1
+                        if j == jb:
+                            break
+                        byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
+                        amt = inv_amount[j]
+                        if issue >= default_day:
+                            _sales_stop(out_issued_stop, out_supplier_stop, p, period_of_day,
+                                        issue, amt, dpo_days, cogs_share, n_days)
+                            continue
+                        due = inv_due[j]
+                        pj = prop
+                        credit = amt
+                        rate = 0.0
+                        if issue >= 1:  # a new invoice: the actions of the level
+                            refused = lv_stop[level]
+                            kept = amt * lv_retention[level]
+                            prepaid = kept * lv_prepaid[level]
+                            credit = kept - prepaid
+                            mult = lv_limit_mult[level]
+                            if not refused and credit > 0.0 and (limits_bind or mult < 1.0):
+                                lim = 0.0 if mult == 0.0 else credit_limit[i] * mult
+                                refused = _open_at(issue, s_paid, s_amt, cnt) + credit > lim
+                            lost = amt if refused else amt - kept
+                            if lost > 0.0:
+                                _sales_stop(out_issued_stop, out_supplier_stop, p,
+                                            period_of_day, issue, lost, dpo_days, cogs_share,
+                                            n_days)
+                                out_lost_sales[p] += lost
+                            if refused or kept == 0.0:
+                                continue
+                            if prepaid > 0.0:
+                                coll[period_of_day[issue]] += prepaid
+                                if credit == 0.0:
+                                    continue
+                            if lv_terms[level] >= 0:
+                                due = issue + lv_terms[level]
+                            pj = prop - lv_shift[level]
+                            rate = lv_interest[level]
+                            if lv_cost_invoice[level] > 0.0:
+                                out_action_cost[p, period_of_day[issue]] += lv_cost_invoice[level]
+                        if defaulted and drift_days != 0.0:
+                            pj += _drift(due, default_day, drift_days, drift_window)
+                        paid = _paid_day(byte, issue, due, pj, nsd, noise_table)
+                        u_, c_, n_ = _settle(coll, out_protracted, ev_int, ev_float, ev_count,
+                                             p, i, credit, due, paid, default_day,
+                                             protracted_days, n_days, period_of_day)
+                        unpaid += u_
+                        claimed += c_
+                        n_prot[b] += n_
+                        if rate > 0.0 and u_ == 0.0 and paid > due and paid <= n_days:
+                            out_interest[p, period_of_day[paid]] += (
+                                interest_collection * credit * rate * (paid - due) / 365.0)
+                        s_paid[cnt] = paid
+                        s_due[cnt] = due
+                        s_amt[cnt] = credit
+                        cnt += 1
+                    if first_top >= 0:
+                        out_alerts[p, 0] += 1
+                        if defaulted:
+                            out_alerts[p, 1] += 1
+                            out_lead_days[p] += default_day - first_top
+                        else:
+                            out_alerts[p, 2] += 1
+                elif not defaulted:
                     # the common case, kept lean: every invoice is issued and paid
                     for j in range(ja, jb):
                         byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
@@ -257,31 +490,20 @@ def timeline_paths(
                         issue = inv_issue[j]
                         if issue >= default_day:
                             # sales stop: the planned invoice is never issued nor bought for
-                            out_issued_stop[p, period_of_day[issue]] += amt
-                            sday = issue + dpo_days
-                            if sday <= n_days:
-                                out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
+                            _sales_stop(out_issued_stop, out_supplier_stop, p, period_of_day,
+                                        issue, amt, dpo_days, cogs_share, n_days)
                             continue
                         due = inv_due[j]
                         pj = prop
                         if drift_days != 0.0:
                             pj = prop + _drift(due, default_day, drift_days, drift_window)
                         paid = _paid_day(byte, issue, due, pj, nsd, noise_table)
-                        unpaid_for_good = paid >= default_day
-                        prot_day = due + protracted_days
-                        if prot_day >= 1 and prot_day <= n_days and prot_day < default_day:
-                            if unpaid_for_good or paid > prot_day:
-                                out_protracted[p, period_of_day[prot_day]] += amt
-                                n_prot[b] += 1
-                                _event(ev_int, ev_float, ev_count, p, i, prot_day,
-                                       -1 if unpaid_for_good else paid, EventKind.PROTRACTED, amt,
-                                       np.nan)
-                                if unpaid_for_good:
-                                    claimed += amt
-                        if unpaid_for_good:
-                            unpaid += amt
-                        else:
-                            coll[period_of_day[min(paid, n_days + 1)]] += amt
+                        u_, c_, n_ = _settle(coll, out_protracted, ev_int, ev_float, ev_count,
+                                             p, i, amt, due, paid, default_day,
+                                             protracted_days, n_days, period_of_day)
+                        unpaid += u_
+                        claimed += c_
+                        n_prot[b] += n_
                 st[b, 4], st[b, 5] = d0, d1
                 if defaulted:
                     # the LGD is drawn on every default, as in the default-only kernels
