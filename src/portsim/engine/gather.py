@@ -127,7 +127,7 @@ def assemble(
             if r.action_scalars is None or r.level_count is None:
                 raise ValueError("a run with [actions]: a chunk result lacks its action outputs")
             out.action_scalars[sl] = r.action_scalars  # type: ignore[index]
-            out.level_count += r.level_count  # type: ignore[operator]
+            out.level_count += r.level_count
         if pol is not None:
             if (r.policy_scalars is None or r.policy_customer_indemnity is None
                     or r.policy_customer_qualifying is None or r.policy_flow_sum is None):

@@ -195,6 +195,8 @@ def _add_timeline(ds: xr.Dataset, out: Any, tl: Any, currency: str) -> None:
         band = np.quantile(out.series[j].astype(float), BAND_QUANTILES, axis=0)
         ds[f"{name}_band"] = (("band", "period"), band, attrs(f"{name}_band", currency))
     ds.coords["band"] = ("band", list(BAND_QUANTILES), attrs("band", currency))
+    if tl.actions.managed:
+        ds.attrs["credit_management"] = "actions" if tl.actions.monitored else "limits"
     if out.action_scalars is not None:
         for j, name in enumerate(ACTION_SCALARS):
             col = out.action_scalars[:, j]
