@@ -122,3 +122,34 @@ def test_terms_prepayment_retention_and_collection_escalation() -> None:
     np.testing.assert_array_equal(out["supplier_stop"], np.tile([0.0, 0.0, COGS * 20.0],
                                                                 (M, 1)))
     np.testing.assert_array_equal(out["action_cost"], np.tile([0.0, 9.0, 0.0], (M, 1)))
+
+
+def test_the_insurer_cancels_the_limit_of_a_red_buyer_for_later_deliveries() -> None:
+    # red at day 30 (no actions of our own): of the 150 unpaid at the default on day 85, the
+    # open 100 is a protracted claim on day 70 (due 10 + 60) and the insolvency claims the
+    # other 50, of which 30 was delivered after day 30 (days 45, 60, 75)
+    from portsim.engine.calls import apply_policies
+    from portsim.kernels.codes import EventKind
+
+    invoices = [[(-20, 10, 100.0), *((d, d + 30, 10.0) for d in (15, 30, 45, 60, 75))]]
+    out = run_kernel(DefaultMethod.GROUPED, [-np.inf], [0.01], invoices, delay_mean=NEVER,
+                     event_day=[85], actions=_actions({}, "oldest_overdue_days > 15"), m=1)
+    np.testing.assert_array_equal(out["events"], [[0, 0, 70, -1, EventKind.PROTRACTED],
+                                                  [0, 0, 85, -1, EventKind.INSOLVENCY]])
+    np.testing.assert_array_equal(out["event_values"], [[100.0, np.nan, 0.0],
+                                                        [50.0, 0.4, 30.0]])
+    # limit 1000 at 100 %: unchanged (factor 1), cancelled (0: the 20 delivered before red
+    # only), cut to 130 (100 + 20 used before, so 10 of the later 30)
+    factors = np.array([1.0, 0.0, 0.13])
+    days = np.arange(92)
+    claims = apply_policies(
+        out["events"], out["event_values"][:, 0], out["event_values"][:, 1], path_start=0,
+        n_paths=1, cover_limit=np.full((3, 1), 1000.0), insured_pct=np.ones((3, 1)),
+        non_qualifying_loss=np.zeros(3), first_loss=np.zeros(3),
+        before_cover=np.zeros(3, bool), max_liability=np.full(3, np.inf),
+        settlement_lag=np.zeros(3, np.int64), year_of_day=np.zeros(92, np.int64), n_years=1,
+        period_of_day=np.minimum((days - 1).clip(0) // 30, 3).astype(np.int64), n_days=90,
+        recovery_lag_days=45, events_after=out["event_values"][:, 2],
+        red_limit_factor=factors)
+    np.testing.assert_allclose(claims.qualifying.sum(axis=0), [150.0, 120.0, 130.0],
+                               rtol=1e-15)

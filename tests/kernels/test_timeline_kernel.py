@@ -70,7 +70,7 @@ def run_kernel(method: DefaultMethod, threshold: list[float], hazard: list[float
         **{k: np.zeros((m, n_periods)) for k in ("written_off", "recovered", "issued_stop",
                                                  "supplier_stop", "protracted")},
         "still_open": np.zeros(m), "pending": np.zeros(m), "n_prot": np.zeros(m, np.int64),
-        "ev_int": np.zeros((64, 5), np.int64), "ev_float": np.zeros((64, 2)),
+        "ev_int": np.zeros((64, 5), np.int64), "ev_float": np.zeros((64, 3)),
         "ev_count": np.zeros(1, np.int64), "logw": np.zeros(m),
     }
     act = action_arrays(actions, limits_bind,
@@ -146,7 +146,7 @@ def test_pd_one_with_infinite_hazard_defaults_on_day_one(method: DefaultMethod) 
     np.testing.assert_array_equal(out["cust_ndef"], [M])
     np.testing.assert_array_equal(out["events"], [[p, 0, 1, -1, EventKind.INSOLVENCY]
                                                   for p in range(M)])
-    np.testing.assert_array_equal(out["event_values"], _rows(300.0, 0.4))
+    np.testing.assert_array_equal(out["event_values"], _rows(300.0, 0.4, 0.0))
 
 
 def test_default_event_on_its_day_with_the_recovery_after_the_horizon() -> None:

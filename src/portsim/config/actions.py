@@ -94,6 +94,10 @@ class ActionsConfig(Strict):
     interest_collection_rate: Fraction = Field(default=1.0, description="share of the late-"
                                                "payment interest charged that is collected, "
                                                "with the invoice")
+    insurer_red_limit_factor: Fraction | None = Field(
+        default=None, description="the insurer's reaction assumed with these actions: "
+        "replaces every policy's red_limit_factor (0: the insurer cancels the limit of a buyer "
+        "at the most severe level for later deliveries; unset: the policies' own)")
     levels: list[ActionLevel] = Field(default_factory=_default_levels, description="alert "
                                       "levels, least severe first (default green, amber, red, "
                                       "without actions)")

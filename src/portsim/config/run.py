@@ -381,15 +381,18 @@ _TIMELINE_LATER: dict[str, object] = {
 
 def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
     """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]``, an
-    absent ``[warn]``, ``[creditriskplus]`` or ``[actions]`` (also in the scenario) and the
-    later ``[timeline]`` keys at their defaults, so a config that does not use them records
-    (and hashes) as it did before they existed."""
+    absent ``[warn]``, ``[creditriskplus]`` or ``[actions]`` (also in the scenario), the
+    later ``[timeline]`` keys and a policy's ``red_limit_factor`` at their defaults, so a
+    config that does not use them records (and hashes) as it did before they existed."""
     data["book"] = without_unset(data["book"])
     for section in ("warn", "creditriskplus", "actions"):
         if data.get(section) is None:
             data.pop(section, None)
     if data["scenario"].get("actions", 0) is None:
         data["scenario"].pop("actions")
+    for pol in (data.get("insurance") or {}).get("policies", {}).values():
+        if pol.get("red_limit_factor") == 1.0:
+            pol.pop("red_limit_factor")
     if data.get("timeline") is not None:
         for key, value in _TIMELINE_LATER.items():
             if data["timeline"].get(key) == value:

@@ -238,6 +238,7 @@ class TimelineOutputs:
     events_int: np.ndarray  # (E, 5) int64: global path, customer, day, paid_day, kind
     events_amount: np.ndarray  # (E,) claim amounts, book currency
     events_lgd: np.ndarray  # (E,) the buyer's LGD (insolvency events; else NaN)
+    events_after: np.ndarray  # (E,) part of the amount delivered after the buyer's top level
     lost_sales: np.ndarray  # (m,) planned sales not shipped by credit management
     interest: np.ndarray  # (m, P) late-payment interest collected
     action_cost: np.ndarray  # (m, P) collection costs
@@ -347,7 +348,7 @@ def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np
         still_open, pending = np.zeros(m), np.zeros(m)
         n_prot = np.zeros(m, dtype=np.int64)
         ev_int = np.zeros((cap, 5), dtype=np.int64)
-        ev_float = np.zeros((cap, 2))  # amount, LGD
+        ev_float = np.zeros((cap, 3))  # amount, LGD, delivered after the top level
         ev_count = np.zeros(1, dtype=np.int64)
         lost_sales, lead_days = np.zeros(m), np.zeros(m)
         interest, action_cost = np.zeros((2, m, n_p))
@@ -373,7 +374,7 @@ def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np
     return TimelineOutputs(
         d, collected_open, written_off, recovered, issued_stop, supplier_stop, protracted,
         still_open, pending, n_prot, events_int, ev_float[:k, 0][order], ev_float[:k, 1][order],
-        lost_sales, interest, action_cost, alerts, lead_days, level_count,
+        ev_float[:k, 2][order], lost_sales, interest, action_cost, alerts, lead_days, level_count,
     )
 
 
@@ -428,6 +429,8 @@ def apply_policies(
     period_of_day: np.ndarray,
     n_days: int,
     recovery_lag_days: int,
+    events_after: np.ndarray | None = None,
+    red_limit_factor: np.ndarray | None = None,
 ) -> ClaimsOutcome:
     """Apply ``V`` policy variants to the claim events of paths ``path_start ..
     path_start + n_paths - 1``.
@@ -456,6 +459,12 @@ def apply_policies(
         Policy year and reporting period of each day (``period_of_day[n_days + 1]`` is the
         number of periods, "after the horizon").
     n_years, n_days, recovery_lag_days : int
+    events_after : ndarray, shape (E,), optional
+        The part of each amount delivered after the buyer reached the most severe alert
+        level of credit management (default 0).
+    red_limit_factor : ndarray, shape (V,), optional
+        Per policy, the factor on a buyer's limit for deliveries after it reached that level
+        (0: cover cancelled for them; default 1: unchanged).
 
     Returns
     -------
@@ -486,6 +495,11 @@ def apply_policies(
         **args, "offsets": offsets, "cust": c(s[:, 1]), "day": c(s[:, 2]), "paid": c(s[:, 3]),
         "kind": c(s[:, 4]), "amount": c(np.asarray(events_amount, dtype=float)[order]),
         "lgd": c(np.asarray(events_lgd, dtype=float)[order]), "n_years": int(n_years),
+        "after": c(np.zeros(len(order)) if events_after is None
+                   else np.asarray(events_after, dtype=float)[order]),
+        "red_factor": _checked("red_limit_factor", c(np.ones(n_pol) if red_limit_factor is None
+                                                     else red_limit_factor, dtype=float),
+                               _F, (n_pol,)),
         "n_days": int(n_days), "recovery_lag_days": int(recovery_lag_days),
         "out_q": out.qualifying, "out_gross": out.indemnity_before_recoveries,
         "out_net": out.indemnity, "out_scalars": out.scalars, "out_cash_in": out.cash_in,
@@ -494,14 +508,15 @@ def apply_policies(
     return out
 
 def policy_claims(x: ModelInputs, events_int: np.ndarray, events_amount: np.ndarray,
-                  events_lgd: np.ndarray, *, path_start: int, n_paths: int) -> ClaimsOutcome:
+                  events_lgd: np.ndarray, *, path_start: int, n_paths: int,
+                  events_after: np.ndarray | None = None) -> ClaimsOutcome:
     """:func:`apply_policies` with the terms of ``x.insurance`` and the days of ``x.timeline``.
 
     Parameters
     ----------
     x : ModelInputs
         With ``x.timeline`` and ``x.insurance`` set.
-    events_int, events_amount, events_lgd, path_start, n_paths
+    events_int, events_amount, events_lgd, path_start, n_paths, events_after
         As in :func:`apply_policies`.
     """
     tl, pol = x.timeline, x.insurance
@@ -514,5 +529,6 @@ def policy_claims(x: ModelInputs, events_int: np.ndarray, events_amount: np.ndar
         before_cover=pol.before_cover, max_liability=pol.max_liability,
         settlement_lag=pol.settlement_lag, year_of_day=pol.year_of_day, n_years=pol.n_years,
         period_of_day=tl.period_of_day, n_days=tl.n_days,
-        recovery_lag_days=tl.recovery_lag_days,
+        recovery_lag_days=tl.recovery_lag_days, events_after=events_after,
+        red_limit_factor=pol.red_limit_factor,
     )

@@ -55,6 +55,7 @@ class ChunkResult:
     events_int: np.ndarray | None = None  # (E, 5) int64: path, customer, day, paid_day, kind
     events_amount: np.ndarray | None = None  # (E,) claim amounts
     events_lgd: np.ndarray | None = None  # (E,) the buyer's LGD (insolvency events; else NaN)
+    events_after: np.ndarray | None = None  # (E,) part delivered after the buyer's top level
     # runs with [actions] only (L alert levels)
     action_scalars: np.ndarray | None = None  # (m, len(ACTION_SCALARS))
     level_count: np.ndarray | None = None  # (L, P) int64: customers at each level, summed
@@ -115,6 +116,7 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
     n_p = tl.n_periods
     res.events_int, res.events_amount, res.events_lgd = (t.events_int, t.events_amount,
                                                          t.events_lgd)
+    res.events_after = t.events_after
     collected = t.collected_open[:, :n_p]
     managed = tl.actions.managed
     extra_in = t.interest if managed else None
@@ -168,7 +170,8 @@ def _apply_insurance(
     assert res.events_lgd is not None
     m = res.stop - res.start
     claims = calls.policy_claims(x, res.events_int, res.events_amount, res.events_lgd,
-                                 path_start=res.start, n_paths=m)
+                                 path_start=res.start, n_paths=m,
+                                 events_after=res.events_after)
     n_pol = pol.n_policies
     cols = {name: claims.scalars[:, :, j] for j, name in enumerate(CLAIM_SCALARS)}
     cols["insurer_settlement_pending"] = cols["indemnity"] - cols["indemnity_cash"]

@@ -30,8 +30,10 @@ _U8 = np.uint64(255)
 
 
 @kernel(inline=True)
-def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount, lgd):
-    """Append a claim event; past the buffer's capacity only count it (the caller retries)."""
+def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount, lgd, after):
+    """Append a claim event (``after``: the part of ``amount`` delivered after the buyer
+    reached the most severe alert level); past the buffer's capacity only count it (the
+    caller retries)."""
     k = ev_count[0]
     if k < ev_float.shape[0]:
         ev_int[k, 0] = p
@@ -41,6 +43,7 @@ def _event(ev_int, ev_float, ev_count, p, i, day, paid_day, kind, amount, lgd):
         ev_int[k, 4] = kind
         ev_float[k, 0] = amount
         ev_float[k, 1] = lgd
+        ev_float[k, 2] = after
     ev_count[0] = k + 1
 
 
@@ -96,11 +99,12 @@ def _drift(due, default_day, drift_days, drift_window):
 
 @kernel(inline=True)
 def _settle(coll, out_protracted, ev_int, ev_float, ev_count, p, i, amt, due, paid,
-            default_day, protracted_days, n_days, period_of_day):
+            default_day, protracted_days, n_days, period_of_day, after_top):
     """Book an issued invoice of a customer that defaults on ``default_day`` (after the
     horizon: ``n_days + 1``, and then an invoice paid after the horizon is still open, not
     unpaid): collected on day ``paid``, or unpaid at the default; a protracted default (and
-    its claim event) when unpaid ``protracted_days`` after ``due``, before any default.
+    its claim event) when unpaid ``protracted_days`` after ``due``, before any default
+    (``after_top``: delivered after the buyer reached the most severe alert level).
     Returns ``(unpaid, claimed, n_protracted)``: the amount unpaid at the default, the part
     of it already claimed as protracted, and 0 or 1."""
     unpaid_for_good = paid >= default_day and default_day <= n_days
@@ -113,7 +117,7 @@ def _settle(coll, out_protracted, ev_int, ev_float, ev_count, p, i, amt, due, pa
             out_protracted[p, period_of_day[prot_day]] += amt
             n_pr = 1
             _event(ev_int, ev_float, ev_count, p, i, prot_day, -1 if unpaid_for_good else paid,
-                   EventKind.PROTRACTED, amt, np.nan)
+                   EventKind.PROTRACTED, amt, np.nan, amt if after_top else 0.0)
             if unpaid_for_good:
                 claimed = amt
     if unpaid_for_good:
@@ -230,7 +234,7 @@ def timeline_paths(
     out_collected, out_written_off, out_recovered, out_issued_stop, out_supplier_stop,
     out_protracted,  # (m, n_periods) each, but out_collected has n_periods + 1 columns
     out_still_open, out_recovery_pending, out_n_protracted,  # (m,)
-    ev_int, ev_float, ev_count,  # claim events: (cap, 5) int64, (cap, 2) float64, (1,) int64
+    ev_int, ev_float, ev_count,  # claim events: (cap, 5) int64, (cap, 3) float64, (1,) int64
     out_logw,  # (m,) log likelihood ratio per path (0 without importance sampling)
     out_lost_sales, out_interest, out_action_cost,  # (m,), (m, P), (m, P)
     out_alerts, out_lead_days, out_level_count,  # (m, 3) int64, (m,), (L, P) int64
@@ -260,7 +264,9 @@ def timeline_paths(
     ``protracted_days`` after its due date (and before any default) is a protracted default.
 
     Claim events (for credit insurance) are appended to ``ev_int`` rows
-    ``(path, customer, day, paid_day, kind)`` and ``ev_float`` rows ``(amount, lgd)``: a
+    ``(path, customer, day, paid_day, kind)`` and ``ev_float`` rows ``(amount, lgd, after)``
+    (``after``: the part of the amount delivered after the buyer reached the most severe
+    alert level of credit management, 0 without it): a
     protracted default (``EventKind.PROTRACTED``) on its day with the invoice's amount and the
     day it is paid after all (−1: never, the customer defaulted; lgd NaN); an insolvency
     (``EventKind.INSOLVENCY``) on the default day with the amount unpaid then that was not
@@ -384,6 +390,7 @@ def timeline_paths(
                 nsd = delay_noise[i]
                 unpaid = 0.0
                 claimed = 0.0  # unpaid at default but already claimed as protracted
+                unpaid_after = 0.0  # of unpaid − claimed: delivered after the top level
                 bits = np.uint64(0)
                 left = 0
                 if managed:
@@ -450,11 +457,14 @@ def timeline_paths(
                         if defaulted and drift_days != 0.0:
                             pj += _drift(due, default_day, drift_days, drift_window)
                         paid = _paid_day(byte, issue, due, pj, nsd, noise_table)
+                        after_top = first_top >= 0
                         u_, c_, n_ = _settle(coll, out_protracted, ev_int, ev_float, ev_count,
                                              p, i, credit, due, paid, default_day,
-                                             protracted_days, n_days, period_of_day)
+                                             protracted_days, n_days, period_of_day, after_top)
                         unpaid += u_
                         claimed += c_
+                        if after_top:
+                            unpaid_after += u_ - c_
                         n_prot[b] += n_
                         if rate > 0.0 and u_ == 0.0 and paid > due and paid <= n_days:
                             out_interest[p, period_of_day[paid]] += (
@@ -482,7 +492,7 @@ def timeline_paths(
                             out_protracted[p, period_of_day[prot_day]] += inv_amount[j]
                             n_prot[b] += 1
                             _event(ev_int, ev_float, ev_count, p, i, prot_day, paid,
-                                   EventKind.PROTRACTED, inv_amount[j], np.nan)
+                                   EventKind.PROTRACTED, inv_amount[j], np.nan, 0.0)
                 else:
                     for j in range(ja, jb):
                         byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
@@ -500,7 +510,7 @@ def timeline_paths(
                         paid = _paid_day(byte, issue, due, pj, nsd, noise_table)
                         u_, c_, n_ = _settle(coll, out_protracted, ev_int, ev_float, ev_count,
                                              p, i, amt, due, paid, default_day,
-                                             protracted_days, n_days, period_of_day)
+                                             protracted_days, n_days, period_of_day, False)
                         unpaid += u_
                         claimed += c_
                         n_prot[b] += n_
@@ -515,7 +525,7 @@ def timeline_paths(
                     rec = unpaid - li
                     out_written_off[p, period_of_day[default_day]] += unpaid
                     _event(ev_int, ev_float, ev_count, p, i, default_day, -1,
-                           EventKind.INSOLVENCY, unpaid - claimed, g)
+                           EventKind.INSOLVENCY, unpaid - claimed, g, unpaid_after)
                     rday = default_day + recovery_lag_days
                     if rday > n_days:
                         pending[b] += rec
