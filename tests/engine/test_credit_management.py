@@ -80,3 +80,38 @@ def test_a_scenario_brings_its_actions(make_trade_book: Any, make_timeline_confi
                               scenario={"name": "acting", "actions": ACTIONS})
     for name in ("loss", "lost_sales", "late_interest", "n_alerts", "min_cash"):
         np.testing.assert_array_equal(via_config[name].values, via_scenario[name].values)
+
+
+@pytest.mark.slow
+def test_the_shipped_action_policies_run_as_a_batch(tmp_path: Any) -> None:
+    from pathlib import Path
+
+    import xarray as xr
+    from typer.testing import CliRunner
+
+    from portsim.cli import app
+
+    root = Path(__file__).resolve().parents[2]
+    res = CliRunner().invoke(app, [
+        "run", str(root / "configs" / "example_actions.toml"), "--scenario",
+        str(root / "scenarios" / "actions" / "*.toml"), "--paths", "256", "--out",
+        str(tmp_path / "batch"), "--quiet"])
+    assert res.exit_code == 0, res.output
+
+    def ds(name: str) -> xr.Dataset:
+        return xr.load_dataset(tmp_path / "batch" / "scenarios" / name / "results.nc")
+
+    base, stop, prepay, terms, insurer = (ds(n) for n in (
+        "baseline", "red_stop_shipping", "red_prepayment", "amber_tighter_terms",
+        "insurer_cancels_red"))
+    assert not base["lost_sales"].any()
+    assert "n_alerts" not in base
+    for acted in (stop, prepay, terms):
+        np.testing.assert_array_equal(acted["n_defaults"].values, base["n_defaults"].values)
+        assert float(acted["lost_sales"].mean()) > 0
+        assert np.all(acted["loss"].values <= base["loss"].values + 1e-6)
+    assert float(prepay["late_interest"].mean()) > 0
+    # the insurer's reaction changes the cover only
+    np.testing.assert_array_equal(insurer["loss"].values, base["loss"].values)
+    assert np.all(insurer["indemnity"].values <= base["indemnity"].values + 1e-6)
+    assert float(insurer["indemnity"].sum()) < float(base["indemnity"].sum())

@@ -91,18 +91,25 @@ def test_a_false_alert_is_a_red_customer_that_survives() -> None:
 
 
 def test_late_payment_interest_matches_a_hand_computation() -> None:
-    # green charges 10.15 % a year (ECB 2.15 % + 8 points), 80 % collected: the invoice of
-    # 1000 due on day 40 and paid 20 days late (day 60) brings 1000·0.1015·20/365·0.8 in the
-    # period of day 60; the open invoice (issued before the as-of date) is charged nothing
+    # green charges 10.15 % a year (ECB 2.15 % + 8 points), 80 % collected, on the days each
+    # invoice is overdue: the open invoice of 50 due on day 5 and paid 20 days late (day 25)
+    # brings 50·0.1015·20/365·0.8 in the first period; the invoice of 1000 due on day 40 and
+    # paid on day 60 brings 1000·0.1015·20/365·0.8 in the second. From day 60 on the customer
+    # is red (its invoices due in the last 25 days were paid 20 days late), which charges 1 %
+    # a year: the invoice of 300 due on day 70, paid on day 90, brings 300·0.01·20/365·0.8.
     act = ActionsConfig.model_validate({
-        "levels": [{"name": "green", "late_interest_rate": 0.1015}, {"name": "red"}],
-        "rules": [], "interest_collection_rate": 0.8})
+        "levels": [{"name": "green", "late_interest_rate": 0.1015},
+                   {"name": "red", "late_interest_rate": 0.01}],
+        "rules": [{"name": "r", "level": "red", "when": ["dbt >= 20"]}],
+        "interest_collection_rate": 0.8, "window_days": 25})
     out = run_kernel(DefaultMethod.GROUPED, [-np.inf], [0.01],
-                     [[(-20, 5, 50.0), (10, 40, 1000.0)]], delay_mean=20.0, actions=act)
-    interest = 1000.0 * 0.1015 * 20 / 365.0 * 0.8
-    np.testing.assert_allclose(out["interest"], np.tile([0.0, interest, 0.0], (M, 1)),
-                               rtol=1e-15)
-    np.testing.assert_array_equal(out["collected"], np.tile([50.0, 1000.0, 0.0, 0.0], (M, 1)))
+                     [[(-20, 5, 50.0), (10, 40, 1000.0), (40, 70, 300.0)]], delay_mean=20.0,
+                     actions=act)
+    green, red = 0.1015 * 20 / 365.0 * 0.8, 0.01 * 20 / 365.0 * 0.8
+    np.testing.assert_allclose(out["interest"],
+                               np.tile([50.0 * green, 1000.0 * green, 300.0 * red], (M, 1)),
+                               rtol=1e-14)
+    np.testing.assert_array_equal(out["level_count"], [[M, 0, 0], [0, M, M]])
 
 
 def test_terms_prepayment_retention_and_collection_escalation() -> None:

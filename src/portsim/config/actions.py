@@ -35,10 +35,11 @@ class ActionLevel(Strict):
     """An alert level and what credit management does to a customer at it.
 
     Actions apply to the invoices issued while the customer is at the level (from the day
-    after the period end at which it got there). A sensible ``late_interest_rate`` is the EU
-    statutory rate for late payment in commercial transactions, the central bank's reference
-    rate plus 8 points (Directive 2011/7/EU, art. 2(6)): 0.1015 with the ECB's main
-    refinancing rate at 2.15 % (from June 2025).
+    after the period end at which it got there); late-payment interest accrues on every
+    overdue invoice of the customer over the periods it spends at the level. A sensible
+    ``late_interest_rate`` is the EU statutory rate for late payment in commercial
+    transactions, the central bank's reference rate plus 8 points (Directive 2011/7/EU,
+    art. 2(6)): 0.1015 with the ECB's main refinancing rate at 2.15 % (from June 2025).
     """
 
     name: str = Field(min_length=1, description="the level's name (the rules raise customers "
@@ -63,9 +64,10 @@ class ActionLevel(Strict):
     collection_cost_per_customer: float = Field(default=0.0, ge=0.0, description="cost each "
                                                 "time a customer comes to this level")
     late_interest_rate: float = Field(default=0.0, ge=0.0, le=1.0, description="annual "
-                                      "rate charged on the overdue amount of new invoices "
-                                      "for their days late (EU statutory: reference rate + "
-                                      "8 points, e.g. 0.1015)")
+                                      "rate charged on the customer's overdue invoices for "
+                                      "the days they are overdue while it is at this level "
+                                      "(EU statutory: reference rate + 8 points, e.g. "
+                                      "0.1015)")
 
 
 def _default_levels() -> list[ActionLevel]:
@@ -93,7 +95,7 @@ class ActionsConfig(Strict):
                               "limits_bind) at every level")
     interest_collection_rate: Fraction = Field(default=1.0, description="share of the late-"
                                                "payment interest charged that is collected, "
-                                               "with the invoice")
+                                               "when the invoice is paid")
     insurer_red_limit_factor: Fraction | None = Field(
         default=None, description="the insurer's reaction assumed with these actions: "
         "replaces every policy's red_limit_factor (0: the insurer cancels the limit of a buyer "

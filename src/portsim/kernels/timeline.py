@@ -179,6 +179,20 @@ def _features(day, s_paid, s_due, s_amt, cnt, window_days, limit, feat):
 
 
 @kernel(inline=True)
+def _accrue(out_interest, p, period_of_day, a, b, rate, s_paid, s_due, s_amt, cnt,
+            default_day, n_days):
+    """Late-payment interest on the first ``cnt`` shipped invoices for the days in ``(a, b]``
+    that each was overdue (after its due date, up to its payment), at the annual ``rate``
+    (already times the collection rate): ``amount·rate·days/365``, collected when the invoice
+    is paid — within the horizon and before a default (else never)."""
+    for k in range(cnt):
+        paid = s_paid[k]
+        days = min(paid, b) - max(s_due[k], a)
+        if days > 0 and paid <= n_days and paid < default_day:
+            out_interest[p, period_of_day[paid]] += s_amt[k] * rate * days / 365.0
+
+
+@kernel(inline=True)
 def _level(feat, rule_level, cond_start, cond_feature, cond_op, cond_value):
     """The most severe level among the rules whose conditions all hold (0 when none does);
     a NaN feature makes its condition false."""
@@ -286,10 +300,12 @@ def timeline_paths(
     (``out_lost_sales``, and planned sales and purchases not made, as after a default). The
     level's terms (``lv_terms`` ≥ 0) set the due date, its collection shift pays the invoice
     ``lv_shift`` days earlier, at ``lv_cost_invoice`` per invoice (and
-    ``lv_cost_customer`` each time a customer comes to the level, the day after), and a late
-    payment brings interest ``credit·lv_interest·days late/365``, of which
-    ``interest_collection`` is collected with it (``out_interest``; costs in
-    ``out_action_cost``). The invoices open at the as-of date are as they are. A customer that
+    ``lv_cost_customer`` each time a customer comes to the level, the day after). While a
+    customer is at a level with ``lv_interest`` > 0, each of its invoices (open ones at the
+    as-of date too) accrues ``amount·lv_interest·days overdue/365``, of which
+    ``interest_collection`` is collected when the invoice is paid (:func:`_accrue`,
+    ``out_interest``; costs in ``out_action_cost``). The invoices open at the as-of date are
+    otherwise as they are. A customer that
     reaches the most severe level is an alert (``out_alerts[p, 0]``), a true one when it
     defaults within the horizon (``[p, 1]``, the days from its first period end at that
     level to the default summed in ``out_lead_days``), else a false one (``[p, 2]``).
@@ -397,12 +413,18 @@ def timeline_paths(
                     level = 0
                     first_top = -1
                     e = 0  # the next period end to evaluate
+                    reviewed = 0  # the last period end evaluated (day)
                     cnt = 0  # invoices shipped
                     for j in range(ja, jb + 1):  # j = jb: the period ends after the last one
                         issue = inv_issue[j] if j < jb else n_days + 1
                         while (e < n_periods and period_end_day[e] < issue
                                and period_end_day[e] < default_day):
                             day_e = period_end_day[e]
+                            if lv_interest[level] > 0.0:  # the period's interest, its level
+                                _accrue(out_interest, p, period_of_day, reviewed, day_e,
+                                        interest_collection * lv_interest[level], s_paid,
+                                        s_due, s_amt, cnt, default_day, n_days)
+                            reviewed = day_e
                             _features(day_e, s_paid, s_due, s_amt, cnt, window_days,
                                       credit_limit[i], feat)
                             new = _level(feat, rule_level, cond_start, cond_feature, cond_op,
@@ -416,6 +438,10 @@ def timeline_paths(
                                 first_top = day_e
                             e += 1
                         if j == jb:
+                            if defaulted and lv_interest[level] > 0.0:  # up to the default
+                                _accrue(out_interest, p, period_of_day, reviewed, default_day,
+                                        interest_collection * lv_interest[level], s_paid,
+                                        s_due, s_amt, cnt, default_day, n_days)
                             break
                         byte, bits, left, d0, d1 = _next_byte(bits, left, d0, d1)
                         amt = inv_amount[j]
@@ -426,7 +452,6 @@ def timeline_paths(
                         due = inv_due[j]
                         pj = prop
                         credit = amt
-                        rate = 0.0
                         if issue >= 1:  # a new invoice: the actions of the level
                             refused = lv_stop[level]
                             kept = amt * lv_retention[level]
@@ -451,7 +476,6 @@ def timeline_paths(
                             if lv_terms[level] >= 0:
                                 due = issue + lv_terms[level]
                             pj = prop - lv_shift[level]
-                            rate = lv_interest[level]
                             if lv_cost_invoice[level] > 0.0:
                                 out_action_cost[p, period_of_day[issue]] += lv_cost_invoice[level]
                         if defaulted and drift_days != 0.0:
@@ -466,9 +490,6 @@ def timeline_paths(
                         if after_top:
                             unpaid_after += u_ - c_
                         n_prot[b] += n_
-                        if rate > 0.0 and u_ == 0.0 and paid > due and paid <= n_days:
-                            out_interest[p, period_of_day[paid]] += (
-                                interest_collection * credit * rate * (paid - due) / 365.0)
                         s_paid[cnt] = paid
                         s_due[cnt] = due
                         s_amt[cnt] = credit
