@@ -50,6 +50,21 @@ def test_a_credit_limit_binds_exactly_at_the_limit(limit: float, shipped_day_40:
     np.testing.assert_array_equal(free["still_open"], np.full(M, 450.0))
 
 
+@pytest.mark.parametrize("monitored", [False, True])
+def test_what_is_paid_no_longer_counts_against_the_limit(monitored: bool) -> None:
+    # paid 5 days late, limit 250: on day 40 the open invoice (paid on day 25) is settled and
+    # the one of day 10 (due 40) still open: 100 + 100 ≤ 250 ships; on day 70 the invoice of
+    # day 40 (due 70) is open and that of day 10 (paid 45) settled: 100 + 150 = 250 ships;
+    # with monitoring (rules that never fire) the same
+    invoices = [[(-10, 20, 100.0), (10, 40, 100.0), (40, 70, 100.0), (70, 100, 150.0)]]
+    act = _actions({}, "dbt > 1000") if monitored else None
+    out = run_kernel(DefaultMethod.GROUPED, [-np.inf], [0.01], invoices, delay_mean=5.0,
+                     limits_bind=True, credit_limit=[250.0], actions=act)
+    assert not out["lost_sales"].any()
+    np.testing.assert_array_equal(out["collected"], np.tile([100.0, 100.0, 100.0, 150.0],
+                                                            (M, 1)))
+
+
 @pytest.mark.parametrize(("threshold", "red_day"), [(15, 30), (25, 60)])
 def test_a_defaulting_customer_turns_red_and_stop_shipping_caps_its_loss(
         threshold: int, red_day: int) -> None:

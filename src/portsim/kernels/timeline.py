@@ -139,43 +139,69 @@ def _sales_stop(out_issued_stop, out_supplier_stop, p, period_of_day, issue, amt
 
 
 @kernel(inline=True)
-def _open_at(day, s_paid, s_amt, cnt):
-    """Amount open on ``day`` among the first ``cnt`` shipped invoices: those paid later
-    (a payment on ``day`` itself comes first)."""
-    total = 0.0
-    for k in range(cnt):
-        if s_paid[k] > day:
-            total += s_amt[k]
-    return total
-
-
-@kernel(inline=True)
-def _features(day, s_paid, s_due, s_amt, cnt, window_days, limit, feat):
+def _review(day, s_paid, s_due, s_amt, cnt, window_days, limit, feat):
     """The monitoring features of a customer at the end of ``day`` into ``feat`` (indexed by
     :class:`~portsim.kernels.codes.Feature`) from its ``cnt`` shipped invoices: amount-
     weighted days beyond terms of those due in the last ``window_days`` and paid or overdue
     (an open one counts to ``day``), the oldest open invoice's days past due, and the open
-    amount over ``limit`` (NaN when there is nothing to weigh or no limit)."""
+    amount over ``limit`` (NaN when there is nothing to weigh or no limit). In the same pass
+    the invoices no later review or new invoice can see are dropped (as :func:`_compact`);
+    returns the number kept and their amount."""
     num = 0.0
     den = 0.0
     oldest = 0
     open_amt = 0.0
+    kept = 0
+    total = 0.0
     for k in range(cnt):
         a = s_amt[k]
-        is_open = s_paid[k] > day
-        age = day - s_due[k]
+        paid = s_paid[k]
+        due = s_due[k]
+        is_open = paid > day
+        age = day - due
         if is_open:
             open_amt += a
             if age > oldest:
                 oldest = age
-        if age >= 0 and age < window_days and (age > 0 or not is_open):
-            end = day if is_open else s_paid[k]
-            num += a * max(end - s_due[k], 0)
-            den += a
+        if age < window_days:
+            if age >= 0 and (age > 0 or not is_open):
+                end = day if is_open else paid
+                num += a * max(end - due, 0)
+                den += a
+        elif not is_open:
+            continue  # settled and out of every later window
+        s_paid[kept] = paid
+        s_due[kept] = due
+        s_amt[kept] = a
+        kept += 1
+        total += a
     feat[Feature.DBT] = num / den if den > 0.0 else np.nan
     feat[Feature.OLDEST_OVERDUE_DAYS] = oldest
     feat[Feature.LIMIT_UTILISATION] = (open_amt / limit if limit > 0.0 and limit < np.inf
                                        else np.nan)
+    return kept, total
+
+
+@kernel(inline=True)
+def _compact(day, window_days, s_paid, s_due, s_amt, cnt):
+    """Drop from the first ``cnt`` shipped invoices those that no later period end or new
+    invoice can see: paid by ``day`` and due ``window_days`` or more before it (settled, and
+    out of every later feature window; with limits only, ``window_days`` = 0: settled).
+    Returns the number kept (in their order), their amount and the amount open on ``day``
+    (paid later; a payment on ``day`` itself comes first)."""
+    kept = 0
+    total = 0.0
+    open_amt = 0.0
+    for k in range(cnt):
+        if s_paid[k] > day or day - s_due[k] < window_days:
+            s_paid[kept] = s_paid[k]
+            s_due[kept] = s_due[k]
+            s_amt[kept] = s_amt[k]
+            kept += 1
+            total += s_amt[k]
+            if s_paid[k] > day:
+                open_amt += s_amt[k]
+    return kept, total, open_amt
 
 
 @kernel(inline=True)
@@ -290,7 +316,7 @@ def timeline_paths(
 
     Credit management (``managed``: limits bind or monitoring rules are given) follows each
     customer's invoices in issue order (forward invoices sorted by issue day). At each period
-    end before its default the customer's :func:`_features` on the invoices shipped so far
+    end before its default the customer's :func:`_review` of the invoices shipped so far
     give its level (:func:`_level`, level 0 when no rule fires), counted in
     ``out_level_count``; the level's actions apply to the forward invoices issued after that
     day: stop shipping, keep ``lv_retention`` of the planned amount, take ``lv_prepaid`` of
@@ -329,6 +355,12 @@ def timeline_paths(
     n_prot = np.empty(_BLOCK, dtype=np.int64)
     n_periods = period_end_day.shape[0]
     top = lv_stop.shape[0] - 1  # the most severe level (0: no levels, no alerts)
+    watch = top > 0 or lv_interest[0] > 0.0  # period ends to evaluate (else limits only)
+    acts = np.empty(top + 1, dtype=np.bool_)  # a level acts on new invoices
+    for lv in range(top + 1):
+        acts[lv] = (lv_stop[lv] or lv_retention[lv] < 1.0 or lv_prepaid[lv] > 0.0
+                    or lv_terms[lv] >= 0 or lv_shift[lv] != 0.0 or lv_cost_invoice[lv] > 0.0
+                    or limits_bind or lv_limit_mult[lv] < 1.0)
     max_inv = 0
     for i in range(n):
         max_inv = max(max_inv, inv_start[i + 1] - inv_start[i])
@@ -414,10 +446,11 @@ def timeline_paths(
                     first_top = -1
                     e = 0  # the next period end to evaluate
                     reviewed = 0  # the last period end evaluated (day)
-                    cnt = 0  # invoices shipped
+                    cnt = 0  # invoices shipped (and kept)
+                    kept_total = 0.0  # their amount: at least the amount open
                     for j in range(ja, jb + 1):  # j = jb: the period ends after the last one
                         issue = inv_issue[j] if j < jb else n_days + 1
-                        while (e < n_periods and period_end_day[e] < issue
+                        while (watch and e < n_periods and period_end_day[e] < issue
                                and period_end_day[e] < default_day):
                             day_e = period_end_day[e]
                             if lv_interest[level] > 0.0:  # the period's interest, its level
@@ -425,8 +458,8 @@ def timeline_paths(
                                         interest_collection * lv_interest[level], s_paid,
                                         s_due, s_amt, cnt, default_day, n_days)
                             reviewed = day_e
-                            _features(day_e, s_paid, s_due, s_amt, cnt, window_days,
-                                      credit_limit[i], feat)
+                            cnt, kept_total = _review(day_e, s_paid, s_due, s_amt, cnt,
+                                                      window_days, credit_limit[i], feat)
                             new = _level(feat, rule_level, cond_start, cond_feature, cond_op,
                                          cond_value)
                             if new != level and lv_cost_customer[new] > 0.0 and day_e < n_days:
@@ -452,7 +485,7 @@ def timeline_paths(
                         due = inv_due[j]
                         pj = prop
                         credit = amt
-                        if issue >= 1:  # a new invoice: the actions of the level
+                        if issue >= 1 and acts[level]:  # a new invoice: the level acts
                             refused = lv_stop[level]
                             kept = amt * lv_retention[level]
                             prepaid = kept * lv_prepaid[level]
@@ -460,7 +493,11 @@ def timeline_paths(
                             mult = lv_limit_mult[level]
                             if not refused and credit > 0.0 and (limits_bind or mult < 1.0):
                                 lim = 0.0 if mult == 0.0 else credit_limit[i] * mult
-                                refused = _open_at(issue, s_paid, s_amt, cnt) + credit > lim
+                                if kept_total + credit > lim:  # else within it for sure
+                                    cnt, kept_total, open_amt = _compact(
+                                        issue, window_days if watch else 0, s_paid, s_due,
+                                        s_amt, cnt)
+                                    refused = open_amt + credit > lim
                             lost = amt if refused else amt - kept
                             if lost > 0.0:
                                 _sales_stop(out_issued_stop, out_supplier_stop, p,
@@ -481,19 +518,24 @@ def timeline_paths(
                         if defaulted and drift_days != 0.0:
                             pj += _drift(due, default_day, drift_days, drift_window)
                         paid = _paid_day(byte, issue, due, pj, nsd, noise_table)
-                        after_top = first_top >= 0
-                        u_, c_, n_ = _settle(coll, out_protracted, ev_int, ev_float, ev_count,
-                                             p, i, credit, due, paid, default_day,
-                                             protracted_days, n_days, period_of_day, after_top)
-                        unpaid += u_
-                        claimed += c_
-                        if after_top:
-                            unpaid_after += u_ - c_
-                        n_prot[b] += n_
+                        if defaulted or paid > due + protracted_days:
+                            after_top = first_top >= 0
+                            u_, c_, n_ = _settle(coll, out_protracted, ev_int, ev_float,
+                                                 ev_count, p, i, credit, due, paid, default_day,
+                                                 protracted_days, n_days, period_of_day,
+                                                 after_top)
+                            unpaid += u_
+                            claimed += c_
+                            if after_top:
+                                unpaid_after += u_ - c_
+                            n_prot[b] += n_
+                        else:  # the common case: paid in time (as _settle would book it)
+                            coll[period_of_day[min(paid, n_days + 1)]] += credit
                         s_paid[cnt] = paid
                         s_due[cnt] = due
                         s_amt[cnt] = credit
                         cnt += 1
+                        kept_total += credit
                     if first_top >= 0:
                         out_alerts[p, 0] += 1
                         if defaulted:
