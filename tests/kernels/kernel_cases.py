@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from portsim.config import RunConfig
+from portsim.config import ActionsConfig, RunConfig
 from portsim.data.book import book_from_frame
 from portsim.data.suppliers import SupplierTable
 from portsim.engine import calls
@@ -23,6 +23,15 @@ from portsim.kernels.rng import all_path_states
 PATHS = 40
 SEED = 7
 TIMELINE = {"as_of": "2026-12-31", "horizon_months": 3}
+ACTIONS = ActionsConfig.model_validate({
+    "limits_bind": True, "insurer_red_limit_factor": 0.5,
+    "levels": [{"name": "g"}, {"name": "a", "terms_days": 10, "prepaid_share": 0.5,
+                                "late_interest_rate": 0.1, "collection_shift_days": 3.0},
+               {"name": "r", "stop_shipping": True, "collection_cost_per_customer": 1.0}],
+    "rules": [{"name": "x", "level": "a", "when": ["dbt > 0"]},
+              {"name": "y", "level": "r", "when": ["oldest_overdue_days >= 10",
+                                                   "limit_utilisation > 0.5"]}],
+})
 
 
 def kernel_cases() -> dict[str, np.ndarray]:
@@ -33,6 +42,7 @@ def kernel_cases() -> dict[str, np.ndarray]:
         "customer_id": ["a", "b", "c"], "sector": ["s", "s", "t"], "country": ["X", "X", "X"],
         "exposure": [1.0, 2.0, 3.0], "p_default": [0.5, 0.2, 0.2], "lgd": [0.5, 0.4, 0.3],
         "lgd_sd": [0.1, 0.0, 0.2], "annual_sales": [12.0, 24.0, 36.0],
+        "credit_limit": [2.0, 5.0, 8.0],
     }), source="<kernel cases>")
     f = np.asarray
     suppliers = SupplierTable(  # with a timeline: the supplier kernel too
@@ -61,6 +71,15 @@ def kernel_cases() -> dict[str, np.ndarray]:
                 for name, value in vars(run_chunk(x, SEED, 0, PATHS)).items():
                     if isinstance(value, np.ndarray):
                         out[f"{case}:{name}"] = value
+                if timeline is not None and model == {}:
+                    # credit management: delays linked to credit, limits, monitoring, actions
+                    acted = build_inputs(book, cfg.model_copy(update={
+                        "timeline": cfg.timeline.model_copy(update={  # type: ignore[union-attr]
+                            "delay_credit_link": 0.5, "predefault_drift_days": 20.0}),
+                        "actions": ACTIONS}))
+                    for name, value in vars(run_chunk(acted, SEED, 0, PATHS)).items():
+                        if isinstance(value, np.ndarray):
+                            out[f"{case}-actions:{name}"] = value
                 if timeline is None:
                     _tail(out, case, x, states, lgd_states)
     for counts in ("poisson", "bernoulli"):  # CreditRisk+ (model.family): default-only

@@ -47,7 +47,7 @@ def _run() -> dict[str, np.ndarray]:
         np.tile([10_000.0, 5_000.0, 10_000.0], (v, 1)), np.tile([0.9, 0.8, 0.9], (v, 1)),
         np.full(v, 1_000.0), np.full(v, 1_000.0), np.array([False, True]),
         np.full(v, 10_000.0), np.full(v, 30), np.zeros(N_DAYS + 2, dtype=np.int64), 1,
-        PERIOD_OF_DAY, N_DAYS, 180, *out.values(),
+        PERIOD_OF_DAY, N_DAYS, 180, np.zeros(e), np.ones(v), *out.values(),
     )
     return out
 

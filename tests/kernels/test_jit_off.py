@@ -16,6 +16,7 @@ from kernel_cases import kernel_cases
 
 from portsim.kernels import defaults
 from portsim.kernels.jit import JIT_ENABLED
+from portsim.results.schema import ACTION_SCALARS, TIMELINE_SCALARS
 
 CASES = Path(__file__).with_name("kernel_cases.py")
 
@@ -40,6 +41,10 @@ def test_the_python_kernels_give_the_compiled_numbers(tmp_path: Path) -> None:
     assert np.all(single > 0)
     assert np.any(compiled["creditriskplus-poisson:tail_cents"] > single)
     assert compiled["grouped-student_t-True:supplier_n_defaults"].sum() > 0
+    acted = compiled["grouped-gaussian-True-actions:action_scalars"]
+    assert acted[:, ACTION_SCALARS.index("n_alerts")].sum() > 0
+    lost = TIMELINE_SCALARS.index("lost_sales")
+    assert compiled["grouped-gaussian-True-actions:timeline_scalars"][:, lost].sum() > 0
 
 
 def test_the_jit_switch_is_the_environment_variable() -> None:

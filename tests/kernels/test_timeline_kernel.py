@@ -10,11 +10,14 @@ bytes replayed, on days in periods of their own.
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import numpy as np
 import pytest
 
+from portsim.config import ActionsConfig
+from portsim.inputs.actions import action_arrays
 from portsim.kernels.codes import DefaultMethod, EventKind, Stream
 from portsim.kernels.rng import all_path_states, next_normal, next_u64
 from portsim.kernels.timeline import timeline_paths
@@ -38,13 +41,19 @@ def run_kernel(method: DefaultMethod, threshold: list[float], hazard: list[float
                delay_sd: float = 0.0, delay_noise: float = 0.0,
                noise_table: np.ndarray | None = None, m: int = M,
                period_of_day: np.ndarray = PERIOD_OF_DAY, seed: int | None = None,
-               event_day: list[int] | None = None, lgd: float = 0.4) -> dict[str, np.ndarray]:
+               event_day: list[int] | None = None, lgd: float = 0.4,
+               credit_link: float = 0.0, drift_days: float = 0.0,
+               drift_window: float = 182.625, actions: ActionsConfig | None = None,
+               limits_bind: bool = False, credit_limit: list[float] | None = None,
+               period_end_day: list[int] | None = None) -> dict[str, np.ndarray]:
     """Run the kernel on ``m`` paths of customers with the given copula thresholds, hazards
     and invoices ``(issue, due, amount)``; one factor, one group per customer, the same delay
     parameters for all (``noise_table`` (256,), default ``linspace(-2, 2, 256)``), the days
     ``1 .. len(period_of_day) - 2`` in ``period_of_day[-1]`` periods. The paths' streams
     start from :func:`path_states` (simple, for hand-worked draws), or with a ``seed`` from
-    the engine's seeding (well mixed, for statistics)."""
+    the engine's seeding (well mixed, for statistics). Credit management: ``actions``,
+    ``limits_bind`` and ``credit_limit`` (default none) as :func:`action_arrays` takes them,
+    the periods ending on ``period_end_day`` (default: the last day of each period)."""
     n = len(threshold)
     thr = np.array(threshold)
     n_periods = int(period_of_day[-1])
@@ -61,9 +70,21 @@ def run_kernel(method: DefaultMethod, threshold: list[float], hazard: list[float
         **{k: np.zeros((m, n_periods)) for k in ("written_off", "recovered", "issued_stop",
                                                  "supplier_stop", "protracted")},
         "still_open": np.zeros(m), "pending": np.zeros(m), "n_prot": np.zeros(m, np.int64),
-        "ev_int": np.zeros((64, 5), np.int64), "ev_float": np.zeros((64, 2)),
+        "ev_int": np.zeros((64, 5), np.int64), "ev_float": np.zeros((64, 3)),
         "ev_count": np.zeros(1, np.int64), "logw": np.zeros(m),
     }
+    act = action_arrays(actions, limits_bind,
+                        np.full(n, np.nan) if credit_limit is None else np.array(credit_limit))
+    out.update(lost_sales=np.zeros(m), interest=np.zeros((m, n_periods)),
+               action_cost=np.zeros((m, n_periods)), alerts=np.zeros((m, 3), np.int64),
+               lead_days=np.zeros(m),
+               level_count=np.zeros((len(act.level_names), n_periods), np.int64))
+    ends = (np.searchsorted(period_of_day[1:-1], np.arange(n_periods), side="right")
+            if period_end_day is None else np.array(period_end_day)).astype(np.int64)
+    named = {**act._asdict(), "period_end_day": ends}
+    params = list(inspect.signature(getattr(timeline_paths, "py_func", timeline_paths))
+                  .parameters)
+    management = [named[k] for k in params[params.index("managed"):params.index("out_loss")]]
     loading, idio = np.full(n, 0.5), np.full(n, math.sqrt(0.75))
     timeline_paths(
         states[Stream.DEFAULT], states[Stream.LGD], states[Stream.DELAY],
@@ -78,7 +99,8 @@ def run_kernel(method: DefaultMethod, threshold: list[float], hazard: list[float
         np.array([r[1] for r in inv], np.int64),
         np.full(n, delay_mean), np.full(n, delay_sd), np.full(n, delay_noise), 0.0,
         np.linspace(-2.0, 2.0, 256) if noise_table is None else noise_table,
-        PROTRACTED_DAYS, RECOVERY_LAG, DPO, COGS,
+        credit_link, drift_days, drift_window,
+        PROTRACTED_DAYS, RECOVERY_LAG, DPO, COGS, *management,
         *out.values(),
     )
     out["events"] = out["ev_int"][: out["ev_count"][0]]
@@ -124,7 +146,7 @@ def test_pd_one_with_infinite_hazard_defaults_on_day_one(method: DefaultMethod) 
     np.testing.assert_array_equal(out["cust_ndef"], [M])
     np.testing.assert_array_equal(out["events"], [[p, 0, 1, -1, EventKind.INSOLVENCY]
                                                   for p in range(M)])
-    np.testing.assert_array_equal(out["event_values"], _rows(300.0, 0.4))
+    np.testing.assert_array_equal(out["event_values"], _rows(300.0, 0.4, 0.0))
 
 
 def test_default_event_on_its_day_with_the_recovery_after_the_horizon() -> None:

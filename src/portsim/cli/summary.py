@@ -62,6 +62,8 @@ def print_summary(metrics: dict[str, Any], path: Path | None) -> None:
                         "customers' factors)"))
     if metrics.get("insurance"):
         con.print(_insurance_table(metrics))
+    if metrics.get("actions"):
+        con.print(_actions_table(metrics))
     if metrics.get("creditriskplus"):
         con.print(_creditriskplus_table(metrics))
     top = sorted(metrics["by_sector"], key=lambda s: -s["expected_loss"]["value"])[:5]
@@ -69,6 +71,31 @@ def print_summary(metrics: dict[str, Any], path: Path | None) -> None:
         f"{s['sector']} {s['share_of_expected_loss']:.0%}" for s in top))
     if path is not None:
         con.print(f"run folder: {path}")
+
+
+def _actions_table(metrics: dict[str, Any]) -> Any:
+    """Credit management on the paths (:func:`portsim.results.metrics.action_metrics`): lost
+    sales and margin, and with monitoring interest, costs, alerts and lead times."""
+    from rich.table import Table
+
+    act = metrics["actions"]
+    t = Table(title=f"Credit management on the paths ({metrics['currency']}; mean per path)")
+    t.add_column("metric")
+    t.add_column("value", justify="right")
+    t.add_column("± s.e.", justify="right")
+    rows = [("lost_sales", "lost sales", fmt_amount), ("lost_margin", "lost margin", fmt_amount),
+            ("late_interest", "late-payment interest collected", fmt_amount),
+            ("collection_cost", "collection cost", fmt_amount),
+            ("n_alerts", "alerts (customers at the top level)", "{:.2f}".format),
+            ("n_true_alerts", "true alerts (default within the horizon)", "{:.2f}".format),
+            ("n_false_alerts", "false alerts", "{:.2f}".format),
+            ("hit_rate", "share of alerts that are true", "{:.1%}".format),
+            ("lead_time_days", "lead time of true alerts (days)", "{:.1f}".format)]
+    for key, label, fmt in rows:
+        if key in act:
+            d = act[key]
+            t.add_row(label, fmt(d["value"]), f"± {fmt(d['se'])}")
+    return t
 
 
 def _creditriskplus_table(metrics: dict[str, Any]) -> Any:

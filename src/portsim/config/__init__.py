@@ -3,11 +3,13 @@ loading with ``extends`` and scenario overlays; errors that name file, key and l
 
 ``from portsim.config import RunConfig, load_config`` — the modules are :mod:`.run` (run
 settings), :mod:`.book` (the ``[book]`` table: files, CSV dialects, currencies),
-:mod:`.scenario`, :mod:`.insurance`, :mod:`.warn` (early warning), :mod:`.levers` (the levers
-file of ``portsim optimise``), :mod:`.creditriskplus` (the CreditRisk+ second opinion),
+:mod:`.scenario`, :mod:`.insurance`, :mod:`.warn` (early warning), :mod:`.actions` (credit
+management on the paths), :mod:`.suppliers`, :mod:`.levers` (the levers file of
+``portsim optimise``), :mod:`.creditriskplus` (the CreditRisk+ second opinion),
 :mod:`.loading` (files, ``extends``, overlays) and :mod:`.locate` (key lines, did-you-mean).
 """
 
+from portsim.config.actions import ActionLevel, ActionsConfig
 from portsim.config.base import KeyedValueError
 from portsim.config.book import BookConfig, TableDialect
 from portsim.config.creditriskplus import CreditRiskPlusConfig
@@ -46,6 +48,8 @@ from portsim.config.warn import GradeBand, LevelResponse, WarnConfig, WarnRule
 
 __all__ = [
     "ASSET_CORRELATION_CAP",
+    "ActionLevel",
+    "ActionsConfig",
     "BookConfig",
     "CompanyConfig",
     "CorrelationConfig",

@@ -75,6 +75,11 @@ class PolicyConfig(Strict):
     settlement_lag_days: int = Field(
         default=30, ge=0, le=3650, description="days from a claim to the indemnity payment"
     )
+    red_limit_factor: Fraction = Field(
+        default=1.0, description="the insurer cuts a buyer's limit to this factor when the "
+        "buyer reaches the most severe alert level of [actions] on a path: deliveries after "
+        "that are covered only within the reduced limit (0: cancelled, 1: unchanged)"
+    )
     premium_rate: Fraction = Field(description="premium as a fraction of insured turnover")
     minimum_premium: float = Field(default=0.0, ge=0.0, description="per policy year")
     premium_schedule: Literal["annual", "quarterly", "monthly"] = Field(

@@ -207,6 +207,10 @@ def apply_scenario(config: RunConfig, scenario: ScenarioConfig) -> RunConfig:
                    if book.fx_rates else f"add {code} = <{book.currency} per 1 {code}> to "
                    "[book.fx_rates]")
             problems.append(Problem(scenario.locate(("fx", code)), f"fx.{code}", rule, fix))
+    if scenario.actions is not None and config.timeline is None:
+        problems.append(Problem(scenario.locate(("actions",)), "[actions]", "needs a "
+                                "[timeline] in the config", "actions act on the simulated "
+                                "invoices; add [timeline] with as_of = 2026-12-31"))
     sectors = book.sectors
     if sectors is not None:
         problems += [Problem(scenario.locate((table, "sector", s)), f"{table}.sector.{s}",

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from portsim.config.actions import ActionsConfig
 from portsim.config.base import Fraction, KeyedValueError, Strict, folder_name
 from portsim.config.book import BookConfig, without_unset
 from portsim.config.creditriskplus import CreditRiskPlusConfig
@@ -169,6 +170,23 @@ class TimelineConfig(Strict):
     )
     recovery_lag_days: int = Field(default=180, ge=0, le=3650, description="days from a "
                                    "default to the recovery (1 − LGD) of its receivables")
+    delay_credit_link: float = Field(
+        default=0.0, ge=-1.0, le=1.0, description="correlation ρ of a customer's delay "
+        "propensity with its own credit deterioration (minus its idiosyncratic credit shock): "
+        "> 0, customers that default paid later beforehand; 0: delays independent of it"
+    )
+    predefault_drift_days: float = Field(
+        default=0.0, ge=-365.0, le=365.0, description="days later an invoice due on the "
+        "default day is paid, falling linearly to 0 for one due predefault_months earlier"
+    )
+    predefault_months: float = Field(
+        default=6.0, gt=0.0, le=60.0, description="months before a default over which "
+        "payments drift later (see predefault_drift_days)"
+    )
+    limits_bind: bool = Field(
+        default=False, description="ship a new invoice only while the customer's open amount "
+        "plus it stays within the book's credit_limit; what is refused is lost sales"
+    )
 
     @field_validator("seasonality")
     @classmethod
@@ -271,6 +289,9 @@ class RunConfig(Strict):
                                      "scenario's keys (see Scenario file)")
     insurance: InsuranceConfig | None = Field(default=None, description="credit-insurance "
                                               "policy variants (needs a [timeline])")
+    actions: ActionsConfig | None = Field(
+        default=None, description="credit management on the paths: monitoring rules and the "
+        "actions of each alert level (needs a [timeline]; a scenario's [actions] replaces it)")
     warn: WarnConfig | None = Field(default=None, description="early warning: the credit "
                                     "files, PD model, grades, alert levels and rules")
     creditriskplus: CreditRiskPlusConfig | None = Field(
@@ -294,6 +315,13 @@ class RunConfig(Strict):
             raise KeyedValueError(("suppliers",), "[suppliers]", "needs a [timeline]",
                                   "supplier failures act through the cash timeline; add "
                                   "[timeline] with as_of = 2026-12-31")
+        if self.timeline is None:
+            for keys, value in ((("actions",), self.actions),
+                                (("scenario", "actions"), self.scenario.actions)):
+                if value is not None:
+                    raise KeyedValueError(keys, "[actions]", "needs a [timeline]",
+                                          "actions act on the simulated invoices; add "
+                                          "[timeline] with as_of = 2026-12-31")
         if self.insurance is not None:
             if self.timeline is None:
                 raise KeyedValueError(("insurance",), "[insurance]", "needs a [timeline]",
@@ -328,6 +356,11 @@ class RunConfig(Strict):
             data["model"].pop("horizon_years", None)
         return data
 
+    @property
+    def active_actions(self) -> ActionsConfig | None:
+        """The ``[actions]`` simulated: the scenario's when it has one, else the config's."""
+        return self.scenario.actions if self.scenario.actions is not None else self.actions
+
     def resolve(self, path: str) -> Path:
         """A path from the config, resolved against the config file's folder."""
         p = Path(path).expanduser()
@@ -351,15 +384,34 @@ def config_hash(config: RunConfig) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+#: ``[timeline]`` keys added after the first release, with the defaults that leave the model
+#: as it was: a config dump leaves them out at those values.
+_TIMELINE_LATER: dict[str, object] = {
+    "delay_credit_link": 0.0, "predefault_drift_days": 0.0, "predefault_months": 6.0,
+    "limits_bind": False,
+}
+
+
 def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
     """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]``, no
-    scenario supplier default events, an absent ``[warn]``, ``[creditriskplus]`` or
-    ``[suppliers]`` and the default ``model.family`` and ``creditriskplus.defaults``, so a
-    config that does not use them records (and hashes) as it did before they existed."""
+    scenario supplier default events, an absent ``[warn]``, ``[creditriskplus]``,
+    ``[suppliers]`` or ``[actions]`` (also in the scenario), the default ``model.family`` and
+    ``creditriskplus.defaults``, the later ``[timeline]`` keys and a policy's
+    ``red_limit_factor`` at their defaults, so a config that does not use them records (and
+    hashes) as it did before they existed."""
     data["book"] = without_unset(data["book"])
-    for section in ("warn", "creditriskplus", "suppliers"):
+    for section in ("warn", "creditriskplus", "suppliers", "actions"):
         if data.get(section) is None:
             data.pop(section, None)
+    if data["scenario"].get("actions", 0) is None:
+        data["scenario"].pop("actions")
+    for pol in (data.get("insurance") or {}).get("policies", {}).values():
+        if pol.get("red_limit_factor") == 1.0:
+            pol.pop("red_limit_factor")
+    if data.get("timeline") is not None:
+        for key, value in _TIMELINE_LATER.items():
+            if data["timeline"].get(key) == value:
+                data["timeline"].pop(key)
     if data["model"].get("family") == "copula":
         data["model"].pop("family")
     if (data.get("creditriskplus") or {}).get("defaults") == "poisson":

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from portsim.config.actions import ActionsConfig
 from portsim.config.base import KeyedValueError, Strict, folder_name
 from portsim.config.locate import array_table_line, key_line, sets_key
 
@@ -167,6 +168,9 @@ class ScenarioConfig(Strict):
         "[insurance.policies]; 'none' is always evaluated)")
     insurance: Literal["as_configured", "withdrawn"] = Field(
         default="as_configured", description="'withdrawn': no policy variant (no cover)")
+    actions: ActionsConfig | None = Field(
+        default=None, description="credit management on the paths (replaces the config's "
+        "[actions]; unset: the config's)")
     _layers: list[tuple[str, dict[str, Any]]] = PrivateAttr(default_factory=list)
 
     @field_validator("name")

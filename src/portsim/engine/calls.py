@@ -279,6 +279,47 @@ class TimelineOutputs:
     events_int: np.ndarray  # (E, 5) int64: global path, customer, day, paid_day, kind
     events_amount: np.ndarray  # (E,) claim amounts, book currency
     events_lgd: np.ndarray  # (E,) the buyer's LGD (insolvency events; else NaN)
+    events_after: np.ndarray  # (E,) part of the amount delivered after the buyer's top level
+    lost_sales: np.ndarray  # (m,) planned sales not shipped by credit management
+    interest: np.ndarray  # (m, P) late-payment interest collected
+    action_cost: np.ndarray  # (m, P) collection costs
+    alerts: np.ndarray  # (m, 3) int64: customers at the top level, of them true, false
+    lead_days: np.ndarray  # (m,) days from the first top-level period end to the default,
+    #                        summed over the true alerts
+    level_count: np.ndarray  # (L, P) int64: customers at each level at each period end
+
+
+def _action_args(tl: TimelineInputs, n: int) -> dict[str, object]:
+    """The credit-management arguments to the timeline kernel, checked, by parameter name."""
+    a = tl.actions
+    n_lv, n_r, n_c = a.lv_stop.shape[0], a.rule_level.shape[0], a.cond_value.shape[0]
+    if a.managed:  # the kernel follows each customer's forward invoices in issue order
+        fwd = tl.inv_issue >= 1
+        cust = np.repeat(np.arange(n), np.diff(tl.inv_start))
+        same = cust[1:] == cust[:-1]
+        if np.any(same & fwd[:-1] & fwd[1:] & (np.diff(tl.inv_issue) < 0)):
+            raise ValueError("kernel argument 'inv_issue': a customer's forward invoices "
+                             "are not in issue order")
+    arrays = {
+        "credit_limit": (a.credit_limit, _F, (n,)),
+        "period_end_day": (tl.period_end_day, _I, (tl.n_periods,)),
+        "lv_limit_mult": (a.lv_limit_mult, _F, (n_lv,)), "lv_terms": (a.lv_terms, _I, (n_lv,)),
+        "lv_prepaid": (a.lv_prepaid, _F, (n_lv,)),
+        "lv_stop": (a.lv_stop, np.dtype(np.bool_), (n_lv,)),
+        "lv_retention": (a.lv_retention, _F, (n_lv,)), "lv_shift": (a.lv_shift, _F, (n_lv,)),
+        "lv_cost_invoice": (a.lv_cost_invoice, _F, (n_lv,)),
+        "lv_cost_customer": (a.lv_cost_customer, _F, (n_lv,)),
+        "lv_interest": (a.lv_interest, _F, (n_lv,)), "rule_level": (a.rule_level, _I, (n_r,)),
+        "cond_start": (a.cond_start, _I, (n_r + 1,)),
+        "cond_feature": (a.cond_feature, _I, (n_c,)), "cond_op": (a.cond_op, _I, (n_c,)),
+        "cond_value": (a.cond_value, _F, (n_c,)),
+    }
+    args: dict[str, object] = {name: _checked(name, v, dt, shape)
+                               for name, (v, dt, shape) in arrays.items()}
+    args.update(managed=bool(a.managed), limits_bind=bool(a.limits_bind),
+                window_days=int(a.window_days),
+                interest_collection=float(a.interest_collection))
+    return args
 
 
 def _timeline_args(tl: TimelineInputs, n: int) -> dict[str, object]:
@@ -294,9 +335,12 @@ def _timeline_args(tl: TimelineInputs, n: int) -> dict[str, object]:
     args: dict[str, object] = {name: _checked(name, a, dt, shape)
                                for name, (a, dt, shape) in arrays.items()}
     args.update(n_days=int(tl.n_days), delay_factor_days=float(tl.delay_factor_days),
+                credit_link=float(tl.credit_link), drift_days=float(tl.drift_days),
+                drift_window=float(tl.drift_window),
                 protracted_days=int(tl.protracted_days),
                 recovery_lag_days=int(tl.recovery_lag_days), dpo_days=int(tl.dpo_days),
                 cogs_share=float(tl.cogs_share))
+    args.update(_action_args(tl, n))
     return args
 
 
@@ -347,15 +391,21 @@ def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np
         still_open, pending = np.zeros(m), np.zeros(m)
         n_prot = np.zeros(m, dtype=np.int64)
         ev_int = np.zeros((cap, 5), dtype=np.int64)
-        ev_float = np.zeros((cap, 2))  # amount, LGD
+        ev_float = np.zeros((cap, 3))  # amount, LGD, delivered after the top level
         ev_count = np.zeros(1, dtype=np.int64)
+        lost_sales, lead_days = np.zeros(m), np.zeros(m)
+        interest, action_cost = np.zeros((2, m, n_p))
+        alerts = np.zeros((m, 3), dtype=np.int64)
+        level_count = np.zeros((tl.actions.lv_stop.shape[0], n_p), dtype=np.int64)
         _call(timeline_paths, {
             **inputs, **d.kernel_args(), "out_collected": collected_open,
             "out_written_off": written_off, "out_recovered": recovered,
             "out_issued_stop": issued_stop, "out_supplier_stop": supplier_stop,
             "out_protracted": protracted, "out_still_open": still_open,
             "out_recovery_pending": pending, "out_n_protracted": n_prot, "ev_int": ev_int,
-            "ev_float": ev_float, "ev_count": ev_count,
+            "ev_float": ev_float, "ev_count": ev_count, "out_lost_sales": lost_sales,
+            "out_interest": interest, "out_action_cost": action_cost, "out_alerts": alerts,
+            "out_lead_days": lead_days, "out_level_count": level_count,
         })
         if ev_count[0] <= cap:
             break
@@ -367,6 +417,7 @@ def timeline(x: ModelInputs, path_start: int, states: np.ndarray, lgd_states: np
     return TimelineOutputs(
         d, collected_open, written_off, recovered, issued_stop, supplier_stop, protracted,
         still_open, pending, n_prot, events_int, ev_float[:k, 0][order], ev_float[:k, 1][order],
+        ev_float[:k, 2][order], lost_sales, interest, action_cost, alerts, lead_days, level_count,
     )
 
 
@@ -502,6 +553,8 @@ def apply_policies(
     period_of_day: np.ndarray,
     n_days: int,
     recovery_lag_days: int,
+    events_after: np.ndarray | None = None,
+    red_limit_factor: np.ndarray | None = None,
 ) -> ClaimsOutcome:
     """Apply ``V`` policy variants to the claim events of paths ``path_start ..
     path_start + n_paths - 1``.
@@ -530,6 +583,12 @@ def apply_policies(
         Policy year and reporting period of each day (``period_of_day[n_days + 1]`` is the
         number of periods, "after the horizon").
     n_years, n_days, recovery_lag_days : int
+    events_after : ndarray, shape (E,), optional
+        The part of each amount delivered after the buyer reached the most severe alert
+        level of credit management (default 0).
+    red_limit_factor : ndarray, shape (V,), optional
+        Per policy, the factor on a buyer's limit for deliveries after it reached that level
+        (0: cover cancelled for them; default 1: unchanged).
 
     Returns
     -------
@@ -560,6 +619,11 @@ def apply_policies(
         **args, "offsets": offsets, "cust": c(s[:, 1]), "day": c(s[:, 2]), "paid": c(s[:, 3]),
         "kind": c(s[:, 4]), "amount": c(np.asarray(events_amount, dtype=float)[order]),
         "lgd": c(np.asarray(events_lgd, dtype=float)[order]), "n_years": int(n_years),
+        "after": c(np.zeros(len(order)) if events_after is None
+                   else np.asarray(events_after, dtype=float)[order]),
+        "red_factor": _checked("red_limit_factor", c(np.ones(n_pol) if red_limit_factor is None
+                                                     else red_limit_factor, dtype=float),
+                               _F, (n_pol,)),
         "n_days": int(n_days), "recovery_lag_days": int(recovery_lag_days),
         "out_q": out.qualifying, "out_gross": out.indemnity_before_recoveries,
         "out_net": out.indemnity, "out_scalars": out.scalars, "out_cash_in": out.cash_in,
@@ -568,14 +632,15 @@ def apply_policies(
     return out
 
 def policy_claims(x: ModelInputs, events_int: np.ndarray, events_amount: np.ndarray,
-                  events_lgd: np.ndarray, *, path_start: int, n_paths: int) -> ClaimsOutcome:
+                  events_lgd: np.ndarray, *, path_start: int, n_paths: int,
+                  events_after: np.ndarray | None = None) -> ClaimsOutcome:
     """:func:`apply_policies` with the terms of ``x.insurance`` and the days of ``x.timeline``.
 
     Parameters
     ----------
     x : ModelInputs
         With ``x.timeline`` and ``x.insurance`` set.
-    events_int, events_amount, events_lgd, path_start, n_paths
+    events_int, events_amount, events_lgd, path_start, n_paths, events_after
         As in :func:`apply_policies`.
     """
     tl, pol = x.timeline, x.insurance
@@ -588,5 +653,6 @@ def policy_claims(x: ModelInputs, events_int: np.ndarray, events_amount: np.ndar
         before_cover=pol.before_cover, max_liability=pol.max_liability,
         settlement_lag=pol.settlement_lag, year_of_day=pol.year_of_day, n_years=pol.n_years,
         period_of_day=tl.period_of_day, n_days=tl.n_days,
-        recovery_lag_days=tl.recovery_lag_days,
+        recovery_lag_days=tl.recovery_lag_days, events_after=events_after,
+        red_limit_factor=pol.red_limit_factor,
     )

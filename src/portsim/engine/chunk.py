@@ -23,6 +23,7 @@ from portsim.kernels.claims import CLAIM_SCALARS
 from portsim.kernels.codes import Stream
 from portsim.kernels.rng import BLOCK_PATHS, all_path_states
 from portsim.results.schema import (
+    ACTION_SCALARS,
     PATH_SCALARS,
     POLICY_CASH_SCALARS,
     POLICY_SCALARS,
@@ -55,6 +56,10 @@ class ChunkResult:
     events_int: np.ndarray | None = None  # (E, 5) int64: path, customer, day, paid_day, kind
     events_amount: np.ndarray | None = None  # (E,) claim amounts
     events_lgd: np.ndarray | None = None  # (E,) the buyer's LGD (insolvency events; else NaN)
+    events_after: np.ndarray | None = None  # (E,) part delivered after the buyer's top level
+    # runs with [actions] only (L alert levels)
+    action_scalars: np.ndarray | None = None  # (m, len(ACTION_SCALARS))
+    level_count: np.ndarray | None = None  # (L, P) int64: customers at each level, summed
     # runs with [insurance] only (V policy variants, "none" first)
     policy_scalars: np.ndarray | None = None  # (m, V, len(POLICY_SCALARS))
     policy_customer_indemnity: np.ndarray | None = None  # (V, n) int64 cents, over paths
@@ -142,9 +147,13 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
     n_p = tl.n_periods
     res.events_int, res.events_amount, res.events_lgd = (t.events_int, t.events_amount,
                                                          t.events_lgd)
+    res.events_after = t.events_after
     collected = t.collected_open[:, :n_p]
+    managed = tl.actions.managed
+    extra_in = t.interest if managed else None
+    extra_out = t.action_cost if managed else None
     cash = cash_paths(tl, collected, t.written_off, t.recovered, t.issued_stop,
-                      t.supplier_stop, suppliers=sup)
+                      t.supplier_stop, extra_in=extra_in, extra_out=extra_out, suppliers=sup)
     still_open = t.still_open
     if sup is not None:  # the lost sales whose collection was due after the horizon
         still_open = still_open - (sup.lost_sales - sup.lost_collections.sum(axis=1))
@@ -153,8 +162,20 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
         "written_off": t.written_off.sum(axis=1), "recovered": t.recovered.sum(axis=1),
         "recovery_pending": t.recovery_pending, "still_open": still_open,
         "n_protracted": t.n_protracted, "protracted_amount": t.protracted.sum(axis=1),
+        "lost_sales": t.lost_sales, "lost_margin": t.lost_sales * (1.0 - tl.cogs_share),
         **{k: cash[k] for k in PATH_SCALARS},
     }
+    if tl.actions.monitored:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            lead = t.lead_days / t.alerts[:, 1]  # NaN without a true alert
+        actions = {
+            "late_interest": t.interest.sum(axis=1), "collection_cost": t.action_cost.sum(axis=1),
+            "n_alerts": t.alerts[:, 0], "n_true_alerts": t.alerts[:, 1],
+            "n_false_alerts": t.alerts[:, 2], "lead_time_days": lead,
+        }
+        res.action_scalars = np.stack(
+            [np.asarray(actions[k], dtype=float) for k in ACTION_SCALARS], axis=1)
+        res.level_count = t.level_count
     res.timeline_scalars = np.stack(
         [np.asarray(scalars[k], dtype=float) for k in TIMELINE_SCALARS], axis=1
     )
@@ -165,12 +186,13 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
     res.flow_sumsq = _block_sums(per_flow**2)
     if x.insurance is not None:
         _apply_insurance(x, res, collected, t.written_off, t.recovered, t.issued_stop,
-                         t.supplier_stop, sup)
+                         t.supplier_stop, extra_in, extra_out, sup)
 
 
 def _apply_insurance(
     x: ModelInputs, res: ChunkResult, collected: np.ndarray, written_off: np.ndarray,
     recovered: np.ndarray, issued_stop: np.ndarray, supplier_stop: np.ndarray,
+    extra_in: np.ndarray | None, extra_out: np.ndarray | None,
     sup: calls.SupplierOutputs | None = None,
 ) -> None:
     """Every policy variant on the chunk's claim events; cash recomputed per variant with
@@ -183,15 +205,18 @@ def _apply_insurance(
     assert res.events_lgd is not None
     m = res.stop - res.start
     claims = calls.policy_claims(x, res.events_int, res.events_amount, res.events_lgd,
-                                 path_start=res.start, n_paths=m)
+                                 path_start=res.start, n_paths=m,
+                                 events_after=res.events_after)
     n_pol = pol.n_policies
     cols = {name: claims.scalars[:, :, j] for j, name in enumerate(CLAIM_SCALARS)}
     cols["insurer_settlement_pending"] = cols["indemnity"] - cols["indemnity_cash"]
     cash_cols = {name: np.empty((m, n_pol)) for name in POLICY_CASH_SCALARS}
     for v in range(n_pol):
+        cash_in = claims.cash_in[:, v]
+        cash_out = claims.cash_out[:, v] + pol.premium_cash[v][None, :]
         cash = cash_paths(tl, collected, written_off, recovered, issued_stop, supplier_stop,
-                          extra_in=claims.cash_in[:, v],
-                          extra_out=claims.cash_out[:, v] + pol.premium_cash[v][None, :],
+                          extra_in=cash_in if extra_in is None else cash_in + extra_in,
+                          extra_out=cash_out if extra_out is None else cash_out + extra_out,
                           suppliers=sup)
         for name in POLICY_CASH_SCALARS:
             cash_cols[name][:, v] = cash[name.removeprefix("policy_")]

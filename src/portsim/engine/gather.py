@@ -13,7 +13,13 @@ import numpy as np
 
 from portsim.engine.chunk import ChunkResult, chunk_ranges
 from portsim.inputs.model import ModelInputs
-from portsim.results.schema import POLICY_SCALARS, SERIES, SUPPLIER_SCALARS, TIMELINE_SCALARS
+from portsim.results.schema import (
+    ACTION_SCALARS,
+    POLICY_SCALARS,
+    SERIES,
+    SUPPLIER_SCALARS,
+    TIMELINE_SCALARS,
+)
 
 __all__ = ["SimOutput", "assemble"]
 
@@ -47,6 +53,8 @@ class SimOutput:
     supplier_n_defaults_sum: np.ndarray | None = None  # (s,) int64
     supplier_flow_sum: np.ndarray | None = None  # (len(SUPPLIER_FLOWS), P)
     supplier_flow_sumsq: np.ndarray | None = None  # (len(SUPPLIER_FLOWS), P)
+    action_scalars: np.ndarray | None = None  # (n_paths, len(ACTION_SCALARS))
+    level_count: np.ndarray | None = None  # (L, P) int64, summed over paths
 
 
 def _require(*arrays: np.ndarray | None) -> None:
@@ -105,6 +113,11 @@ def assemble(
     if sup is not None:
         out.supplier_scalars = np.empty((n_paths, len(SUPPLIER_SCALARS)))
         out.supplier_n_defaults_sum = np.zeros(sup.n_suppliers, dtype=np.int64)
+    monitored = tl is not None and tl.actions.monitored
+    if monitored:
+        assert tl is not None
+        out.action_scalars = np.empty((n_paths, len(ACTION_SCALARS)))
+        out.level_count = np.zeros((len(tl.actions.level_names), tl.n_periods), dtype=np.int64)
     out.log_weight = np.zeros(n_paths)
     for k, r in enumerate(results, start=1):
         sl = slice(r.start, r.stop)
@@ -125,6 +138,11 @@ def assemble(
             out.series[:, keep // stride, :] = r.series[:, keep - r.start, :]  # type: ignore[index]
             block_sum.append(r.flow_sum)  # type: ignore[arg-type]
             block_sumsq.append(r.flow_sumsq)  # type: ignore[arg-type]
+        if monitored:
+            if r.action_scalars is None or r.level_count is None:
+                raise ValueError("a run with [actions]: a chunk result lacks its action outputs")
+            out.action_scalars[sl] = r.action_scalars  # type: ignore[index]
+            out.level_count += r.level_count
         if pol is not None:
             if (r.policy_scalars is None or r.policy_customer_indemnity is None
                     or r.policy_customer_qualifying is None or r.policy_flow_sum is None):

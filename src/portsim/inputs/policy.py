@@ -83,6 +83,7 @@ class PolicyInputs(NamedTuple):
     premium_earned: np.ndarray  # (V,) earned over the horizon
     year_of_day: np.ndarray  # (n_days + 2,) int64 policy year of each day
     n_years: int
+    red_limit_factor: np.ndarray  # (V,) limit factor for deliveries after a buyer turns red
     cover_types: tuple[str, ...] = CoverType.labels()  # names of the cover_type codes
 
     @property
@@ -249,7 +250,9 @@ def build_policies(
     limits = [np.zeros(n)]
     pcts = [np.zeros(n)]
     kinds = [np.full(n, CoverType.NONE, dtype=np.int8)]
-    nql, fl, before, ml, lag = [0.0], [0.0], [False], [np.inf], [0]
+    nql, fl, before, ml, lag, red = [0.0], [0.0], [False], [np.inf], [0], [1.0]
+    acts = config.active_actions
+    insurer_red = None if acts is None else acts.insurer_red_limit_factor
     turnover, annual, paid, earned = [0.0], [0.0], [0.0], [0.0]
     premium_cash = [np.zeros(n_p)]
     for name, pol in ins.policies.items():
@@ -269,6 +272,7 @@ def build_policies(
         before.append(pol.first_loss_applies == "before_cover")
         ml.append(max_liab)
         lag.append(pol.settlement_lag_days)
+        red.append(pol.red_limit_factor if insurer_red is None else insurer_red)
         turnover.append(insured_turnover)
         annual.append(premium)
         paid.append(float(cash.sum()))
@@ -293,4 +297,5 @@ def build_policies(
         premium_earned=c(earned, dtype=float),
         year_of_day=c(year_of_day, dtype=np.int64),
         n_years=int(n_years),
+        red_limit_factor=c(red, dtype=float),
     )

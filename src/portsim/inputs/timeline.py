@@ -30,6 +30,7 @@ import pandas as pd
 
 from portsim.config import RunConfig, TimelineConfig
 from portsim.data import Book
+from portsim.inputs.actions import ActionInputs, build_actions
 
 __all__ = ["TimelineInputs", "build_timeline", "horizon_days", "horizon_years", "noise_table"]
 
@@ -56,6 +57,9 @@ class TimelineInputs(NamedTuple):
     delay_noise: np.ndarray  # (n,) days
     delay_factor_days: float
     noise_table: np.ndarray  # (256,)
+    credit_link: float  # ρ of the delay propensity with credit deterioration
+    drift_days: float  # pre-default drift of delays, days
+    drift_window: float  # days before a default over which the drift builds up
     protracted_days: int
     recovery_lag_days: int
     dpo_days: int
@@ -70,6 +74,7 @@ class TimelineInputs(NamedTuple):
     opening_cash: float
     credit_line: float
     min_cash_buffer: float
+    actions: ActionInputs  # credit limits and management on the paths
 
     @property
     def n_periods(self) -> int:
@@ -257,6 +262,9 @@ def build_timeline(
         delay_noise=ci(noise),
         delay_factor_days=float(config.delays.factor_sensitivity_days),
         noise_table=ci(noise_table()),
+        credit_link=float(tl.delay_credit_link),
+        drift_days=float(tl.predefault_drift_days),
+        drift_window=float(tl.predefault_months) * DAYS_PER_MONTH,
         protracted_days=int(tl.protracted_default_days),
         recovery_lag_days=int(tl.recovery_lag_days),
         dpo_days=dpo,
@@ -271,6 +279,7 @@ def build_timeline(
         opening_cash=float(co.opening_cash),
         credit_line=float(co.credit_line),
         min_cash_buffer=float(co.min_cash_buffer),
+        actions=build_actions(book, config),
     )
 
 

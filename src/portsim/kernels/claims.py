@@ -43,6 +43,11 @@ then kind). For each variant:
   withdraws the claim (no cash either way). Advances are cash, not indemnity: the invoice is
   paid, so neither the gross loss nor the net indemnity include it.
 
+* **Limits cancelled or reduced when the buyer turns red** (``red_factor`` < 1 for a policy
+  variant): the part of a claim delivered after the buyer reached the most severe alert level
+  of credit management (``after``) is covered only while the buyer's claims stay within
+  ``red_factor ×`` its limit (0: not at all); what was delivered before keeps the whole limit.
+
 Cash dated after the horizon is not in the period flows (index ``n_periods`` of
 ``period_of_day``); ``indemnity_cash`` is the net cash from the insurer within the horizon.
 The checked wrapper that sorts the events and allocates the outputs is
@@ -94,6 +99,7 @@ def claims_kernel(
     nql, first_loss, before_cover, max_liability, settle_lag,  # (V,)
     year_of_day, n_years,  # (n_days + 2,) int64, int
     period_of_day, n_days, recovery_lag_days,  # (n_days + 2,) int64, int, int
+    after, red_factor,  # (E,) part delivered after the buyer's top level; (V,)
     out_q, out_gross, out_net,  # (E, V)
     out_scalars,  # (m, V, len(CLAIM_SCALARS))
     out_cash_in, out_cash_out,  # (m, V, n_periods)
@@ -139,7 +145,14 @@ def claims_kernel(
             threshold = nql[v]
             for e in range(a, b):
                 i = cust[e]
-                q = min(amount[e], max(limit[v, i] - used[i], 0.0))
+                room = max(limit[v, i] - used[i], 0.0)
+                if red_factor[v] < 1.0 and after[e] > 0.0:
+                    # deliveries after the buyer turned red: within the reduced limit only
+                    before = amount[e] - after[e]
+                    q = min(before, room) + min(
+                        after[e], max(red_factor[v] * limit[v, i] - used[i] - before, 0.0))
+                else:
+                    q = min(amount[e], room)
                 d = day[e]
                 y = year_of_day[d]
                 s_day = d + lag

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Self
 
-__all__ = ["CoverType", "DefaultMethod", "EventKind", "Stream"]
+__all__ = ["Compare", "CoverType", "DefaultMethod", "EventKind", "Feature", "Stream"]
 
 
 class _Labelled(IntEnum):
@@ -62,6 +62,34 @@ class CoverType(_Labelled):
     DISCRETIONARY = 2
     UNNAMED = 3
     EXCLUDED = 4
+
+
+class Feature(_Labelled):
+    """A customer's feature computed on a path's simulated invoices at a period end, which
+    the monitoring rules of ``[actions]`` test (see :mod:`portsim.config.actions`)."""
+
+    DBT = 0
+    OLDEST_OVERDUE_DAYS = 1
+    LIMIT_UTILISATION = 2
+
+
+class Compare(IntEnum):
+    """The comparison of a rule's condition ``feature op value``."""
+
+    GT = 0
+    GE = 1
+    LT = 2
+    LE = 3
+    EQ = 4
+    NE = 5
+
+    @classmethod
+    def of(cls, op: str) -> Compare:
+        """The member written ``op`` (``>``, ``>=``, ``<``, ``<=``, ``==``, ``!=``)."""
+        return cls(_OPERATORS.index(op))
+
+
+_OPERATORS = (">", ">=", "<", "<=", "==", "!=")
 
 
 class Stream(IntEnum):

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 from portsim.results.schema import (
+    ACTION_SCALARS,
     EXACT_LONG_NAMES,
     FLOWS,
     POLICY_SCALARS,
@@ -193,6 +194,18 @@ def _add_timeline(ds: xr.Dataset, out: Any, tl: Any, currency: str) -> None:
         band = np.quantile(out.series[j].astype(float), BAND_QUANTILES, axis=0)
         ds[f"{name}_band"] = (("band", "period"), band, attrs(f"{name}_band", currency))
     ds.coords["band"] = ("band", list(BAND_QUANTILES), attrs("band", currency))
+    if tl.actions.managed:
+        ds.attrs["credit_management"] = "actions" if tl.actions.monitored else "limits"
+    if out.action_scalars is not None:
+        for j, name in enumerate(ACTION_SCALARS):
+            col = out.action_scalars[:, j]
+            if name.startswith("n_"):
+                col = col.astype(np.int64)
+            ds[name] = ("path", col, attrs(name, currency))
+        ds.coords["alert_level"] = ("alert_level", list(tl.actions.level_names),
+                                    attrs("alert_level", currency))
+        ds["customers_at_level"] = (("alert_level", "period"), out.level_count / out.n_paths,
+                                    attrs("customers_at_level", currency))
     ds.attrs["series_stride"] = int(out.timings.get("series_stride", 1))
     ds.attrs["series_dtype"] = "float32"
     ds.attrs["as_of"] = str(tl.as_of)

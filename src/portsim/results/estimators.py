@@ -21,6 +21,7 @@ __all__ = [
     "paired_mean",
     "paired_quantile_diff",
     "paired_var_diff",
+    "ratio_of_means",
     "tail_effective_sample_size",
     "tail_probability",
     "value_at_risk",
@@ -213,6 +214,20 @@ def mean_se(x: np.ndarray) -> dict[str, float]:
         "value": float(x.mean()),
         "se": float(x.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan"),
     }
+
+
+def ratio_of_means(num: np.ndarray, den: np.ndarray) -> dict[str, float]:
+    """Σ num / Σ den over paths with its delta-method standard error,
+    √(Σ (num − r·den)² / (n (n − 1))) / mean(den), as ``{"value", "se"}`` (NaN when Σ den
+    is 0), e.g. the share of alerts that are true ones."""
+    n = num.size
+    total = float(den.sum())
+    if total == 0.0:
+        return {"value": float("nan"), "se": float("nan")}
+    r = float(num.sum()) / total
+    resid = num - r * den
+    se = math.sqrt(float((resid**2).sum()) / (n * (n - 1))) / (total / n) if n > 1 else math.nan
+    return {"value": r, "se": se}
 
 
 def paired_var_diff(a: np.ndarray, b: np.ndarray, level: float) -> dict[str, float]:

@@ -25,6 +25,7 @@ from portsim.results.estimators import (
     mean_se,
     paired_es_diff,
     paired_var_diff,
+    ratio_of_means,
     tail_effective_sample_size,
     tail_probability,
     value_at_risk,
@@ -35,6 +36,7 @@ from portsim.results.estimators import (
 from portsim.results.schema import NO_COVER
 
 __all__ = [
+    "action_metrics",
     "cash_metrics",
     "insurance_frame",
     "insurance_metrics",
@@ -101,6 +103,36 @@ def risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
         out["insurance"] = insurance_metrics(ds, levels)
     if "supplier_loss" in ds:
         out["suppliers"] = supplier_metrics(ds, levels)
+    if "credit_management" in ds.attrs:
+        out["actions"] = action_metrics(ds)
+    return out
+
+
+def action_metrics(ds: xr.Dataset) -> dict[str, Any]:
+    """Credit management on the paths (binding limits, ``[actions]``), with Monte Carlo errors:
+    lost sales and margin; with monitoring also late-payment interest, collection costs,
+    alerts (customers reaching the most severe level) per path, true and false ones, the
+    share of alerts that are true (``hit_rate``), the mean lead time of true alerts (days from
+    the first period end at the most severe level to the default; alerts weighed equally) and
+    the expected customers at each level per period end."""
+    out: dict[str, Any] = {"mode": str(ds.attrs["credit_management"]),
+                           "lost_sales": mean_se(ds["lost_sales"].values),
+                           "lost_margin": mean_se(ds["lost_margin"].values)}
+    if "n_alerts" not in ds:
+        return out
+    true = ds["n_true_alerts"].values.astype(float)
+    lead = np.nan_to_num(ds["lead_time_days"].values) * true  # summed per path
+    out.update({
+        "late_interest": mean_se(ds["late_interest"].values),
+        "collection_cost": mean_se(ds["collection_cost"].values),
+        **{k: mean_se(ds[k].values.astype(float))
+           for k in ("n_alerts", "n_true_alerts", "n_false_alerts")},
+        "hit_rate": ratio_of_means(true, ds["n_alerts"].values.astype(float)),
+        "lead_time_days": ratio_of_means(lead, true),
+        "customers_at_level": {
+            str(lv): [float(v) for v in ds["customers_at_level"].sel(alert_level=lv).values]
+            for lv in ds["alert_level"].values},
+    })
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 __all__ = [
+    "ACTION_SCALARS",
     "COMPARISON_COORDS",
     "CONTRIBUTION_DIMS",
     "EXACT_LONG_NAMES",
@@ -39,7 +40,12 @@ PATH_SCALARS = (
 #: Per-path scalars of a timeline run (the engine's ``timeline_scalars`` columns).
 TIMELINE_SCALARS = (
     "invoiced", "collected", "written_off", "recovered", "recovery_pending", "still_open",
-    "n_protracted", "protracted_amount", *PATH_SCALARS,
+    "n_protracted", "protracted_amount", "lost_sales", "lost_margin", *PATH_SCALARS,
+)
+#: Per-path outputs of credit management, kept when ``[actions]`` is simulated.
+ACTION_SCALARS = (
+    "late_interest", "collection_cost", "n_alerts", "n_true_alerts", "n_false_alerts",
+    "lead_time_days",
 )
 #: Period flows whose sums (and sums of squares) over paths are kept.
 FLOWS = ("invoiced", "collected", "written_off", "recovered", "protracted", "supplier_payments")
@@ -98,6 +104,7 @@ VARIABLES: dict[str, Var] = {
     "band": Var(("band",), "1", "quantile across paths"),
     "policy": Var(_POL, "", "credit-insurance policy variant ('none': no cover)"),
     "level": Var(("level",), "1", "risk level q"),
+    "alert_level": Var(("alert_level",), "", "alert level of credit management ([actions])"),
     "top_n": Var(("top_n",), "1", "number of largest exposures"),
     # losses per path
     "loss": Var(_PATH, _C, "credit loss over the horizon"),
@@ -126,6 +133,19 @@ VARIABLES: dict[str, Var] = {
     "still_open": Var(_PATH, _C, "receivables still open at the horizon"),
     "n_protracted": Var(_PATH, "1", "number of invoices in protracted default"),
     "protracted_amount": Var(_PATH, _C, "invoices in protracted default"),
+    "lost_sales": Var(_PATH, _C, "planned sales not shipped by credit management (limits, "
+                      "stopped shipping, customers lost to tighter terms)"),
+    "lost_margin": Var(_PATH, _C, "margin of the lost sales: lost_sales x (1 - cogs_share)"),
+    "late_interest": Var(_PATH, _C, "late-payment interest collected"),
+    "collection_cost": Var(_PATH, _C, "cost of collection escalation"),
+    "n_alerts": Var(_PATH, "1", "customers that reach the most severe alert level"),
+    "n_true_alerts": Var(_PATH, "1", "alerts whose customer defaults within the horizon"),
+    "n_false_alerts": Var(_PATH, "1", "alerts whose customer does not default within the "
+                          "horizon"),
+    "lead_time_days": Var(_PATH, "days", "mean days from a true alert (the first period end "
+                          "at the most severe level) to the default (NaN: no true alert)"),
+    "customers_at_level": Var(("alert_level", "period"), "1", "expected number of customers at "
+                              "each alert level at each period end (before their default)"),
     "min_cash": Var(_PATH, _C, "minimum cash balance after the credit line"),
     "peak_line_usage": Var(_PATH, _C, "peak credit line drawn"),
     "cash_gap": Var(_PATH, _C, "largest shortfall below the cash buffer after the whole line"),

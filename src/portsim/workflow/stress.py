@@ -322,7 +322,9 @@ class StressResult:
             "baseline_metric": self.baseline_metric, "n_paths": self.n_paths,
             "seed": self.seed, "message": self.message,
             "scenario": (None if self.scenario is None
-                         else self.scenario.model_dump(mode="json", by_alias=True)),
+                         else self.scenario.model_dump(
+                             mode="json", by_alias=True,
+                             exclude={"actions"} if self.scenario.actions is None else None)),
             "evaluations": self.evaluations.to_dict(orient="records"),
         }
 
