@@ -66,6 +66,30 @@ def print_summary(metrics: dict[str, Any], path: Path | None) -> None:
         con.print(f"run folder: {path}")
 
 
+def _warning_value_table(table: Any, baseline: str, level: float, cur: str) -> Any:
+    """The value of early warning (:func:`portsim.report.tables.warning_value_table`) as a
+    rich table."""
+    from portsim.report.tables import warning_value_table
+    from portsim.results.comparison import warning_value_frame
+
+    return _rich_table(
+        warning_value_table(warning_value_frame(table, baseline, level), level),
+        f"Value of early warning: each action policy against {baseline} (no actions), {cur}; "
+        f"± paired s.e.; net value = loss avoided − margin lost")
+
+
+def _rich_table(tab: Any, title: str) -> Any:
+    """A :class:`portsim.report.tables.Table` as a rich table (numeric columns right-aligned)."""
+    from rich.table import Table
+
+    t = Table(title=title)
+    for i, name in enumerate(tab.header):
+        t.add_column(name, justify="right" if i in tab.numeric else "left")
+    for row in tab.rows:
+        t.add_row(*row)
+    return t
+
+
 def _creditriskplus_table(metrics: dict[str, Any]) -> Any:
     """The run's expected loss, VaR and ES beside the CreditRisk+ model's of the same book."""
     from rich.table import Table
@@ -88,18 +112,11 @@ def _creditriskplus_table(metrics: dict[str, Any]) -> Any:
 def _insurance_table(metrics: dict[str, Any]) -> Any:
     """The report's table of the value of cover (:func:`portsim.report.tables.insurance_table`)
     as a rich table."""
-    from rich.table import Table
-
     from portsim.report.tables import insurance_table
 
-    tab = insurance_table(metrics)
-    t = Table(title=f"Credit insurance: value of cover against none ({metrics['currency']}; "
-                    "± s.e. of paired differences on the same paths)")
-    for i, name in enumerate(tab.header):
-        t.add_column(name, justify="right" if i in tab.numeric else "left")
-    for row in tab.rows:
-        t.add_row(*row)
-    return t
+    return _rich_table(insurance_table(metrics),
+                       f"Credit insurance: value of cover against none ({metrics['currency']}; "
+                       "± s.e. of paired differences on the same paths)")
 
 
 def print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) -> None:
@@ -170,3 +187,5 @@ def print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) ->
                 cell(f.iloc[i], name("retained_es", key), "m"),
                 cell(f.iloc[i], "policy_p_line_breach", "p"))))
         con.print(c)
+    if key and (table["metric"] == "lost_margin").any():
+        con.print(_warning_value_table(table, baseline, float(key), cur))

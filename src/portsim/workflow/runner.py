@@ -33,7 +33,12 @@ from portsim.data.book import Book
 from portsim.engine.attribution import contributions_table
 from portsim.errors import ConfigError, Problem
 from portsim.inputs.model import ModelInputs
-from portsim.results.comparison import scenario_comparison, scenario_paths
+from portsim.results.comparison import (
+    comparison_level,
+    scenario_comparison,
+    scenario_paths,
+    warning_value_frame,
+)
 from portsim.results.metrics import summary_table
 from portsim.workflow import folders
 from portsim.workflow.api import check_memory, creditriskplus, load_book, run_with, summarize
@@ -395,7 +400,11 @@ def run_batch_folder(
         results.nc           the baseline's Dataset, whose per-path headline variables
                              (:data:`portsim.results.comparison.SCENARIO_PATH_VARS` and the policy
                              ones) have a ``scenario`` dimension: every scenario's values
-        summary.json, summary.csv, config.json, run.json
+        summary.json         the baseline's metrics and ``batch``: the baseline, the
+                             scenarios and, when runs carry ``lost_margin``, the
+                             ``value_of_early_warning`` rows
+                             (:func:`portsim.results.comparison.warning_value_frame`)
+        summary.csv, config.json, run.json
                              the baseline's summary and config, the batch's provenance
 
     so ``portsim report BATCH`` reports the baseline with a scenario section, and
@@ -523,11 +532,16 @@ def _complete_batch(
     levels = list(configs[baseline].risk.levels)
     table = scenario_comparison(combined, levels, baseline)
     table = table[table["policy"] != "none"].reset_index(drop=True)  # "none" = gross rows
+    batch: dict[str, Any] = {"baseline": baseline, "scenarios": list(configs),
+                             "comparison": folders.COMPARISON_FILE}
+    if "lost_margin" in combined:
+        q = comparison_level(levels)
+        batch["value_of_early_warning"] = {
+            "baseline": baseline, "level": q, "currency": metrics[baseline].get("currency"),
+            "policies": warning_value_frame(table, baseline, q).to_dict(orient="records")}
     folders.write_results(target, _batch_dataset(base_ds, combined),
                           {folders.COMPARISON_FILE: table}, {
-        "metrics": metrics[baseline], "provenance": _provenance(base_ds),
-        "batch": {"baseline": baseline, "scenarios": list(configs),
-                  "comparison": folders.COMPARISON_FILE},
+        "metrics": metrics[baseline], "provenance": _provenance(base_ds), "batch": batch,
     })
     folders.copy_files(dirs[baseline], target, (folders.CONFIG_FILE, folders.SUMMARY_CSV))
     folders.write_run_info(target, {
