@@ -22,6 +22,7 @@ from portsim.results.comparison import (
     comparison_level,
     scenario_comparison,
     warning_value_frame,
+    warning_value_summary,
 )
 from portsim.workflow.batch import combine
 
@@ -163,8 +164,15 @@ def test_warning_value_frame_reads_the_comparison() -> None:
         # ... but its s.e. is that of the per-path difference, not the two combined
         assert row["net_value_se"] != pytest.approx(
             math.hypot(row["loss_avoided_se"], row["margin_lost_se"]), rel=1e-3)
+    summary = warning_value_summary(table, BASE, [0.95, 0.99])
+    assert summary is not None
+    assert (summary["baseline"], summary["level"], summary["currency"]) == (BASE, 0.99, "EUR")
+    assert summary["policies"] == fr.to_dict(orient="records")
+    plain = table[~table["metric"].isin(["lost_margin", "loss_and_lost_margin"])]
+    assert warning_value_summary(plain, BASE, [0.99]) is None
     stop = fr.set_index("scenario").loc["stop_red"]
-    assert stop["loss_avoided"] > 0 and stop["margin_lost"] > 0
+    assert stop["loss_avoided"] > 0
+    assert stop["margin_lost"] > 0
 
 
 @pytest.mark.slow

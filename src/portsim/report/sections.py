@@ -146,7 +146,7 @@ def _scenario_section(run: RunData) -> Section | None:
         sec.figures.append(("Headline metrics by scenario",
                             lambda ax: plot_scenarios(run.ds, ax, q)))
     if run.comparison is not None:
-        if (run.comparison["metric"] == "lost_margin").any():
+        if "metric" in run.comparison and (run.comparison["metric"] == "lost_margin").any():
             _warning_value(sec, run, run.comparison)
         sec.tables.append(comparison_file_table(run.comparison))
     return sec
@@ -159,7 +159,7 @@ def _warning_value(sec: Section, run: RunData, table: pd.DataFrame) -> None:
     base = str(run.run_info.get("baseline") or "")
     if base not in names:
         base = "baseline" if "baseline" in names else names[0]
-    levels = [float(x) for x in table["level"].astype(str) if x not in ("", "nan")]
+    levels = [float(x) for x in table["level"].dropna().astype(str) if x not in ("", "nan")]
     q = comparison_level(levels) if levels else default_level(run.ds)
     fr = warning_value_frame(table, base, q)
     sec.text.append(

@@ -33,6 +33,7 @@ __all__ = [
     "scenario_frame",
     "scenario_paths",
     "warning_value_frame",
+    "warning_value_summary",
 ]
 
 #: Per-path variables a scenario batch keeps for every scenario (dims ``scenario, path``; the
@@ -229,7 +230,7 @@ def comparison_frame(
         ``m_change_se`` (its paired standard error) and ``m_change_pct`` (fraction of the
         baseline's value).
     """
-    level = table["level"].astype(str).replace("nan", "")
+    level = table["level"].astype(object).fillna("").astype(str).replace("nan", "")
     pol = table["policy"].astype(object).fillna("").astype(str)
     names = list(dict.fromkeys(str(s) for s in table["scenario"]))
     order = [baseline, *(s for s in names if s != baseline)]
@@ -321,3 +322,23 @@ def warning_value_frame(table: pd.DataFrame, baseline: str, level: float) -> pd.
         else:
             out[name] = out[f"{name}_se"] = np.nan
     return out
+
+
+def warning_value_summary(table: pd.DataFrame, baseline: str, levels: list[float]
+                          ) -> dict[str, Any] | None:
+    """The value of early warning as ``summary.json`` holds it, or None when no run of the
+    batch carries ``lost_margin`` (no action policy in the batch).
+
+    Returns
+    -------
+    dict or None
+        ``baseline``, ``level`` (:func:`comparison_level` of ``levels``), ``currency`` and
+        ``policies``: the rows of :func:`warning_value_frame` as records.
+    """
+    if not (table["metric"] == "lost_margin").any():
+        return None
+    q = comparison_level(levels)
+    units = table.loc[table["metric"] == "expected_loss", "units"]
+    return {"baseline": baseline, "level": q,
+            "currency": str(units.iloc[0]) if len(units) else "",
+            "policies": warning_value_frame(table, baseline, q).to_dict(orient="records")}

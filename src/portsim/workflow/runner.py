@@ -34,10 +34,9 @@ from portsim.engine.attribution import contributions_table
 from portsim.errors import ConfigError, Problem
 from portsim.inputs.model import ModelInputs
 from portsim.results.comparison import (
-    comparison_level,
     scenario_comparison,
     scenario_paths,
-    warning_value_frame,
+    warning_value_summary,
 )
 from portsim.results.metrics import summary_table
 from portsim.workflow import folders
@@ -534,11 +533,9 @@ def _complete_batch(
     table = table[table["policy"] != "none"].reset_index(drop=True)  # "none" = gross rows
     batch: dict[str, Any] = {"baseline": baseline, "scenarios": list(configs),
                              "comparison": folders.COMPARISON_FILE}
-    if "lost_margin" in combined:
-        q = comparison_level(levels)
-        batch["value_of_early_warning"] = {
-            "baseline": baseline, "level": q, "currency": metrics[baseline].get("currency"),
-            "policies": warning_value_frame(table, baseline, q).to_dict(orient="records")}
+    value = warning_value_summary(table, baseline, levels)
+    if value is not None:
+        batch["value_of_early_warning"] = value
     folders.write_results(target, _batch_dataset(base_ds, combined),
                           {folders.COMPARISON_FILE: table}, {
         "metrics": metrics[baseline], "provenance": _provenance(base_ds), "batch": batch,
