@@ -89,7 +89,8 @@ def _indemnity(x, pct, ded, ml, y, before_cover, use):
 @kernel(nogil=True)
 def claims_kernel(
     offsets,  # (m + 1,) int64: events of path p are offsets[p] .. offsets[p+1]-1
-    cust, day, paid, kind, amount, lgd,  # (E,) sorted by path, day, customer, kind
+    cust, paid, kind, lgd,  # (E,) sorted by path (and day, customer, kind)
+    day, amount, perm,  # (E, V): each policy's claim day and amount, and order within a path
     limit, pct,  # (V, n)
     nql, first_loss, before_cover, max_liability, settle_lag,  # (V,)
     year_of_day, n_years,  # (n_days + 2,) int64, int
@@ -99,6 +100,12 @@ def claims_kernel(
     out_cash_in, out_cash_out,  # (m, V, n_periods)
 ):
     """Fill the outputs for every path and policy (see the module docstring).
+
+    Policy ``v`` takes the events of a path in the order ``perm[offsets[p]:offsets[p+1], v]``
+    (by its own day, then customer and kind), with its own claim day ``day[e, v]`` and
+    amount ``amount[e, v]`` (they differ from the logged ones only under a maximum extension
+    period, :func:`portsim.engine.calls.extended_events`); insolvency days are the same for
+    every policy.
 
     ``out_q``, ``out_gross`` and ``out_net`` get, per event and policy, the qualifying loss
     released at the event, its indemnity before and after the insurer's share of recoveries
@@ -124,7 +131,7 @@ def claims_kernel(
         for e in range(a, b):
             if kind[e] == EventKind.INSOLVENCY:
                 g_of[cust[e]] = lgd[e]
-                def_day[cust[e]] = day[e]
+                def_day[cust[e]] = day[e, 0]
         for v in range(n_pol):
             for y in range(n_years):
                 ded[y] = first_loss[v]
@@ -137,10 +144,11 @@ def claims_kernel(
                 claimed[i] = False
             lag = settle_lag[v]
             threshold = nql[v]
-            for e in range(a, b):
+            for k in range(a, b):
+                e = perm[k, v]
                 i = cust[e]
-                q = min(amount[e], max(limit[v, i] - used[i], 0.0))
-                d = day[e]
+                q = min(amount[e, v], max(limit[v, i] - used[i], 0.0))
+                d = day[e, v]
                 y = year_of_day[d]
                 s_day = d + lag
                 if kind[e] == EventKind.INSOLVENCY or paid[e] < 0:
