@@ -339,10 +339,14 @@ def config_hash(config: RunConfig) -> str:
 
 
 def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
-    """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]`` and
-    an absent ``[warn]`` or ``[creditriskplus]``, so a config that does not use them records
-    (and hashes) as it did before they existed."""
+    """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]``, an
+    absent ``[warn]`` or ``[creditriskplus]`` and a policy's ``max_extension_days`` left
+    unset, so a config that does not use them records (and hashes) as it did before they
+    existed."""
     data["book"] = without_unset(data["book"])
+    for pol in ((data.get("insurance") or {}).get("policies") or {}).values():
+        if pol.get("max_extension_days") is None:
+            pol.pop("max_extension_days", None)
     for section in ("warn", "creditriskplus"):
         if data.get(section) is None:
             data.pop(section, None)
