@@ -471,6 +471,20 @@ def test_protracted_claim_after_waiting_period_and_settlement_lag(make_book: Any
     out60 = simulate(build_inputs(book, cfg60, open_invoices=invoices), n_paths=8, seed=1,
                      chunk_paths=8, threads=1)
     assert not out60.policy_flow_sum.any()  # type: ignore[union-attr]
+    # a maximum extension period of 60 days: the waiting period runs from day 20 + 60, so the
+    # claim would be on day 170, the day the buyer pays: no claim, no cash
+    cfg_ext = cfg.with_updates(insurance={"policies": {"p": {
+        "insured_percentage": 0.9, "settlement_lag_days": 20, "premium_rate": 0.0,
+        "max_extension_days": 60}}})
+    inputs_ext = build_inputs(book, cfg_ext, open_invoices=invoices)
+    assert inputs_ext.insurance is not None
+    assert inputs_ext.insurance.max_extension.tolist() == [0, 60]
+    out_ext = simulate(inputs_ext, n_paths=8, seed=1, chunk_paths=8, threads=1)
+    assert not out_ext.policy_flow_sum.any()  # type: ignore[union-attr]
+    np.testing.assert_array_equal(out_ext.loss, out.loss)
+    # recorded when set; a config without it records (and hashes) as before the key existed
+    assert cfg_ext.resolved()["insurance"]["policies"]["p"]["max_extension_days"] == 60
+    assert "max_extension_days" not in cfg.resolved()["insurance"]["policies"]["p"]
 
 
 def test_without_insurance_no_policy_dimension(insured: tuple[Book, RunConfig, Any],
@@ -584,6 +598,7 @@ def _error(tmp_path: Path, buyers: Book, policy: str, **kw: str) -> str:
     ("waiting_period_days = 60",
      ["line 11", "waiting_period_days=60", "timeline.protracted_default_days=90"]),
     ("premium_schedule = 'weekly'", ["line 11", "premium_schedule"]),
+    ("max_extension_days = 0", ["line 11", "max_extension_days=0", "greater than or equal"]),
 ])
 def test_config_errors_name_key_and_line(tmp_path: Path, policy: str, expected: list[str],
                                          make_trade_book: Any) -> None:
