@@ -39,6 +39,9 @@ class RunData:
         Things the reader should know (e.g. names not stored).
     comparison : DataFrame or None
         comparison table of a batch folder, when present.
+    scenario_inputs : dict of str to dict of str to str
+        Of a batch folder: each scenario's input files and their SHA-256 (its run folder's
+        ``run.json`` ``input_sha256``), by scenario name; empty otherwise.
     """
 
     ds: xr.Dataset
@@ -49,6 +52,7 @@ class RunData:
     path: Path | None = None
     notes: list[str] = field(default_factory=list)
     comparison: pd.DataFrame | None = None
+    scenario_inputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def currency(self) -> str:
@@ -85,16 +89,19 @@ def run_from_files(
     config: dict[str, Any],
     path: Path,
     comparison: pd.DataFrame | None,
+    scenario_inputs: dict[str, dict[str, str]] | None = None,
 ) -> RunData:
     """A :class:`RunData` from the files of a complete run folder, as read by
     :func:`portsim.workflow.folders.read_run` (``results.nc``, ``summary.json``, ``run.json``,
-    ``config.json`` and the comparison table of a batch; empty dicts for absent files).
+    ``config.json``, and of a batch the comparison table and each scenario's input hashes;
+    empty dicts for absent files).
 
     The metrics are computed from ``ds`` when ``summary.json`` has none.
     """
     run = RunData(
         ds=ds, metrics=summary.get("metrics") or {}, provenance=summary.get("provenance") or {},
         run_info=run_info, config=config, path=path, comparison=comparison,
+        scenario_inputs=dict(scenario_inputs or {}),
     )
     if not run.metrics:
         run.metrics = risk_metrics(baseline(ds), risk_levels(ds))
