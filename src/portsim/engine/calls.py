@@ -505,6 +505,8 @@ def extended_events(
     days = np.repeat(events[:, 2:3], n_pol, axis=1)
     amounts = np.repeat(amount[:, None], n_pol, axis=1)
     perm = np.repeat(np.arange(n_ev, dtype=np.int64)[:, None], n_pol, axis=1)
+    if not (max_extension > 0).any():
+        return days, amounts, perm
     prot = np.flatnonzero(events[:, 4] == EventKind.PROTRACTED)
     ins = np.flatnonzero(events[:, 4] == EventKind.INSOLVENCY)
     # the insolvency event of each protracted event's buyer on its path (-1: none)
