@@ -35,7 +35,7 @@ def _run(rng: np.random.Generator, n: int, z: np.ndarray, u: np.ndarray, cut: fl
     (cash): ``cut`` of each loss avoided, ``margin`` × the loss as lost margin (None: the run
     has no ``lost_margin``, as a run without actions)."""
     loss = (1.0 - cut) * np.exp(11.0 + 1.2 * z) * (u < 0.3)
-    ncf = 2e6 - 3.0 * loss + 1e5 * rng.standard_normal(n) * 0.1 + 2e5 * z
+    ncf = 2e6 - 3.0 * loss + 1e4 * rng.standard_normal(n) + 2e5 * z
     dso = 60.0 + 8.0 * z - 5.0 * cut + rng.standard_normal(n)
     dso[::97] = np.nan  # paths without a DSO (no sales): left out of the paired mean
     data = {

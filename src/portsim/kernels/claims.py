@@ -9,7 +9,9 @@ horizon). The timeline's ``protracted_default_days`` is the policies' waiting pe
 
 Every policy variant is applied to the same events, so differences between variants carry no
 sampling noise from the defaults. Per path, events are taken in order of day (then customer,
-then kind). For each variant:
+then kind); under a maximum extension period a variant has its own claim days and amounts
+(:func:`portsim.engine.calls.extended_events`) and takes the events in order of those days.
+For each variant:
 
 * **Final claims** (insolvencies, and protracted defaults never paid): the amount is capped by
   what is left of the buyer's limit (limits are used cumulatively over the horizon). A buyer's
