@@ -36,7 +36,7 @@ def _apply(
     events: list[tuple[int, int, int, int, int, float, float]], *, limit: list[float],
     pct: float | list[float] = 0.9, nql: float = 0.0, first_loss: float = 0.0,
     before: bool = False, max_liability: float = np.inf, lag: int = 30,
-    recovery_lag: int = 180, n_paths: int = 1,
+    recovery_lag: int = 180, n_paths: int = 1, ext: int = 0,
 ) -> calls.ClaimsOutcome:
     """One policy on events ``(path, customer, day, paid_day, kind, amount, lgd)``."""
     ev = np.array([e[:5] for e in events], dtype=np.int64).reshape(-1, 5)
@@ -49,6 +49,7 @@ def _apply(
         before_cover=np.array([before]), max_liability=np.array([max_liability]),
         settlement_lag=np.array([lag]), year_of_day=YEAR_OF_DAY, n_years=1,
         period_of_day=PERIOD_OF_DAY, n_days=N_DAYS, recovery_lag_days=recovery_lag,
+        max_extension=np.array([ext]),
     )
 
 
@@ -165,6 +166,85 @@ def test_an_advance_is_refunded_and_a_claim_paid_before_settlement_is_withdrawn(
     assert not withdrawn.cash_in.any()
     assert not withdrawn.cash_out.any()
 
+
+# Maximum extension period: buyer 0's invoice (10,000) is in protracted default on day 100
+# and paid on day 200; buyer 1's (8,000) on day 100 and never paid: it defaults on day 150
+# with 5,000 more unpaid (LGD 0.5). Limits 100,000, 90 %, settlement 30 days, recoveries 180.
+EXTENDED = [(0, 0, 100, 200, PROT, 10_000.0, np.nan), (0, 1, 100, -1, PROT, 8_000.0, np.nan),
+            (0, 1, 150, -1, INS, 5_000.0, 0.5)]
+_Q_INDEX, _GROSS_INDEX = (CLAIM_SCALARS.index(k) for k in ("qualifying_loss",
+                                                               "indemnity_before_recoveries"))
+
+
+@pytest.mark.parametrize(("ext", "advance", "refund", "prot_q", "ins_q", "cash_in"), [
+    # no extension: the advance of 9,000 on day 130 (period 4) is refunded on day 200
+    # (period 6); buyer 1's 8,000 claimed on day 100 (paid day 130, period 4), its insolvency
+    # 5,000 on day 150 (paid day 180, period 5)
+    (0, {4: 9_000.0}, {6: 9_000.0}, 8_000.0, 5_000.0, {4: 9_000.0 + 7_200.0, 5: 4_500.0}),
+    # 30 days: claimable on day 130, before the default: paid day 160 (period 5), and the
+    # advance comes on day 160 (period 5)
+    (30, {5: 9_000.0}, {6: 9_000.0}, 8_000.0, 5_000.0, {5: 9_000.0 + 7_200.0 + 4_500.0}),
+    # 60 days: day 160, buyer 0 still unpaid: advance on day 190 (period 6); buyer 1
+    # defaults (day 150) before day 160: its 8,000 joins the insolvency claim of 13,000
+    (60, {6: 9_000.0}, {6: 9_000.0}, 0.0, 13_000.0, {5: 11_700.0, 6: 9_000.0}),
+    # 120 days: day 220, buyer 0 paid on day 200: no claim at all
+    (120, {}, {}, 0.0, 13_000.0, {5: 11_700.0}),
+])
+def test_maximum_extension_period_by_hand(ext: int, advance: dict[int, float],
+                                          refund: dict[int, float], prot_q: float,
+                                          ins_q: float, cash_in: dict[int, float]) -> None:
+    out = _apply(EXTENDED, limit=[100_000.0, 100_000.0], ext=ext)
+    by_event = dict(zip(out.order.tolist(), out.qualifying[:, 0].tolist(), strict=True))
+    assert by_event[0] == 0.0  # an advance is not a qualifying loss
+    assert by_event[1] == pytest.approx(prot_q)
+    assert by_event[2] == pytest.approx(ins_q)
+    # buyer 1's qualifying loss and indemnity are the same whatever the extension
+    assert out.scalars[0, 0, _Q_INDEX] == pytest.approx(13_000.0)
+    assert out.scalars[0, 0, _GROSS_INDEX] == pytest.approx(11_700.0)
+    want_in = np.zeros(12)
+    for k, v in cash_in.items():
+        want_in[k] = v
+    want_out = np.zeros(12)
+    want_out[10] = 5_850.0  # the insurer's half of the recoveries, day 330
+    for k, v in refund.items():
+        want_out[k] += v
+    np.testing.assert_allclose(out.cash_in[0, 0], want_in, atol=0.005)
+    np.testing.assert_allclose(out.cash_out[0, 0], want_out, atol=0.005)
+    for k, v in advance.items():  # the advance is in the period's cash from the insurer
+        assert out.cash_in[0, 0, k] >= v
+
+
+def test_maximum_extension_past_the_horizon_and_policies_apart() -> None:
+    # a protracted default on day 340 paid on day 400 (after the 360-day horizon), no lag:
+    # without extension an advance on day 340; with 30 days the claim day 370 is past the
+    # horizon: nothing
+    late = [(0, 0, 340, 400, PROT, 10_000.0, np.nan)]
+    assert _apply(late, limit=[20_000.0], lag=0).cash_in[0, 0, 11] == pytest.approx(9_000.0)
+    assert not _apply(late, limit=[20_000.0], lag=0, ext=30).cash_in.any()
+    # policies with different extensions in one call: each as on its own (its own days and
+    # order: with a first loss the order of the claims within the year matters)
+    ev = np.array([e[:5] for e in EXTENDED], dtype=np.int64)
+    amount = np.array([e[5] for e in EXTENDED])
+    lgd = np.array([e[6] for e in EXTENDED])
+    both = calls.apply_policies(
+        ev, amount, lgd, path_start=0, n_paths=1, cover_limit=np.full((2, 2), 100_000.0),
+        insured_pct=np.full((2, 2), 0.9), non_qualifying_loss=np.zeros(2),
+        first_loss=np.full(2, 6_000.0), before_cover=np.array([False, False]),
+        max_liability=np.full(2, np.inf), settlement_lag=np.array([30, 30]),
+        year_of_day=YEAR_OF_DAY, n_years=1, period_of_day=PERIOD_OF_DAY, n_days=N_DAYS,
+        recovery_lag_days=180, max_extension=np.array([0, 60]))
+    for v, ext in enumerate((0, 60)):
+        alone = _apply(EXTENDED, limit=[100_000.0, 100_000.0], first_loss=6_000.0, ext=ext)
+        np.testing.assert_array_equal(both.scalars[:, v], alone.scalars[:, 0])
+        np.testing.assert_array_equal(both.cash_in[:, v], alone.cash_in[:, 0])
+        np.testing.assert_array_equal(both.qualifying[:, v], alone.qualifying[:, 0])
+    # first loss 6,000 after cover. No extension, day 100: buyer 0's advance 9,000 − 6,000
+    # (the first loss not used up by an advance) and buyer 1's 7,200 − 6,000, paid on day 130.
+    # 60 days: the insolvency claim first (day 150), 11,700 − 6,000 paid on day 180, then the
+    # advance of 9,000 in full (the first loss is used up) on day 190
+    assert both.cash_in[0, 0, 4] == pytest.approx(3_000.0 + 1_200.0)
+    assert both.cash_in[0, 1, 5] == pytest.approx(5_700.0)
+    assert both.cash_in[0, 1, 6] == pytest.approx(9_000.0)
 
 # ----------------------------------------------------------------- real runs
 
@@ -391,6 +471,20 @@ def test_protracted_claim_after_waiting_period_and_settlement_lag(make_book: Any
     out60 = simulate(build_inputs(book, cfg60, open_invoices=invoices), n_paths=8, seed=1,
                      chunk_paths=8, threads=1)
     assert not out60.policy_flow_sum.any()  # type: ignore[union-attr]
+    # a maximum extension period of 60 days: the waiting period runs from day 20 + 60, so the
+    # claim would be on day 170, the day the buyer pays: no claim, no cash
+    cfg_ext = cfg.with_updates(insurance={"policies": {"p": {
+        "insured_percentage": 0.9, "settlement_lag_days": 20, "premium_rate": 0.0,
+        "max_extension_days": 60}}})
+    inputs_ext = build_inputs(book, cfg_ext, open_invoices=invoices)
+    assert inputs_ext.insurance is not None
+    assert inputs_ext.insurance.max_extension.tolist() == [0, 60]
+    out_ext = simulate(inputs_ext, n_paths=8, seed=1, chunk_paths=8, threads=1)
+    assert not out_ext.policy_flow_sum.any()  # type: ignore[union-attr]
+    np.testing.assert_array_equal(out_ext.loss, out.loss)
+    # recorded when set; a config without it records (and hashes) as before the key existed
+    assert cfg_ext.resolved()["insurance"]["policies"]["p"]["max_extension_days"] == 60
+    assert "max_extension_days" not in cfg.resolved()["insurance"]["policies"]["p"]
 
 
 def test_without_insurance_no_policy_dimension(insured: tuple[Book, RunConfig, Any],
@@ -504,6 +598,7 @@ def _error(tmp_path: Path, buyers: Book, policy: str, **kw: str) -> str:
     ("waiting_period_days = 60",
      ["line 11", "waiting_period_days=60", "timeline.protracted_default_days=90"]),
     ("premium_schedule = 'weekly'", ["line 11", "premium_schedule"]),
+    ("max_extension_days = 0", ["line 11", "max_extension_days=0", "greater than or equal"]),
 ])
 def test_config_errors_name_key_and_line(tmp_path: Path, policy: str, expected: list[str],
                                          make_trade_book: Any) -> None:

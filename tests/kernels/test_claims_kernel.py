@@ -40,10 +40,13 @@ def _run() -> dict[str, np.ndarray]:
     out = {"q": np.zeros((e, v)), "gross": np.zeros((e, v)), "net": np.zeros((e, v)),
            "scalars": np.zeros((m, v, len(CLAIM_SCALARS))), "cash_in": np.zeros((m, v, 12)),
            "cash_out": np.zeros((m, v, 12))}
+    per_policy = np.ones((1, v), dtype=np.int64)  # the same day, amount and order for both
     claims_kernel(
-        np.array([0, 3, 3]), np.array([0, 2, 1]), np.array([50, 60, 70]),
+        np.array([0, 3, 3]), np.array([0, 2, 1]),
         np.array([-1, -1, -1]), np.array([ins, ins, ins], dtype=np.int64),
-        np.array([12_345.67, 800.25, 4_000.00]), np.array([0.6, 0.5, 0.5]),
+        np.array([0.6, 0.5, 0.5]), np.array([[50], [60], [70]]) * per_policy,
+        np.array([[12_345.67], [800.25], [4_000.00]]) * per_policy,
+        np.arange(e)[:, None] * per_policy,
         np.tile([10_000.0, 5_000.0, 10_000.0], (v, 1)), np.tile([0.9, 0.8, 0.9], (v, 1)),
         np.full(v, 1_000.0), np.full(v, 1_000.0), np.array([False, True]),
         np.full(v, 10_000.0), np.full(v, 30), np.zeros(N_DAYS + 2, dtype=np.int64), 1,

@@ -103,7 +103,8 @@ def timeline_sections() -> st.SearchStrategy[dict[str, Any]]:
 def policy_terms(draw: st.DrawFn) -> dict[str, Any]:
     """Terms of one credit-insurance policy: co-insurance, discretionary and unnamed-buyer
     cover, thresholds, an aggregate first loss before or after cover, a maximum liability as
-    an amount (at least the first loss) or a premium multiple, lags and premium."""
+    an amount (at least the first loss) or a premium multiple, lags, premium and a maximum
+    extension period (or none)."""
     terms: dict[str, Any] = {
         "insured_percentage": draw(st.sampled_from([0.0, 0.5, 0.9, 1.0])),
         "discretionary_ceiling": draw(st.sampled_from([0.0, 5_000.0, 1e6])),
@@ -126,4 +127,7 @@ def policy_terms(draw: st.DrawFn) -> dict[str, Any]:
         terms["minimum_premium"] = 5_000.0  # a multiple of no premium is refused
 
     terms["first_loss"] = first_loss
+    extension = draw(st.sampled_from([None, 30, 200]))
+    if extension is not None:
+        terms["max_extension_days"] = extension
     return terms

@@ -32,6 +32,7 @@ from portsim.report.comparison_figures import (
     plot_insurance_losses,
     plot_insurance_value,
     plot_scenarios,
+    plot_warning_value,
 )
 from portsim.report.figures import (
     exceedance_curve,
@@ -47,7 +48,7 @@ from portsim.report.plotting import format_money, label
 from portsim.report.run import from_dataset
 from portsim.report.sections import NO_CASH_SENTENCE
 from portsim.report.tables import concentration, headline_table
-from portsim.results.comparison import scenario_frame
+from portsim.results.comparison import scenario_comparison, scenario_frame, warning_value_frame
 from portsim.results.dataset import BAND_QUANTILES
 from portsim.results.estimators import Z95, expected_shortfall, value_at_risk
 from portsim.workflow.folders import read_run
@@ -532,3 +533,38 @@ def test_html_report_in_headless_chromium(example_run: Path, tmp_path: Path) -> 
     assert img.shape[:2] == (4000, 1280)
     assert img[:, :, :3].std() > 0.05  # something was drawn, not a blank page
     assert math.isfinite(float(img.mean()))
+
+
+def test_value_of_early_warning_section_and_chart(tmp_path: Path, small_run: Path) -> None:
+    """A batch whose runs carry lost_margin: the report shows the value-of-warning table and
+    the chart of loss avoided against margin lost, with 95 % error bars."""
+    rng = np.random.default_rng(8)
+    n = 3000
+    loss = rng.gamma(0.5, 40_000.0, n)
+    cut = xr.DataArray([0.0, 0.3, 0.1], dims="scenario")
+    paths = xr.Dataset({
+        "loss": ("path", loss), "n_defaults": ("path", rng.poisson(1.0, n)),
+        "lost_margin": ("path", 0.2 * loss * (rng.random(n) < 0.5))},
+        attrs={"currency": "EUR"})
+    paths["loss"] = paths["loss"] * (1 - cut)
+    paths["lost_margin"] = paths["lost_margin"] * (cut > 0)
+    paths = paths.assign_coords(scenario=["baseline", "stop_red", "prepay_red"])
+    table = scenario_comparison(paths, [0.99], "baseline")
+    run_dir = tmp_path / "run"
+    shutil.copytree(small_run, run_dir)
+    table.to_csv(run_dir / "comparison.csv", index=False)
+    html = render_html(read_run(run_dir))
+    assert "Value of early warning" in html
+    assert "Loss avoided against margin lost, by action policy" in html
+    fr = warning_value_frame(table, "baseline", 0.99)
+    assert format_money(fr["loss_avoided"].iloc[0], 4) in html
+    ax = plot_warning_value(fr, Figure().add_subplot(), "EUR")
+    assert ax.get_xlabel() == "Loss avoided (EUR)"
+    for k in range(len(fr)):
+        pt, _caps, (xbar, ybar) = ax.containers[k]
+        assert pt.get_gid() == f"policy_{k}"
+        x0, x1 = xbar.get_segments()[0][:, 0]
+        y0, y1 = ybar.get_segments()[0][:, 1]
+        assert x1 - x0 == pytest.approx(2 * Z95 * fr["loss_avoided_se"].iloc[k])
+        assert y1 - y0 == pytest.approx(2 * Z95 * fr["margin_lost_se"].iloc[k])
+        assert pt.get_xdata()[0] == fr["loss_avoided"].iloc[k]

@@ -10,6 +10,7 @@ digits (``%.16g``), so a cell must equal the stored number written that way, exa
 from __future__ import annotations
 
 import builtins
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -263,6 +264,25 @@ def test_provenance_has_seed_versions_and_input_hashes(exported: tuple[Path, Pat
         if package != "platform":
             assert f"{package} {version}" in items["Versions"]
     assert "Workbook made (UTC)" in items
+
+
+def test_batch_provenance_lists_every_input_of_every_scenario(batch: Path,
+                                                             scenario_book: Path) -> None:
+    items = dict(_sheet(batch / "results.xlsx", "Provenance")[1])
+    info = json.loads((batch / "run.json").read_text(encoding="utf-8"))
+    assert list(info["scenarios"]) == ["baseline", "mild_recession"]
+    want = {}
+    for name, sub in info["scenarios"].items():
+        ran = json.loads((batch / sub / "run.json").read_text(encoding="utf-8"))
+        assert "example_book.csv" in " ".join(ran["input_sha256"])
+        for path in ran["input_sha256"]:  # hashed again here, from the file
+            want[f"SHA-256 of {path} (scenario {name})"] = hashlib.sha256(
+                Path(path).read_bytes()).hexdigest()
+    assert {k: v for k, v in items.items() if "(scenario " in k} == want
+    # a scenario's own workbook lists its inputs without a scenario name
+    one = dict(_sheet(scenario_book, "Provenance")[1])
+    assert [k for k in one if k.startswith("SHA-256 of ")]
+    assert not [k for k in one if "(scenario " in k]
 
 
 def test_formats_frozen_headers_and_widths(scenario_book: Path) -> None:

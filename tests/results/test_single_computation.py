@@ -101,8 +101,8 @@ def test_comparison_frame_hand_worked() -> None:
     assert fr["var_0.99_change_se"].tolist() == [1.0, 0.0]
     assert "es_0.99" not in fr  # not in the table: left out
     csv = table.assign(level=[np.nan, 0.99] * 2, policy=[np.nan] * 4)  # as read from a CSV
-    assert comparison_frame(csv, [("var", "0.99")], "b").equals(
-        comparison_frame(table, [("var", "0.99")], "b"))
+    for cols in ([("var", "0.99")], [("expected_loss", "")]):
+        assert comparison_frame(csv, cols, "b").equals(comparison_frame(table, cols, "b"))
 
 
 def test_report_figure_and_cli_show_the_scenario_comparison(

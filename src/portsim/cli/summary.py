@@ -98,6 +98,18 @@ def _actions_table(metrics: dict[str, Any]) -> Any:
     return t
 
 
+def _warning_value_table(table: Any, baseline: str, level: float, cur: str) -> Any:
+    """The value of early warning (:func:`portsim.report.tables.warning_value_table`) as a
+    rich table."""
+    from portsim.report.tables import warning_value_table
+    from portsim.results.comparison import warning_value_frame
+
+    return _rich(
+        warning_value_table(warning_value_frame(table, baseline, level), level),
+        f"Value of early warning: each action policy against {baseline} (no actions), {cur}; "
+        f"± paired s.e.; net value = loss avoided − margin lost")
+
+
 def _creditriskplus_table(metrics: dict[str, Any]) -> Any:
     """The run's expected loss, VaR and ES beside the CreditRisk+ model's of the same book."""
     from rich.table import Table
@@ -206,6 +218,8 @@ def print_comparison(table: Any, baseline: str, base_metrics: dict[str, Any]) ->
                 cell(f.iloc[i], name("retained_es", key), "m"),
                 cell(f.iloc[i], "policy_p_line_breach", "p"))))
         con.print(c)
+    if key and (table["metric"] == "lost_margin").any():
+        con.print(_warning_value_table(table, baseline, float(key), cur))
 
 
 def print_creditriskplus_batch(metrics: dict[str, dict[str, Any]]) -> None:

@@ -72,6 +72,11 @@ class PolicyConfig(Strict):
         default=None, ge=0, le=720, description="protracted-default waiting period after the "
         "due date; must equal timeline.protracted_default_days (the default)"
     )
+    max_extension_days: int | None = Field(
+        default=None, ge=1, le=720, description="maximum extension period: a buyer that has "
+        "not paid by the due date is granted one postponement of this many days, and the "
+        "extended due date counts for the protracted-default waiting period (none: off)"
+    )
     settlement_lag_days: int = Field(
         default=30, ge=0, le=3650, description="days from a claim to the indemnity payment"
     )

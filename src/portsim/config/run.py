@@ -396,18 +396,20 @@ def _without_unset(data: dict[str, Any]) -> dict[str, Any]:
     """A config dump without the ``[book]`` keys left unset, an empty scenario ``[fx]``, no
     scenario supplier default events, an absent ``[warn]``, ``[creditriskplus]``,
     ``[suppliers]`` or ``[actions]`` (also in the scenario), the default ``model.family`` and
-    ``creditriskplus.defaults``, the later ``[timeline]`` keys and a policy's
-    ``red_limit_factor`` at their defaults, so a config that does not use them records (and
-    hashes) as it did before they existed."""
+    ``creditriskplus.defaults``, the later ``[timeline]`` keys, a policy's
+    ``red_limit_factor`` at its default and ``max_extension_days`` left unset, so a config
+    that does not use them records (and hashes) as it did before they existed."""
     data["book"] = without_unset(data["book"])
     for section in ("warn", "creditriskplus", "suppliers", "actions"):
         if data.get(section) is None:
             data.pop(section, None)
     if data["scenario"].get("actions", 0) is None:
         data["scenario"].pop("actions")
-    for pol in (data.get("insurance") or {}).get("policies", {}).values():
+    for pol in ((data.get("insurance") or {}).get("policies") or {}).values():
         if pol.get("red_limit_factor") == 1.0:
             pol.pop("red_limit_factor")
+        if pol.get("max_extension_days") is None:
+            pol.pop("max_extension_days", None)
     if data.get("timeline") is not None:
         for key, value in _TIMELINE_LATER.items():
             if data["timeline"].get(key) == value:

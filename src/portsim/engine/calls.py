@@ -34,7 +34,7 @@ from portsim.inputs.model import ModelInputs
 from portsim.inputs.timeline import TimelineInputs
 from portsim.kernels import defaults as kernels
 from portsim.kernels.claims import CLAIM_SCALARS, claims_kernel
-from portsim.kernels.codes import DefaultMethod
+from portsim.kernels.codes import DefaultMethod, EventKind
 from portsim.kernels.mixture import mixture_losses, mixture_losses_of_paths
 from portsim.kernels.suppliers import supplier_paths
 from portsim.kernels.timeline import timeline_paths
@@ -555,9 +555,16 @@ def apply_policies(
     recovery_lag_days: int,
     events_after: np.ndarray | None = None,
     red_limit_factor: np.ndarray | None = None,
+    max_extension: np.ndarray | None = None,
 ) -> ClaimsOutcome:
     """Apply ``V`` policy variants to the claim events of paths ``path_start ..
     path_start + n_paths - 1``.
+
+    A policy with a maximum extension period E > 0 (``max_extension``) sees its own claim
+    events (:func:`extended_events`): each protracted default moves E days later (the
+    waiting period runs from the extended due date) and becomes no claim when the buyer pays
+    by then, part of the buyer's insolvency claim when the buyer defaults by then, or falls
+    outside the horizon. The events of each policy are taken in order of their own days.
 
     Parameters
     ----------
@@ -589,6 +596,8 @@ def apply_policies(
     red_limit_factor : ndarray, shape (V,), optional
         Per policy, the factor on a buyer's limit for deliveries after it reached that level
         (0: cover cancelled for them; default 1: unchanged).
+    max_extension : ndarray, shape (V,), int64, optional
+        Maximum extension period per policy in days (0: none; default none for all).
 
     Returns
     -------
@@ -596,10 +605,12 @@ def apply_policies(
     """
     ev = np.asarray(events_int, dtype=np.int64).reshape(-1, 5)
     n_pol, n_cust = np.shape(cover_limit)
-    # one int64 key ordering by path, day, customer, kind (< 2^63 for any realistic size)
-    key = (((ev[:, 0] - path_start) * (n_days + 2) + ev[:, 2]) * n_cust + ev[:, 1]) * 2 + ev[:, 4]
-    order = np.argsort(key, kind="stable").astype(np.int64)
+    order = np.argsort(_event_key(ev, path_start, n_days, n_cust), kind="stable").astype(np.int64)
     s = ev[order]
+    amount = np.asarray(events_amount, dtype=float)[order]
+    ext = np.zeros(n_pol, dtype=np.int64) if max_extension is None else max_extension
+    claim_days, amounts, perm = extended_events(s, amount, ext, path_start=path_start,
+                                                n_days=n_days, n_customers=n_cust)
     paths = s[:, 0] - path_start
     offsets = np.searchsorted(paths, np.arange(n_paths + 1), side="left").astype(np.int64)
     c = np.ascontiguousarray
@@ -611,13 +622,14 @@ def apply_policies(
         "max_liability": (max_liability, _F, (n_pol,)),
         "settle_lag": (settlement_lag, _I, (n_pol,)), "year_of_day": (year_of_day, _I, days),
         "period_of_day": (period_of_day, _I, days),
+        "max_extension": (ext, _I, (n_pol,)),
     }
     args: dict[str, object] = {name: _checked(name, c(a, dtype=dt), dt, shape)
                                for name, (a, dt, shape) in terms.items()}
     out = ClaimsOutcome(s.shape[0], n_paths, n_pol, int(period_of_day[-1]), order)
     _call(claims_kernel, {
-        **args, "offsets": offsets, "cust": c(s[:, 1]), "day": c(s[:, 2]), "paid": c(s[:, 3]),
-        "kind": c(s[:, 4]), "amount": c(np.asarray(events_amount, dtype=float)[order]),
+        **args, "offsets": offsets, "cust": c(s[:, 1]), "day": claim_days, "paid": c(s[:, 3]),
+        "kind": c(s[:, 4]), "amount": amounts, "perm": perm,
         "lgd": c(np.asarray(events_lgd, dtype=float)[order]), "n_years": int(n_years),
         "after": c(np.zeros(len(order)) if events_after is None
                    else np.asarray(events_after, dtype=float)[order]),
@@ -630,6 +642,81 @@ def apply_policies(
         "out_cash_out": out.cash_out,
     })
     return out
+
+def _event_key(ev: np.ndarray, path_start: int, n_days: int, n_cust: int) -> np.ndarray:
+    """One int64 key ordering events ``(path, customer, day, paid_day, kind)`` by path, day,
+    customer and kind (< 2^63 for any realistic size)."""
+    return (((ev[:, 0] - path_start) * (n_days + 2) + ev[:, 2]) * n_cust + ev[:, 1]) * 2 \
+        + ev[:, 4]
+
+
+def extended_events(
+    events: np.ndarray, amount: np.ndarray, max_extension: np.ndarray, *, path_start: int,
+    n_days: int, n_customers: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The claim events each policy sees, given its maximum extension period.
+
+    A buyer that has not paid an invoice by its due date is granted one postponement of E
+    days, and the extended due date counts for the policy: the protracted default logged on
+    day ``d`` (due + waiting period) is claimable on ``d + E`` instead. So, for E > 0:
+
+    * paid by the buyer on or before ``d + E``: no claim (amount 0);
+    * never paid (the buyer defaults on day D, its insolvency event): when D ≤ d + E the
+      invoice is part of the insolvency claim (its amount moves to the insolvency event, which
+      left it out as already claimed), else a protracted claim on ``d + E``;
+    * paid after ``d + E``: a protracted claim on ``d + E`` (an advance, refunded when paid);
+    * ``d + E`` after the horizon: no claim within the horizon.
+
+    With E = 0 every policy sees the events as they are.
+
+    Parameters
+    ----------
+    events : ndarray, shape (E, 5), int64
+        ``(path, customer, day, paid_day, kind)`` sorted by :func:`_event_key`.
+    amount : ndarray, shape (E,)
+        Claim amounts in that order, book currency.
+    max_extension : ndarray, shape (V,), int64
+        Days per policy (0: none).
+    path_start, n_days, n_customers : int
+
+    Returns
+    -------
+    days : ndarray, shape (E, V), int64
+        Claim day of each event per policy (``n_days + 1`` for one after the horizon).
+    amounts : ndarray, shape (E, V)
+        Claim amount of each event per policy.
+    perm : ndarray, shape (E, V), int64
+        Per policy, the events (indices into ``events``) in order of path, the policy's day,
+        customer and kind.
+    """
+    n_ev, n_pol = events.shape[0], max_extension.shape[0]
+    days = np.repeat(events[:, 2:3], n_pol, axis=1)
+    amounts = np.repeat(amount[:, None], n_pol, axis=1)
+    perm = np.repeat(np.arange(n_ev, dtype=np.int64)[:, None], n_pol, axis=1)
+    if not (max_extension > 0).any():
+        return days, amounts, perm
+    prot = np.flatnonzero(events[:, 4] == EventKind.PROTRACTED)
+    ins = np.flatnonzero(events[:, 4] == EventKind.INSOLVENCY)
+    # the insolvency event of each protracted event's buyer on its path (-1: none)
+    ins_key = events[ins, 0] * n_customers + events[ins, 1]
+    by_key = dict(zip(ins_key.tolist(), ins.tolist(), strict=True))
+    p_key = events[prot, 0] * n_customers + events[prot, 1]
+    ins_of = np.array([by_key.get(k, -1) for k in p_key.tolist()], dtype=np.int64)
+    default_day = np.where(ins_of >= 0, events[np.maximum(ins_of, 0), 2], n_days + 1)
+    paid = events[prot, 3]
+    for v in np.flatnonzero(max_extension > 0):
+        new_day = events[prot, 2] + max_extension[v]
+        to_insolvency = (paid < 0) & (ins_of >= 0) & (default_day <= new_day)
+        no_claim = ((paid >= 0) & (paid <= new_day)) | (new_day > n_days) | to_insolvency
+        days[prot, v] = np.minimum(new_day, n_days + 1)
+        amounts[prot[no_claim], v] = 0.0
+        np.add.at(amounts[:, v], ins_of[to_insolvency], amount[prot[to_insolvency]])
+        ev = events.copy()
+        ev[:, 2] = days[:, v]
+        perm[:, v] = np.argsort(_event_key(ev, path_start, n_days, n_customers), kind="stable")
+    c = np.ascontiguousarray
+    return c(days), c(amounts), c(perm)
+
 
 def policy_claims(x: ModelInputs, events_int: np.ndarray, events_amount: np.ndarray,
                   events_lgd: np.ndarray, *, path_start: int, n_paths: int,
@@ -654,5 +741,5 @@ def policy_claims(x: ModelInputs, events_int: np.ndarray, events_amount: np.ndar
         settlement_lag=pol.settlement_lag, year_of_day=pol.year_of_day, n_years=pol.n_years,
         period_of_day=tl.period_of_day, n_days=tl.n_days,
         recovery_lag_days=tl.recovery_lag_days, events_after=events_after,
-        red_limit_factor=pol.red_limit_factor,
+        red_limit_factor=pol.red_limit_factor, max_extension=pol.max_extension,
     )

@@ -37,6 +37,14 @@ Policy years are 12-month steps from the as-of date; a claim on day ``d`` falls 
 ``k`` with ``D_k < d ≤ D_{k+1}`` (``D_k`` the day ``k`` years after the as-of date). The
 maximum liability (an amount, or a multiple of the annual premium) and the aggregate first
 loss apply per policy year.
+
+Maximum extension period
+------------------------
+With ``max_extension_days`` = E, the insured grants a buyer that has not paid an invoice by
+its due date one postponement of E days without asking the insurer, and the extended due
+date counts for every purpose of the policy (the usual "postponement of due date" clause):
+the protracted default is claimable ``waiting period`` days after due + E rather than after
+due. See :func:`portsim.engine.calls.apply_policies` for how the claim events change.
 """
 
 from __future__ import annotations
@@ -76,6 +84,7 @@ class PolicyInputs(NamedTuple):
     before_cover: np.ndarray  # (V,) bool: first loss taken before the insured percentage
     max_liability: np.ndarray  # (V,) per policy year, inf = unlimited
     settlement_lag: np.ndarray  # (V,) int64 days
+    max_extension: np.ndarray  # (V,) int64 days of the postponement of a due date, 0 = none
     insured_turnover: np.ndarray  # (V,) planned annual sales to covered buyers
     annual_premium: np.ndarray  # (V,)
     premium_cash: np.ndarray  # (V, P) premium paid per period
@@ -250,7 +259,7 @@ def build_policies(
     limits = [np.zeros(n)]
     pcts = [np.zeros(n)]
     kinds = [np.full(n, CoverType.NONE, dtype=np.int8)]
-    nql, fl, before, ml, lag, red = [0.0], [0.0], [False], [np.inf], [0], [1.0]
+    nql, fl, before, ml, lag, red, ext = [0.0], [0.0], [False], [np.inf], [0], [1.0], [0]
     acts = config.active_actions
     insurer_red = None if acts is None else acts.insurer_red_limit_factor
     turnover, annual, paid, earned = [0.0], [0.0], [0.0], [0.0]
@@ -273,6 +282,7 @@ def build_policies(
         ml.append(max_liab)
         lag.append(pol.settlement_lag_days)
         red.append(pol.red_limit_factor if insurer_red is None else insurer_red)
+        ext.append(pol.max_extension_days or 0)
         turnover.append(insured_turnover)
         annual.append(premium)
         paid.append(float(cash.sum()))
@@ -290,6 +300,7 @@ def build_policies(
         before_cover=c(before, dtype=bool),
         max_liability=c(ml, dtype=float),
         settlement_lag=c(lag, dtype=np.int64),
+        max_extension=c(ext, dtype=np.int64),
         insured_turnover=c(turnover, dtype=float),
         annual_premium=c(annual, dtype=float),
         premium_cash=c(np.stack(premium_cash)),

@@ -9,7 +9,9 @@ horizon). The timeline's ``protracted_default_days`` is the policies' waiting pe
 
 Every policy variant is applied to the same events, so differences between variants carry no
 sampling noise from the defaults. Per path, events are taken in order of day (then customer,
-then kind). For each variant:
+then kind); under a maximum extension period a variant has its own claim days and amounts
+(:func:`portsim.engine.calls.extended_events`) and takes the events in order of those days.
+For each variant:
 
 * **Final claims** (insolvencies, and protracted defaults never paid): the amount is capped by
   what is left of the buyer's limit (limits are used cumulatively over the horizon). A buyer's
@@ -94,7 +96,8 @@ def _indemnity(x, pct, ded, ml, y, before_cover, use):
 @kernel(nogil=True)
 def claims_kernel(
     offsets,  # (m + 1,) int64: events of path p are offsets[p] .. offsets[p+1]-1
-    cust, day, paid, kind, amount, lgd,  # (E,) sorted by path, day, customer, kind
+    cust, paid, kind, lgd,  # (E,) sorted by path (and day, customer, kind)
+    day, amount, perm,  # (E, V): each policy's claim day and amount, and order within a path
     limit, pct,  # (V, n)
     nql, first_loss, before_cover, max_liability, settle_lag,  # (V,)
     year_of_day, n_years,  # (n_days + 2,) int64, int
@@ -105,6 +108,12 @@ def claims_kernel(
     out_cash_in, out_cash_out,  # (m, V, n_periods)
 ):
     """Fill the outputs for every path and policy (see the module docstring).
+
+    Policy ``v`` takes the events of a path in the order ``perm[offsets[p]:offsets[p+1], v]``
+    (by its own day, then customer and kind), with its own claim day ``day[e, v]`` and
+    amount ``amount[e, v]`` (they differ from the logged ones only under a maximum extension
+    period, :func:`portsim.engine.calls.extended_events`); insolvency days are the same for
+    every policy.
 
     ``out_q``, ``out_gross`` and ``out_net`` get, per event and policy, the qualifying loss
     released at the event, its indemnity before and after the insurer's share of recoveries
@@ -130,7 +139,7 @@ def claims_kernel(
         for e in range(a, b):
             if kind[e] == EventKind.INSOLVENCY:
                 g_of[cust[e]] = lgd[e]
-                def_day[cust[e]] = day[e]
+                def_day[cust[e]] = day[e, 0]
         for v in range(n_pol):
             for y in range(n_years):
                 ded[y] = first_loss[v]
@@ -143,17 +152,20 @@ def claims_kernel(
                 claimed[i] = False
             lag = settle_lag[v]
             threshold = nql[v]
-            for e in range(a, b):
+            for k in range(a, b):
+                e = perm[k, v]
                 i = cust[e]
                 room = max(limit[v, i] - used[i], 0.0)
+                amt = amount[e, v]
                 if red_factor[v] < 1.0 and after[e] > 0.0:
                     # deliveries after the buyer turned red: within the reduced limit only
-                    before = amount[e] - after[e]
+                    aft = min(after[e], amt)
+                    before = amt - aft
                     q = min(before, room) + min(
-                        after[e], max(red_factor[v] * limit[v, i] - used[i] - before, 0.0))
+                        aft, max(red_factor[v] * limit[v, i] - used[i] - before, 0.0))
                 else:
-                    q = min(amount[e], room)
-                d = day[e]
+                    q = min(amt, room)
+                d = day[e, v]
                 y = year_of_day[d]
                 s_day = d + lag
                 if kind[e] == EventKind.INSOLVENCY or paid[e] < 0:

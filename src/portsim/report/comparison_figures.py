@@ -5,7 +5,8 @@ The numbers are those of :mod:`portsim.results`: the value of cover is
 :func:`portsim.results.metrics.insurance_frame` of the run's risk metrics (pass the
 ``metrics`` the run already has, e.g. ``summary.json``'s, or they are computed from the
 Dataset), the scenarios are :func:`portsim.results.comparison.scenario_comparison` read
-through :func:`portsim.results.comparison.scenario_frame`.
+through :func:`portsim.results.comparison.scenario_frame`, and the value of early warning is
+:func:`portsim.results.comparison.warning_value_frame` of a batch's comparison table.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "plot_insurance_losses",
     "plot_insurance_value",
     "plot_scenarios",
+    "plot_warning_value",
 ]
 
 
@@ -149,5 +151,43 @@ def plot_scenarios(ds: xr.Dataset, ax: Axes | None = None, level: float | None =
     if is_money(ds, da):
         ax.yaxis.set_major_formatter(money_formatter())
     ax.set_title("Scenarios")
+    ax.legend(fontsize="small", frameon=False)
+    return ax
+
+
+def plot_warning_value(frame: pd.DataFrame, ax: Axes | None = None, currency: str = ""
+                       ) -> Axes:
+    """Loss avoided against margin lost, one point per action policy, with 95 % error bars
+    (± 1.96 paired s.e. each way) and the break-even line: a policy below it avoids more loss
+    than it costs in margin.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        :func:`portsim.results.comparison.warning_value_frame` (columns ``scenario``,
+        ``loss_avoided``, ``margin_lost`` and their ``_se``).
+    ax : matplotlib Axes, optional
+    currency : str
+        Book currency, for the axis labels.
+    """
+    ax = axes(ax)
+    x = frame["loss_avoided"].to_numpy(dtype=float)
+    y = frame["margin_lost"].to_numpy(dtype=float)
+    xerr = Z95 * np.nan_to_num(frame["loss_avoided_se"].to_numpy(dtype=float))
+    yerr = Z95 * np.nan_to_num(frame["margin_lost_se"].to_numpy(dtype=float))
+    colors = [PALETTE.blue, PALETTE.orange, PALETTE.green, PALETTE.red, PALETTE.purple]
+    for k, name in enumerate(frame["scenario"].astype(str)):
+        ax.errorbar(x[k], y[k], xerr=xerr[k], yerr=yerr[k], fmt="o", capsize=3,
+                    color=colors[k % len(colors)], label=tex_safe(name), gid=f"policy_{k}")
+    lo = min(0.0, float(np.nanmin(np.concatenate([x - xerr, y - yerr]))))
+    hi = max(0.0, float(np.nanmax(np.concatenate([x + xerr, y + yerr]))))
+    ax.plot([lo, hi], [lo, hi], color=PALETTE.grey, lw=1, ls="--", label="break-even",
+            gid="break_even")
+    unit = f" ({currency})" if currency else ""
+    ax.set_xlabel(tex_safe(f"Loss avoided{unit}"))
+    ax.set_ylabel(tex_safe(f"Margin lost{unit}"))
+    ax.xaxis.set_major_formatter(money_formatter())
+    ax.yaxis.set_major_formatter(money_formatter())
+    ax.set_title("Value of early warning: loss avoided against margin lost")
     ax.legend(fontsize="small", frameon=False)
     return ax

@@ -68,6 +68,9 @@ class RunData:
         comparison table of a batch folder, when present.
     early_warning : EarlyWarningData or None
         The run's early warning, when its config has ``[warn]``.
+    scenario_inputs : dict of str to dict of str to str
+        Of a batch folder: each scenario's input files and their SHA-256 (its run folder's
+        ``run.json`` ``input_sha256``), by scenario name; empty otherwise.
     """
 
     ds: xr.Dataset
@@ -79,6 +82,7 @@ class RunData:
     notes: list[str] = field(default_factory=list)
     comparison: pd.DataFrame | None = None
     early_warning: EarlyWarningData | None = None
+    scenario_inputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def currency(self) -> str:
@@ -116,11 +120,12 @@ def run_from_files(
     path: Path,
     comparison: pd.DataFrame | None,
     early_warning: EarlyWarningData | None = None,
+    scenario_inputs: dict[str, dict[str, str]] | None = None,
 ) -> RunData:
     """A :class:`RunData` from the files of a complete run folder, as read by
     :func:`portsim.workflow.folders.read_run` (``results.nc``, ``summary.json``, ``run.json``,
-    ``config.json``, the comparison table of a batch and the early warning of a run with
-    ``[warn]``; empty dicts for absent files).
+    ``config.json``, of a batch the comparison table and each scenario's input hashes, and the
+    early warning of a run with ``[warn]``; empty dicts for absent files).
 
     The metrics are computed from ``ds`` when ``summary.json`` has none.
     """
@@ -128,6 +133,7 @@ def run_from_files(
         ds=ds, metrics=summary.get("metrics") or {}, provenance=summary.get("provenance") or {},
         run_info=run_info, config=config, path=path, comparison=comparison,
         early_warning=early_warning,
+        scenario_inputs=dict(scenario_inputs or {}),
     )
     if not run.metrics:
         run.metrics = risk_metrics(baseline(ds), risk_levels(ds))

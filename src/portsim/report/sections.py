@@ -14,6 +14,7 @@ from portsim.report.comparison_figures import (
     plot_insurance_losses,
     plot_insurance_value,
     plot_scenarios,
+    plot_warning_value,
 )
 from portsim.report.figures import (
     plot_exceedance,
@@ -33,10 +34,12 @@ from portsim.report.tables import (
     scenario_table,
     stride_text,
     supplier_table,
+    warning_value_table,
 )
-from portsim.results.comparison import scenario_frame
+from portsim.results.comparison import comparison_level, scenario_frame, warning_value_frame
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
 
 __all__ = ["NO_CASH_SENTENCE", "Section", "sections", "title"]
@@ -156,8 +159,31 @@ def _scenario_section(run: RunData) -> Section | None:
         sec.figures.append(("Headline metrics by scenario",
                             lambda ax: plot_scenarios(run.ds, ax, q)))
     if run.comparison is not None:
+        if "metric" in run.comparison and (run.comparison["metric"] == "lost_margin").any():
+            _warning_value(sec, run, run.comparison)
         sec.tables.append(comparison_file_table(run.comparison))
     return sec
+
+
+def _warning_value(sec: Section, run: RunData, table: pd.DataFrame) -> None:
+    """The value of early warning of a batch whose runs carry ``lost_margin``: its text,
+    table and chart (the baseline is the scenario without actions)."""
+    names = list(dict.fromkeys(str(s) for s in table["scenario"]))
+    base = str(run.run_info.get("baseline") or "")
+    if base not in names:
+        base = "baseline" if "baseline" in names else names[0]
+    levels = [float(x) for x in table["level"].dropna().astype(str) if x not in ("", "nan")]
+    q = comparison_level(levels) if levels else default_level(run.ds)
+    fr = warning_value_frame(table, base, q)
+    sec.text.append(
+        f"Value of early warning: each action policy against {base} (no actions) on the same "
+        f"paths, money in {run.currency}, ± the standard errors of paired differences. Loss "
+        f"avoided is the fall in expected loss, margin lost the rise in expected lost margin "
+        f"(sales the policy refused × (1 − cogs share)); net value = loss avoided − margin "
+        f"lost. A run without actions has lost margin 0 by construction.")
+    sec.tables.append(("Value of early warning", warning_value_table(fr, q)))
+    sec.figures.append(("Loss avoided against margin lost, by action policy",
+                        lambda ax: plot_warning_value(fr, ax, run.currency)))
 
 
 def _concentration_section(run: RunData, top: int = 10) -> Section:

@@ -36,6 +36,7 @@ __all__ = [
     "scenario_table",
     "stride_text",
     "supplier_table",
+    "warning_value_table",
 ]
 
 
@@ -281,6 +282,32 @@ def scenario_table(frame: pd.DataFrame, level: float) -> Table:
     for _, name in metrics:
         header += [name, "change vs baseline"]
     return Table(header, rows, set(range(1, len(header))))
+
+
+def warning_value_table(frame: pd.DataFrame, level: float) -> Table:
+    """The value of early warning: one row per action policy, each change against the
+    baseline without actions ± its paired standard error
+    (:func:`portsim.results.comparison.warning_value_frame`). Shown by the report and the
+    command line."""
+    spec = [("Policy", "", ""), ("Loss avoided", "loss_avoided", "money"),
+            (f"Change in ES {level:.1%}", "es_change", "money"),
+            (f"Change in CFaR {level:.1%}", "cash_flow_at_risk_change", "money"),
+            ("Change in P(cash breach)", "p_line_breach_change", "probability"),
+            ("Change in DSO (days)", "dso_change", "days"),
+            ("Margin lost", "margin_lost", "money"),
+            ("Net value", "net_value", "money")]
+
+    def cell(r: Any, col: str, kind: str) -> str:
+        v, se = float(r[col]), float(r[f"{col}_se"])
+        if not math.isfinite(v):
+            return ""
+        sign = "+" if v >= 0 and col.endswith("_change") else "−" if v < 0 else ""
+        err = format_money(se, 3) if kind == "money" else fmt_value(kind, se)
+        return f"{sign}{fmt_value(kind, abs(v))} ± {err}"
+
+    rows = [[str(r["scenario"])] + [cell(r, col, kind) for _, col, kind in spec[1:]]
+            for _, r in frame.iterrows()]
+    return Table([name for name, _, _ in spec], rows, set(range(1, len(spec))))
 
 
 def comparison_file_table(c: pd.DataFrame) -> tuple[str, Table]:

@@ -235,12 +235,14 @@ def _comparison(table: pd.DataFrame) -> Sheet:
 
 
 def _provenance(run: RunData) -> Sheet:
-    """The report's provenance rows, every input file's SHA-256 and when the workbook was
-    made."""
+    """The report's provenance rows, every input file's SHA-256 (of a batch folder: of every
+    scenario) and when the workbook was made."""
     prov = provenance_table(run)
     rows = [(k, v) for k, v in prov.itertuples(index=False) if k != "Report made (UTC)"]
     rows += [(f"SHA-256 of {path}", digest)
              for path, digest in (run.run_info.get("input_sha256") or {}).items()]
+    rows += [(f"SHA-256 of {path} (scenario {name})", digest)
+             for name, files in run.scenario_inputs.items() for path, digest in files.items()]
     rows.append(("Workbook made (UTC)", datetime.now(UTC).isoformat(timespec="seconds")))
     return Sheet("Provenance", pd.DataFrame(rows, columns=["Item", "Value"]))
 

@@ -7,6 +7,7 @@ and the CreditRisk+ figures of each scenario beside its run's (:func:`creditrisk
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,17 +28,21 @@ from portsim.results.schema import COMPARISON_COORDS, SCENARIO_DIM
 __all__ = [
     "SCENARIO_PATH_VARS",
     "SCENARIO_POLICY_VARS",
+    "WARNING_VALUE_COLUMNS",
     "comparison_frame",
+    "comparison_level",
     "creditriskplus_by_scenario",
     "scenario_comparison",
     "scenario_frame",
     "scenario_paths",
+    "warning_value_frame",
+    "warning_value_summary",
 ]
 
 #: Per-path variables a scenario batch keeps for every scenario (dims ``scenario, path``; the
 #: policy ones also ``policy``), when the runs have them.
 SCENARIO_PATH_VARS = ("loss", "n_defaults", "buffer_breach", "line_breach", "net_cash_flow",
-                      "dso_avg")
+                      "dso_avg", "lost_margin")
 #: Per-path "with cover" variables by policy variant, and the variable without cover that
 #: stands in for a variant a scenario does not evaluate (withdrawn cover).
 SCENARIO_POLICY_VARS = {"retained_loss": "loss", "policy_buffer_breach": "buffer_breach",
@@ -113,7 +118,10 @@ def scenario_comparison(
         ``p_line_breach``, ``cash_flow_at_risk``, ``dso_avg`` (mean over paths of the
         average DSO); with policies, per policy, ``retained_expected_loss``,
         ``retained_var``, ``retained_es``, ``policy_p_line_breach`` and
-        ``policy_cash_flow_at_risk`` (with cover).
+        ``policy_cash_flow_at_risk`` (with cover). With ``lost_margin`` (the margin of the
+        sales a run's actions refused, per path): ``lost_margin`` (its mean) and
+        ``loss_and_lost_margin`` (the mean of loss + lost margin per path, whose paired
+        difference is the net value of the actions, see :func:`warning_value_frame`).
     """
     names = [str(s) for s in paths["scenario"].values]
     if baseline not in names:
@@ -171,6 +179,13 @@ def scenario_comparison(
             dso, dso_b = sub["dso_avg"].values, base["dso_avg"].values
             mean, d = paired_mean(dso, dso_b)
             add(s, "dso_avg", "", "", mean, d, float(np.nanmean(dso_b)), "days")
+        if "lost_margin" in paths:
+            lm, lm_b = sub["lost_margin"].values, base["lost_margin"].values
+            mean, d = paired_mean(lm, lm_b)
+            add(s, "lost_margin", "", "", mean, d, float(lm_b.mean()), cur)
+            tot, tot_b = sub["loss"].values + lm, base["loss"].values + lm_b
+            mean, d = paired_mean(tot, tot_b)
+            add(s, "loss_and_lost_margin", "", "", mean, d, float(tot_b.mean()), cur)
         for j, pol in enumerate(pols):
             loss_rows(s, "retained_", pol, sub["retained_loss"].values[:, j],
                       base["retained_loss"].values[:, j])
@@ -228,6 +243,12 @@ def _coord_attrs(name: str) -> dict[str, str]:
     return {"units": var.units, "long_name": var.long_name}
 
 
+def comparison_level(levels: list[float] | tuple[float, ...]) -> float:
+    """The single level of a comparison summary: 0.99 when among ``levels``, else the
+    highest."""
+    return 0.99 if any(math.isclose(q, 0.99) for q in levels) else max(levels)
+
+
 def comparison_frame(
     table: pd.DataFrame, columns: list[tuple[str, str]], baseline: str, policy: str = ""
 ) -> pd.DataFrame:
@@ -253,7 +274,7 @@ def comparison_frame(
         ``m_change_se`` (its paired standard error) and ``m_change_pct`` (fraction of the
         baseline's value).
     """
-    level = table["level"].astype(str).replace("nan", "")
+    level = table["level"].astype(object).fillna("").astype(str).replace("nan", "")
     pol = table["policy"].astype(object).fillna("").astype(str)
     names = list(dict.fromkeys(str(s) for s in table["scenario"]))
     order = [baseline, *(s for s in names if s != baseline)]
@@ -287,3 +308,81 @@ def scenario_frame(ds: xr.Dataset, level: float) -> pd.DataFrame:
     key = f"{level:g}"
     return comparison_frame(table, [("expected_loss", ""), ("var", key), ("es", key),
                                     ("p_line_breach", "")], base)
+
+
+#: The columns of :func:`warning_value_frame` (each with ``_se``), and the comparison metric
+#: and sign they come from: +1 the change against the baseline, −1 the change reversed (an
+#: amount avoided).
+WARNING_VALUE_COLUMNS = {
+    "loss_avoided": ("expected_loss", "", -1),
+    "es_change": ("es", "LEVEL", 1),
+    "cash_flow_at_risk_change": ("cash_flow_at_risk", "LEVEL", 1),
+    "p_line_breach_change": ("p_line_breach", "", 1),
+    "dso_change": ("dso_avg", "", 1),
+    "margin_lost": ("lost_margin", "", 1),
+    "net_value": ("loss_and_lost_margin", "", -1),
+}
+
+
+def warning_value_frame(table: pd.DataFrame, baseline: str, level: float) -> pd.DataFrame:
+    """The value of early warning: what each action policy changes against a baseline without
+    actions, on common random numbers.
+
+    Read off :func:`scenario_comparison`'s table of a batch whose baseline takes no actions
+    and whose other scenarios each apply an action policy. A run that does not carry
+    ``lost_margin`` (one without actions, or a timeline that refuses no sales) has lost
+    margin 0 by construction: :func:`portsim.workflow.batch.combine` gives it zeros.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`scenario_comparison`'s rows (or ``comparison.csv`` read back).
+    baseline : str
+        The scenario without actions.
+    level : float
+        The level of the ES and cash-flow-at-risk changes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario other than the baseline: ``scenario`` and each column of
+        :data:`WARNING_VALUE_COLUMNS` with its paired standard error (``_se``):
+        ``loss_avoided`` = −Δ expected loss, ``es_change`` = Δ ES, ``cash_flow_at_risk_change``
+        = Δ cash-flow-at-risk, ``p_line_breach_change`` = Δ P(line breach), ``dso_change`` =
+        Δ mean average DSO (days), ``margin_lost`` = Δ expected lost margin, ``net_value`` =
+        −Δ E[loss + lost margin] (loss avoided less margin lost, with the standard error of
+        the per-path difference, not the two errors combined). Money in book currency; a
+        metric the table lacks (no timeline) is NaN.
+    """
+    key = f"{level:g}"
+    cols = [(m, key if lv == "LEVEL" else lv) for m, lv, _ in WARNING_VALUE_COLUMNS.values()]
+    wide = comparison_frame(table, cols, baseline)
+    out = pd.DataFrame({"scenario": wide["scenario"].iloc[1:].to_numpy()})
+    for name, (metric, lv, sign) in WARNING_VALUE_COLUMNS.items():
+        col = f"{metric}_{key}" if lv == "LEVEL" else metric
+        if f"{col}_change" in wide:
+            out[name] = sign * wide[f"{col}_change"].iloc[1:].to_numpy()
+            out[f"{name}_se"] = wide[f"{col}_change_se"].iloc[1:].to_numpy()
+        else:
+            out[name] = out[f"{name}_se"] = np.nan
+    return out
+
+
+def warning_value_summary(table: pd.DataFrame, baseline: str, levels: list[float]
+                          ) -> dict[str, Any] | None:
+    """The value of early warning as ``summary.json`` holds it, or None when no run of the
+    batch carries ``lost_margin`` (no action policy in the batch).
+
+    Returns
+    -------
+    dict or None
+        ``baseline``, ``level`` (:func:`comparison_level` of ``levels``), ``currency`` and
+        ``policies``: the rows of :func:`warning_value_frame` as records.
+    """
+    if not (table["metric"] == "lost_margin").any():
+        return None
+    q = comparison_level(levels)
+    units = table.loc[table["metric"] == "expected_loss", "units"]
+    return {"baseline": baseline, "level": q,
+            "currency": str(units.iloc[0]) if len(units) else "",
+            "policies": warning_value_frame(table, baseline, q).to_dict(orient="records")}

@@ -238,8 +238,17 @@ class BatchResult:
 
 
 def combine(datasets: dict[str, xr.Dataset], policies: tuple[str, ...]) -> xr.Dataset:
-    """The per-path comparison variables of each scenario's run, stacked along ``scenario``."""
+    """The per-path comparison variables of each scenario's run, stacked along ``scenario``.
+
+    When some runs carry ``lost_margin`` (the margin of sales their actions refused), a run
+    without it gets zeros: a run that takes no actions refuses no sales, so its lost margin
+    is 0 by construction.
+    """
     parts = [scenario_paths(ds, policies) for ds in datasets.values()]
+    margin = next((p["lost_margin"] for p in parts if "lost_margin" in p), None)
+    if margin is not None:
+        parts = [p if "lost_margin" in p else p.assign(lost_margin=xr.zeros_like(margin))
+                 for p in parts]
     out = xr.concat(parts, dim="scenario", combine_attrs="drop_conflicts")
     out.coords["scenario"] = ("scenario", list(datasets),
                               {"units": "", "long_name": "scenario"})

@@ -332,11 +332,24 @@ def read_run(run_dir: str | Path) -> RunData:
     summary = read_json(d / SUMMARY_JSON, title="cannot report")
     comparison = (pd.read_csv(d / COMPARISON_FILE) if (d / COMPARISON_FILE).exists()
                   else None)
+    run_info = read_json(d / RUN_FILE, title="cannot report")
     config = read_json(d / CONFIG_FILE, title="cannot report")
     return run_from_files(
-        ds, summary=summary, run_info=read_json(d / RUN_FILE, title="cannot report"),
-        config=config, path=d, comparison=comparison,
-        early_warning=read_early_warning(d, config))
+        ds, summary=summary, run_info=run_info, config=config, path=d, comparison=comparison,
+        early_warning=read_early_warning(d, config),
+        scenario_inputs=_scenario_inputs(d, run_info))
+
+
+def _scenario_inputs(folder: Path, run_info: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Of a batch folder (``run.json`` names its scenario folders): each scenario's input
+    files and their SHA-256, from the scenario folder's ``run.json``; else empty."""
+    if not run_info.get("batch"):
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for name, sub in (run_info.get("scenarios") or {}).items():
+        info = read_json(folder / str(sub) / RUN_FILE, title="cannot report")
+        out[str(name)] = {str(k): str(v) for k, v in (info.get("input_sha256") or {}).items()}
+    return out
 
 
 def write_report(run_dir: str | Path, fmt: str = "html", out: str | Path | None = None) -> Path:

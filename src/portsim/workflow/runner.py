@@ -37,6 +37,7 @@ from portsim.results.comparison import (
     creditriskplus_by_scenario,
     scenario_comparison,
     scenario_paths,
+    warning_value_summary,
 )
 from portsim.results.metrics import summary_table
 from portsim.workflow import folders
@@ -407,12 +408,16 @@ def run_batch_folder(
         results.nc           the baseline's Dataset, whose per-path headline variables
                              (:data:`portsim.results.comparison.SCENARIO_PATH_VARS` and the policy
                              ones) have a ``scenario`` dimension: every scenario's values
-        summary.json, summary.csv, config.json, run.json
-                             the baseline's summary and config, the batch's provenance;
-                             with ``[creditriskplus] compare = true``, summary.json's
+        summary.json         the baseline's metrics and ``batch``: the baseline, the
+                             scenarios and, when runs carry ``lost_margin``, the
+                             ``value_of_early_warning`` rows
+                             (:func:`portsim.results.comparison.warning_value_frame`);
+                             with ``[creditriskplus] compare = true``,
                              ``batch.creditriskplus`` holds every scenario's figures beside
                              CreditRisk+'s (:func:`portsim.results.comparison.
                              creditriskplus_by_scenario`)
+        summary.csv, config.json, run.json
+                             the baseline's summary and config, the batch's provenance
 
     so ``portsim report BATCH`` reports the baseline with a scenario section, and
     ``portsim report BATCH/scenarios/NAME`` one scenario. ``.incomplete`` marks the folder
@@ -544,6 +549,9 @@ def _complete_batch(
     crp = creditriskplus_by_scenario(metrics)
     if crp:
         batch["creditriskplus"] = crp
+    value = warning_value_summary(table, baseline, levels)
+    if value is not None:
+        batch["value_of_early_warning"] = value
     folders.write_results(target, _batch_dataset(base_ds, combined),
                           {folders.COMPARISON_FILE: table}, {
         "metrics": metrics[baseline], "provenance": _provenance(base_ds), "batch": batch,
