@@ -43,7 +43,7 @@ def generate(rho: float, drift: float, months: int, *, n: int = 4000, delay_mean
     first = START + pd.DateOffset(months=MONTHS - 24)
     span = (START + pd.DateOffset(months=MONTHS) - first).days
     default_day = first + pd.to_timedelta(rng.integers(0, span, n), unit="D")
-    propensity = delay_mean + delay_sd * (rho * eps + np.sqrt(1 - rho**2) * eta)
+    propensity = delay_mean + delay_sd * (-rho * eps + np.sqrt(1 - rho**2) * eta)
     issue = pd.date_range(START, periods=MONTHS, freq="MS")
     cust = np.repeat(np.arange(n), MONTHS)
     issued = np.tile(issue.to_numpy(), n)
@@ -63,7 +63,7 @@ def generate(rho: float, drift: float, months: int, *, n: int = 4000, delay_mean
     return history.reset_index(drop=True), defaults, p12
 
 
-@pytest.mark.parametrize(("rho", "drift", "months"), [(-0.5, 30.0, 6), (0.3, 60.0, 9)])
+@pytest.mark.parametrize(("rho", "drift", "months"), [(0.5, 30.0, 6), (-0.3, 60.0, 9)])
 def test_known_link_and_drift_are_recovered(rho: float, drift: float, months: int) -> None:
     history, defaults, p12 = generate(rho, drift, months)
     res = calibrate_delay_link(history, defaults, p12, np.full(p12.size, 0.4), 8.0,

@@ -3,12 +3,12 @@ and the past defaults.
 
 The payment timeline's model: a customer's delay propensity is
 
-    D = delay_mean + delay_sd·(ρ·ε + √(1 − ρ²)·η′) − delay_factor_days·Y
+    D = delay_mean + delay_sd·(−ρ·ε + √(1 − ρ²)·η′) − delay_factor_days·Y
 
 with ε the customer's idiosyncratic credit shock (latent X = a·Y + √(1 − a²)·ε with factor
 loading a, default iff X < Φ⁻¹(PD)), so ρ = ``delay_credit_link``; and an invoice due
 ``t`` days before the customer's default is paid ``predefault_drift_days``·max(0, 1 − t / (M ·
-30.4375)) days later, M = ``predefault_months``. Defaulters pay later when ρ < 0.
+30.4375)) days later, M = ``predefault_months``. Defaulters pay later when ρ > 0 (low ε).
 
 - **Drift.** Within each defaulter, days beyond terms = its own level + drift · w + noise,
   with w = max(0, 1 − t / (M · 30.4375)) the invoice's weight in the window: the
@@ -20,7 +20,8 @@ loading a, default iff X < Φ⁻¹(PD)), so ρ = ``delay_credit_link``; and an i
   smallest multiple of :data:`GUARD_STEP_DAYS` above the fitted delay there (99th percentile
   of the levels + drift · w + 3 residual SDs).
 - **ρ.** Under the model, the mean days beyond terms of defaulters (their invoices due before
-  the window) minus that of survivors is Δ = delay_sd · ρ · (E[ε | default] − E[ε | survive]);
+  the window) minus that of survivors is
+  Δ = −delay_sd · ρ · (E[ε | default] − E[ε | survive]);
   Δ is the difference of the customers' mean days (Welch standard error), and the
   conditional means come from each customer's PD over the observed years and factor loading
   by Gauss–Hermite integration over Y (:func:`shock_means`). The factor term cancels in Δ
@@ -239,7 +240,7 @@ def calibrate_delay_link(history: pd.DataFrame, defaults: pd.DataFrame,
         gap_se = float(np.sqrt(d_means.var(ddof=1) / d_means.size
                                + s_means.var(ddof=1) / s_means.size))
         scale = delay_sd * (m_default - m_survive)
-        rho, rho_se = gap / scale, gap_se / abs(scale)
+        rho, rho_se = -gap / scale, gap_se / abs(scale)
     else:
         gap = gap_se = rho = rho_se = np.nan
     return DelayCalibration(
