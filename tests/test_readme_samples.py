@@ -20,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FAST = ["example-run", "insurance-value", "ecl-matrix", "report-figures", "warn-flow",
         "backtest", "creditriskplus-mc"]
-SLOW = ["scenario-batch", "supplier-risk", "reverse-stress", "optimise"]
+SLOW = ["scenario-batch", "supplier-risk", "warning-value", "reverse-stress", "optimise"]
 FIX = "stale: run python tools/readme_samples.py --write"
 
 

@@ -7,10 +7,11 @@ function of :data:`BLOCKS` from a fresh run of the shipped example through the `
 command (the commands, paths and seed the pages show), run once each in a scratch folder:
 ``portsim run configs/example.toml``, ``portsim report`` of that run folder, ``portsim ecl``,
 ``portsim warn`` and the run on its book, ``portsim backtest``,
-``portsim run configs/example_crp.toml`` (CreditRisk+), the scenario batch, the two reverse
-stress tests and the risk budget (``portsim optimise``). The report's screenshot
-``docs/report-example.png`` (headless Chromium) is taken from the same run, and the headline
-figures it shows are kept next to it in ``docs/report-example.json``, checked like a block.
+``portsim run configs/example_crp.toml`` (CreditRisk+), the scenario batch, the batch of
+action policies, the two reverse stress tests and the risk budget (``portsim optimise``). The
+report's screenshot ``docs/report-example.png`` (headless Chromium) is taken from the same
+run, and the headline figures it shows are kept next to it in ``docs/report-example.json``,
+checked like a block.
 
 What varies between runs is normalised, not left out: the time stamp of a run folder's name
 is printed as :data:`STAMP`, rich tables are drawn :data:`WIDTH` columns wide and trailing
@@ -68,6 +69,8 @@ STRESS_RUNS = (
     ("--target", "p_line_breach>0.10", "--direction", "delay_shift", "--paths", "5000"),
     ("--target", "es_0.99>5m", "--direction", "pd_multiplier", "--paths", "5000"),
 )
+ACTIONS_CONFIG = "configs/example_actions.toml"
+ACTIONS_ARGS = ("--scenario", "scenarios/actions/*.toml", "--paths", "5000")
 OPTIMISE_ARGS = ("--levers", "configs/example_levers.toml", "--scenario", "scenarios/*.toml",
                  "--out", "runs/optimise", "--quiet")
 SHOT_SIZE = (1280, 1120)
@@ -193,6 +196,11 @@ class Samples:
         """``portsim optimise`` of the README (this checkout's folder left out of the
         paths it prints)."""
         return self.cli("optimise", CONFIG, *OPTIMISE_ARGS).replace(f"{ROOT}/", "")
+
+    @cached_property
+    def actions_output(self) -> str:
+        """The batch of the shipped action policies against no actions."""
+        return self.cli("run", ACTIONS_CONFIG, *ACTIONS_ARGS)
 
     @cached_property
     def stress_outputs(self) -> list[str]:
@@ -393,6 +401,15 @@ def render_batch(s: Samples) -> str:
     return _console(s.batch_output)
 
 
+def render_warning_value(s: Samples) -> str:
+    """The value-of-early-warning table of the action-policy batch, after its command."""
+    lines = s.actions_output.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Value of early warning" in line)
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("└"))
+    table = "\n".join(lines[start:end + 1])
+    return _console(f"$ portsim run {ACTIONS_CONFIG} {_quoted(ACTIONS_ARGS)}\n...\n{table}\n")
+
+
 def render_stress(s: Samples) -> str:
     """The two reverse stress tests, each after its command."""
     parts = [f"$ portsim stress {CONFIG} {_quoted(args)}\n{out}"
@@ -473,6 +490,7 @@ BLOCKS: tuple[Block, ...] = (
     Block("creditriskplus-mc", render_creditriskplus),
     Block("scenario-batch", render_batch, slow=True),
     Block("supplier-risk", render_suppliers, slow=True),
+    Block("warning-value", render_warning_value, slow=True),
     Block("reverse-stress", render_stress, slow=True),
     Block("optimise", render_optimise, slow=True),
 )
@@ -575,8 +593,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true",
                         help="leave out the slow blocks (scenario batch, reverse stress, "
                         "risk budget)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", choices=[b.name for b in BLOCKS],
+                        help="just these blocks (and, with --write, no screenshot)")
     args = parser.parse_args(argv)
-    blocks = [b for b in BLOCKS if not (args.fast and b.slow)]
+    blocks = [b for b in BLOCKS if not (args.fast and b.slow)
+              and (args.only is None or b.name in args.only)]
     with tempfile.TemporaryDirectory() as work:
         samples = Samples(Path(work))
         texts = read_pages()
@@ -598,7 +619,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for page, text in written.items():
             if text != texts[page]:
                 page.write_text(text, encoding="utf-8")
-        screenshot(samples.report, SHOT)
+        if args.only is None:
+            screenshot(samples.report, SHOT)
     return 0
 
 
