@@ -49,7 +49,10 @@ def _run(rng: np.random.Generator, n: int, z: np.ndarray, u: np.ndarray, cut: fl
     if margin is not None:
         data["lost_margin"] = ("path", margin * np.exp(11.0 + 1.2 * z) * (u < 0.5),
                                {"units": "EUR", "long_name": "lost margin"})
-    return xr.Dataset(data, coords={"path": np.arange(n)}, attrs={"currency": "EUR"})
+    attrs = {"currency": "EUR"}
+    if margin is not None:
+        attrs["credit_management"] = "actions"
+    return xr.Dataset(data, coords={"path": np.arange(n)}, attrs=attrs)
 
 
 def _batch(seed: int, n: int) -> xr.Dataset:
@@ -90,6 +93,12 @@ def test_a_run_without_lost_margin_has_zeros() -> None:
     assert "lost_margin" not in plain
     table = scenario_comparison(plain, [0.99], BASE)
     assert not table["metric"].isin(["lost_margin", "loss_and_lost_margin"]).any()
+    # a timeline run without credit management carries lost_margin at 0: it is not kept
+    zeros = {k: paths.sel(scenario=k).drop_vars("scenario").assign(
+        lost_margin=lambda d: 0.0 * d["lost_margin"]) for k in (BASE, "stop_red")}
+    for d in zeros.values():
+        d.attrs = {"currency": "EUR"}
+    assert "lost_margin" not in combine(zeros, ())
 
 
 def test_paired_differences_match_an_independent_computation() -> None:

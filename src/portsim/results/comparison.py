@@ -66,10 +66,15 @@ def scenario_paths(ds: xr.Dataset, policies: list[str] | tuple[str, ...] = ()) -
     Returns
     -------
     xarray.Dataset
-        :data:`SCENARIO_PATH_VARS` present in ``ds`` (dim ``path``) and, with ``policies``,
+        :data:`SCENARIO_PATH_VARS` present in ``ds`` (dim ``path``; ``lost_margin`` only when
+        the run has credit management, ``ds.attrs["credit_management"]``) and, with ``policies``,
         :data:`SCENARIO_POLICY_VARS` (dims ``path, policy``), attrs kept.
     """
-    out = xr.Dataset({k: ds[k] for k in SCENARIO_PATH_VARS if k in ds})
+    # lost margin only from a run with credit management (binding limits or [actions]): every
+    # timeline run carries it, at zero without them
+    keep = [k for k in SCENARIO_PATH_VARS
+            if k in ds and (k != "lost_margin" or "credit_management" in ds.attrs)]
+    out = xr.Dataset({k: ds[k] for k in keep})
     if policies:
         have = [str(p) for p in ds["policy"].values] if "policy" in ds.dims else []
         for var, plain in SCENARIO_POLICY_VARS.items():
