@@ -14,6 +14,7 @@ The factories are session fixtures (so Hypothesis tests may use them too):
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Mapping
 from functools import cache, partial
 from pathlib import Path
@@ -175,3 +176,15 @@ def _load_tool(name: str) -> ModuleType:
 def load_tool() -> Callable[[str], ModuleType]:
     """``load_tool("make_book")``: a script of ``tools/`` imported as a module (once)."""
     return _load_tool
+
+
+@pytest.fixture
+def optbinning_module() -> Any:
+    """The optbinning package (the ``warn-optimal`` extra): the test is skipped without it,
+    unless ``PORTSIM_REQUIRE_OPTBINNING`` is set (``.ci/run`` installs the extra and sets it),
+    when its absence fails."""
+    if os.environ.get("PORTSIM_REQUIRE_OPTBINNING"):
+        import optbinning
+
+        return optbinning
+    return pytest.importorskip("optbinning")

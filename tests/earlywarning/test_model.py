@@ -7,6 +7,7 @@ import importlib
 import json
 import math
 import sys
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -232,8 +233,8 @@ def test_rows_with_too_few_features_stay_out_of_the_fit() -> None:
     assert model.default_rate == pytest.approx(train["defaulted_12m"][enough].mean(), abs=1e-15)
 
 
-def test_optimal_bins_are_optbinnings_and_keep_the_auc() -> None:
-    optbinning = pytest.importorskip("optbinning")
+def test_optimal_bins_are_optbinnings_and_keep_the_auc(optbinning_module: Any) -> None:
+    optbinning = optbinning_module
     train, _ = synthetic_panel(20_000, seed=11, missing=0.05)
     model = fit_pd_model(train, FEATURES, bins=6, binning="optimal", ks_replicates=0)
     assert model.settings["binning"] == "optimal"

@@ -10,6 +10,7 @@ import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -218,8 +219,7 @@ def test_data_dated_after_as_of_leaves_the_warnings_unchanged(
 
 
 def test_optimal_binning_scores_the_example(example_copy: Callable[[str], Path],
-                                            tmp_path: Path) -> None:
-    pytest.importorskip("optbinning")
+                                            tmp_path: Path, optbinning_module: Any) -> None:
     config = example_copy("example_warn.toml")
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("train_months = 24", 'train_months = 24\nbinning = "optimal"'),
