@@ -75,7 +75,7 @@ def test_the_model_card_holds_the_delay_calibration_to_paste_into_timeline(
         assert 0 < cal[f"{key}_se"] < abs(cal[key])
     # the example's defaulters pay later and later before their default
     assert cal["gap_days"] > 0
-    assert cal["delay_credit_link"] < 0
+    assert cal["delay_credit_link"] > 0
     assert cal["predefault_drift_days"] > 0
     assert cal["defaulters"] == cal["drift_defaulters"] > 10
     timeline = tomllib.loads(cal["toml"])["timeline"]
