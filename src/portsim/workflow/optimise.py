@@ -380,7 +380,7 @@ def _frontier_row(budget: float, sales: float, default: float, r: Result, out: R
         "expected_loss": m["expected_loss"], "expected_loss_se": m["expected_loss_se"],
         "es": m["es"], "es_se": m["es_se"], "cfar": m["cfar"], "cfar_se": m["cfar_se"],
         "p_line_breach": m["line_breach"], "p_line_breach_se": m["line_breach_se"],
-        "dso": m["dso"], "lost_margin": m["lost_margin"],
+        "dso": m["dso"], "lost_margin": m["lost_margin"], "action_cost": m["action_cost"],
     }
 
 
