@@ -39,7 +39,8 @@ def _path_set(rng: np.random.Generator, n: int, shift: float = 0.0, scale: float
         annual_premium=np.array([0.0, 30.0]), net_cash_flow=np.stack([ncf, ncf + ind - 30], 1),
         headroom=np.stack([head, head + 0.5 * ind - 30], 1), dso=np.full(n, 60.0),
         action_cost=rng.exponential(action_cost, n) if action_cost else np.zeros(n),
-        lost_margin=np.zeros(n), years=1.0, cash=np.zeros((n, 2)), sample=np.arange(n), period_end_day=np.array([182.0, 365.0]),
+        lost_margin=np.zeros(n), years=1.0, cash=np.zeros((n, 2)), sample=np.arange(n),
+        period_end_day=np.array([182.0, 365.0]),
         periods=("h1", "h2"), insurer_profile=np.full((2, 2), 0.5),
         premium_cash=np.array([[0.0, 0.0], [30.0, 0.0]]), loss_profile=np.array([0.5, 0.5]),
         credit_line=100.0, min_cash_buffer=10.0)

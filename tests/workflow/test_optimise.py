@@ -17,8 +17,8 @@ from portsim.budget import Mix, Variant, cost, measures, path_set
 from portsim.cli import app
 from portsim.config import ScenarioConfig, load_config, load_levers, load_scenario
 from portsim.errors import ConfigError
-from portsim.workflow.folders import write_workbook
 from portsim.workflow.api import load_book, run_with
+from portsim.workflow.folders import write_workbook
 from portsim.workflow.optimise import (
     economics,
     optimise_budget,
@@ -155,17 +155,26 @@ def test_cli_prints_the_recommendation(small: tuple[Path, Path], tmp_path: Path)
 
 @pytest.mark.slow
 def test_shipped_example_frontier(tmp_path: Path) -> None:
-    """The shipped example's whole frontier (9 budgets, two seeds of 20,000 paths)."""
-    cfg = load_config(ROOT / "configs" / "example.toml")
+    """The README's run: the shipped example with its action policies, the whole frontier
+    (9 budgets, two seeds of 20,000 paths, 8 simulated variants) and the regret table."""
+    cfg = load_config(ROOT / "configs" / "example_actions.toml")
     lev = load_levers(ROOT / "configs" / "example_levers.toml")
+    scenarios = [*sorted((ROOT / "scenarios").glob("*.toml")),
+                 ROOT / "scenarios" / "actions" / "insurer_cancels_red.toml"]
     start = time.perf_counter()
-    res = optimise_budget(cfg, lev)
+    res = optimise_budget(cfg, lev, scenarios=scenarios)
     assert time.perf_counter() - start < 300
+    assert res.summary["simulated_variants"] == 8  # 4 action policies × 2 collection spends
     f = res.frontier
     assert len(f) >= 8
+    for a, b in itertools.pairwise(f.itertuples()):
+        assert b.objective_out <= a.objective_out + 2 * np.hypot(a.objective_out_se,
+                                                                 b.objective_out_se)
     d = f[f["is_default"]].iloc[0]
     assert abs(d.objective_out - d.objective_in) <= 2 * np.hypot(d.objective_in_se,
                                                                  d.objective_out_se)
+    assert res.stress is not None
+    assert len(res.stress) == len(scenarios)
 
 
 def test_action_overlay_merges_onto_the_scenario() -> None:
