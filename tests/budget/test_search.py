@@ -138,16 +138,16 @@ def test_choice_equals_brute_force(weights: dict[str, float]) -> None:
 
 def test_es_linear_programme_beats_every_grid_point() -> None:
     rng = np.random.default_rng(5)
-    v = Variant()
-    sets = {v: _path_set(rng, 600)}
-    ch = _choices({"es": 1.0}, (v,))
+    v, act = Variant(), Variant("tighten")
+    sets = {v: _path_set(rng, 600), act: _path_set(rng, 600, scale=0.5, action_cost=8.0)}
+    ch = _choices({"es": 1.0}, (v, act))
     fine = share_grid(ECON, 0.05)
     for b in (15.0, 40.0, 200.0):
         r = optimise(sets, ECON, ch, [b])[0]
         assert r is not None
         assert r.cost <= b * (1 + 1e-7)
         # the LP's value is the ES of its retained losses (Acerbi–Tasche = Rockafellar–Uryasev)
-        retained = mix_paths(sets[v], ECON, r.mix)["retained"]
+        retained = mix_paths(sets[r.mix.variant], ECON, r.mix)["retained"]
         assert r.value == pytest.approx(expected_shortfall(retained, 0.95)[0], rel=1e-12)
         value, _, mix = _brute_force(sets, ch, b, fine)
         assert r.value <= value + 1e-6 * value
@@ -156,6 +156,7 @@ def test_es_linear_programme_beats_every_grid_point() -> None:
         if b == 200.0:  # everything affordable: the grid's corner is the optimum
             assert r.mix.shares == pytest.approx(mix.shares, abs=1e-6)
             assert r.mix.policy == mix.policy
+            assert r.mix.variant == mix.variant == act
 
 
 def test_frontier_never_rises_in_sample() -> None:
