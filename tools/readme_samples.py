@@ -72,6 +72,7 @@ STRESS_RUNS = (
 ACTIONS_CONFIG = "configs/example_actions.toml"
 ACTIONS_ARGS = ("--scenario", "scenarios/actions/*.toml", "--paths", "5000")
 OPTIMISE_ARGS = ("--levers", "configs/example_levers.toml", "--scenario", "scenarios/*.toml",
+                 "--scenario", "scenarios/actions/insurer_cancels_red.toml",
                  "--out", "runs/optimise", "--quiet")
 SHOT_SIZE = (1280, 1120)
 
@@ -195,7 +196,7 @@ class Samples:
     def optimise_output(self) -> str:
         """``portsim optimise`` of the README (this checkout's folder left out of the
         paths it prints)."""
-        return self.cli("optimise", CONFIG, *OPTIMISE_ARGS).replace(f"{ROOT}/", "")
+        return self.cli("optimise", ACTIONS_CONFIG, *OPTIMISE_ARGS).replace(f"{ROOT}/", "")
 
     @cached_property
     def actions_output(self) -> str:
@@ -463,7 +464,7 @@ def render_suppliers(s: Samples) -> str:
 
 def render_optimise(s: Samples) -> str:
     """The risk budget's recommendation, after its command."""
-    return _console(f"$ portsim optimise {CONFIG} {_quoted(OPTIMISE_ARGS)}\n"
+    return _console(f"$ portsim optimise {ACTIONS_CONFIG} {_quoted(OPTIMISE_ARGS)}\n"
                     f"{s.optimise_output}")
 
 

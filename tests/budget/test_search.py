@@ -23,10 +23,12 @@ from portsim.budget.mix import cost, mix_cash, mix_paths
 from portsim.results.estimators import expected_shortfall
 
 
-def _path_set(rng: np.random.Generator, n: int, shift: float = 0.0) -> PathSet:
-    """Two sectors, two insurance variants: gross losses heavy-tailed, the variant ``cover``
-    indemnifies 80 % of the loss above 50 for a premium of 30."""
-    sector_loss = rng.pareto(2.5, size=(n, 2)) * np.array([40.0, 25.0])
+def _path_set(rng: np.random.Generator, n: int, shift: float = 0.0, scale: float = 1.0,
+              action_cost: float = 0.0) -> PathSet:
+    """Two sectors, two insurance variants: gross losses heavy-tailed (× ``scale``), the
+    variant ``cover`` indemnifies 80 % of the loss above 50 for a premium of 30; an action
+    policy's simulated cost per path is exponential with mean ``action_cost``."""
+    sector_loss = rng.pareto(2.5, size=(n, 2)) * np.array([40.0, 25.0]) * scale
     loss = sector_loss.sum(axis=1)
     ind = 0.8 * np.maximum(loss - 50.0, 0.0)
     ncf = 1000.0 - loss + rng.normal(0, 20, n) + shift
@@ -36,8 +38,9 @@ def _path_set(rng: np.random.Generator, n: int, shift: float = 0.0) -> PathSet:
         retained=np.stack([loss, loss - ind], axis=1), indemnity=np.stack([0 * loss, ind], 1),
         annual_premium=np.array([0.0, 30.0]), net_cash_flow=np.stack([ncf, ncf + ind - 30], 1),
         headroom=np.stack([head, head + 0.5 * ind - 30], 1), dso=np.full(n, 60.0),
-        action_cost=np.zeros(n), lost_margin=np.zeros(n), years=1.0,
-        cash=np.zeros((n, 2)), sample=np.arange(n), period_end_day=np.array([182.0, 365.0]),
+        action_cost=rng.exponential(action_cost, n) if action_cost else np.zeros(n),
+        lost_margin=np.zeros(n), years=1.0, cash=np.zeros((n, 2)), sample=np.arange(n),
+        period_end_day=np.array([182.0, 365.0]),
         periods=("h1", "h2"), insurer_profile=np.full((2, 2), 0.5),
         premium_cash=np.array([[0.0, 0.0], [30.0, 0.0]]), loss_profile=np.array([0.5, 0.5]),
         credit_line=100.0, min_cash_buffer=10.0)
@@ -46,7 +49,8 @@ def _path_set(rng: np.random.Generator, n: int, shift: float = 0.0) -> PathSet:
 ECON = Economics(sectors=("a", "b"), sales=np.array([1000.0, 800.0]),
                  receivables=np.array([100.0, 60.0]), fee=np.array([0.02, 0.03]),
                  advance_rate=np.array([0.8, 0.5]), max_share=np.array([1.0, 0.5]),
-                 commitment_fee=0.01, opportunity_cost_rate=0.05, net=False)
+                 commitment_fee=0.01, opportunity_cost_rate=0.05,
+                 action_cost=(("tighten", 4.0),), net=False)
 
 
 def _choices(weights: dict[str, float], variants: tuple[Variant, ...]) -> Choices:
@@ -115,11 +119,15 @@ def _brute_force(sets: dict[Variant, PathSet], ch: Choices, budget: float,
                                      {"es": 1.0, "line_breach": 200.0}])
 def test_choice_equals_brute_force(weights: dict[str, float]) -> None:
     rng = np.random.default_rng(3)
-    variants = (Variant(), Variant("none", 5.0))
-    sets = {variants[0]: _path_set(rng, 400), variants[1]: _path_set(rng, 400, shift=3.0)}
+    # no action, collection spend 5, and an action policy that halves losses for
+    # a simulated cost of about 8 a year plus a fixed 4
+    variants = (Variant(), Variant("none", 5.0), Variant("tighten", 0.0))
+    sets = {variants[0]: _path_set(rng, 400), variants[1]: _path_set(rng, 400, shift=3.0),
+            variants[2]: _path_set(rng, 400, scale=0.5, action_cost=8.0)}
     ch = _choices(weights, variants)
     budgets = [0.0, 20.0, 45.0, 80.0]
     chosen = optimise(sets, ECON, ch, budgets)
+    assert any(r is not None and r.mix.variant.action == "tighten" for r in chosen)
     for b, r in zip(budgets, chosen, strict=True):
         assert r is not None
         value, c, mix = _brute_force(sets, ch, b, share_grid(ECON, ch.share_step))
@@ -130,16 +138,16 @@ def test_choice_equals_brute_force(weights: dict[str, float]) -> None:
 
 def test_es_linear_programme_beats_every_grid_point() -> None:
     rng = np.random.default_rng(5)
-    v = Variant()
-    sets = {v: _path_set(rng, 600)}
-    ch = _choices({"es": 1.0}, (v,))
+    v, act = Variant(), Variant("tighten")
+    sets = {v: _path_set(rng, 600), act: _path_set(rng, 600, scale=0.5, action_cost=8.0)}
+    ch = _choices({"es": 1.0}, (v, act))
     fine = share_grid(ECON, 0.05)
     for b in (15.0, 40.0, 200.0):
         r = optimise(sets, ECON, ch, [b])[0]
         assert r is not None
         assert r.cost <= b * (1 + 1e-7)
         # the LP's value is the ES of its retained losses (Acerbi–Tasche = Rockafellar–Uryasev)
-        retained = mix_paths(sets[v], ECON, r.mix)["retained"]
+        retained = mix_paths(sets[r.mix.variant], ECON, r.mix)["retained"]
         assert r.value == pytest.approx(expected_shortfall(retained, 0.95)[0], rel=1e-12)
         value, _, mix = _brute_force(sets, ch, b, fine)
         assert r.value <= value + 1e-6 * value
@@ -148,6 +156,7 @@ def test_es_linear_programme_beats_every_grid_point() -> None:
         if b == 200.0:  # everything affordable: the grid's corner is the optimum
             assert r.mix.shares == pytest.approx(mix.shares, abs=1e-6)
             assert r.mix.policy == mix.policy
+            assert r.mix.variant == mix.variant == act
 
 
 def test_frontier_never_rises_in_sample() -> None:

@@ -17,8 +17,9 @@ currency; ``T`` the transfer matrix of :func:`transfer_matrix`):
 * **extra credit line** and **cash reserve**: raise the headroom one for one; cost: the
   commitment fee, the opportunity cost.
 * **collection spend** and **action policies**: simulated (a delay shift, a scenario overlay),
-  so each is a different PathSet; cost: the spend, and the action's simulated ``lost_margin``
-  and ``collection_spend`` a year plus its fixed cost.
+  so each is a different PathSet; cost: the spend, and for an action policy its simulated
+  cost a year — expected lost margin + collection cost − late-payment interest collected
+  (:data:`~portsim.budget.paths.ACTION_COST_VARS`) — plus its fixed cost.
 
 The cash costs (factoring fees, commitment fee, collection spend, an action's fixed cost) are
 taken from the headroom in full (as if paid before the lowest point: conservative); constant
@@ -176,7 +177,8 @@ def measures(ps: PathSet, econ: Economics, mix: Mix, level: float) -> dict[str, 
     dict
         ``es`` (of the retained loss), ``cfar`` (VaR of mean − net cash flow),
         ``line_breach`` (P(headroom < 0)), ``expected_loss`` (mean retained loss), each with
-        ``_se``; ``dso`` (mean), ``lost_margin`` (mean a year), ``cost``.
+        ``_se``; ``dso`` (mean), ``lost_margin`` and ``action_cost`` (the simulated cost of
+        the action policy, :attr:`PathSet.action_cost`) (means a year), ``cost``.
     """
     x = mix_paths(ps, econ, mix)
     n = ps.n_paths
@@ -192,6 +194,7 @@ def measures(ps: PathSet, econ: Economics, mix: Mix, level: float) -> dict[str, 
         "expected_loss_se": float(x["retained"].std(ddof=1) / np.sqrt(n)),
         "dso": float(np.nanmean(ps.dso)),
         "lost_margin": float(ps.lost_margin.mean() / ps.years),
+        "action_cost": float(ps.action_cost.mean() / ps.years),
         "cost": cost(ps, econ, mix),
     }
 

@@ -12,6 +12,13 @@ rebuilt from the run's per-path ``cash_gap``, ``peak_line_usage`` and ``min_cash
 :mod:`portsim.engine.cash`): −gap when there is a gap, else line − peak usage when the line is
 drawn, else min cash − buffer + line. A constant extra amount of cash or line moves it one for
 one, which is how a cash reserve, a larger line and a factoring advance enter.
+
+The **cost of an action policy** on a path is what its actions cost the company there: the
+margin of the sales they refused (``lost_margin``) plus the cost of collection escalation
+(``collection_cost``) less the late-payment interest collected (``late_interest``), the
+timeline's per-path results (:data:`ACTION_COST_VARS`). Its expected value a year is what the
+budget is charged for the policy. It may be negative: interest collected worth more than the
+margin lost. Its effect on credit loss and cash is in the run itself (the simulated paths).
 """
 
 from __future__ import annotations
@@ -23,9 +30,10 @@ import xarray as xr
 
 __all__ = ["ACTION_COST_VARS", "PathSet", "headroom", "path_set"]
 
-#: Per-path costs of an action policy, when a run reports them (dims ``path``); a run without
-#: them counts 0.
-ACTION_COST_VARS = ("lost_margin", "collection_spend")
+#: The timeline's per-path results (dims ``path``) that make up the cost of an action policy,
+#: each with its sign: lost margin + collection cost − late-payment interest collected. A run
+#: without one (no ``[actions]``, no monitoring) counts it 0.
+ACTION_COST_VARS = (("lost_margin", 1.0), ("collection_cost", 1.0), ("late_interest", -1.0))
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,8 @@ class PathSet:
     dso : ndarray, shape (n_paths,)
         Average days sales outstanding.
     action_cost : ndarray, shape (n_paths,)
-        Sum of :data:`ACTION_COST_VARS` the run reports (0 when absent).
+        Cost of the run's action policy: lost margin + collection cost − late-payment
+        interest collected (:data:`ACTION_COST_VARS`; a variable the run lacks counts 0).
     lost_margin : ndarray, shape (n_paths,)
         The run's ``lost_margin`` (0 when absent).
     years : float
@@ -178,7 +187,8 @@ def path_set(ds: xr.Dataset, policies: tuple[str, ...] | list[str]) -> PathSet:
             profile.append(np.full(n_per, 1.0 / n_per))
             prem_cash.append(np.zeros(n_per))
     zeros = np.zeros_like(loss)
-    action = sum((ds[v].values.astype(float) for v in ACTION_COST_VARS if v in ds), zeros)
+    action = sum((sign * ds[v].values.astype(float) for v, sign in ACTION_COST_VARS if v in ds),
+                 zeros)
     return PathSet(
         policies=wanted,
         sectors=tuple(str(s) for s in ds["sector"].values),

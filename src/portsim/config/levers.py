@@ -158,9 +158,10 @@ class CollectionLever(Strict):
 
 
 class ActionLever(Strict):
-    """An action policy given as a scenario overlay file (terms, prepayment, limits, stop
-    shipping). Its cost is the mean of the run's per-path ``lost_margin`` and
-    ``collection_spend`` (0 when the run does not report them) plus ``cost``."""
+    """An action policy given as a scenario overlay file with an ``[actions]`` table (terms,
+    prepayment, limits, stop shipping, collection escalation, late-payment interest). Its
+    yearly cost is simulated: the mean of the run's per-path ``lost_margin`` +
+    ``collection_cost`` − ``late_interest`` (the interest collected), a year, plus ``cost``."""
 
     name: str = Field(description="names the action in the frontier and the report")
     file: str = Field(description="scenario overlay file, relative to the levers file")

@@ -25,7 +25,7 @@ __all__ = ["frontier_levers", "optimise_section", "plot_frontier", "plot_mix_fan
 _NOT_LEVERS = {"budget", "budget_share", "is_default", "cost", "objective_in",
                "objective_in_se", "objective_out", "objective_out_se", "expected_loss",
                "expected_loss_se", "es", "es_se", "cfar", "cfar_se", "p_line_breach",
-               "p_line_breach_se", "dso", "lost_margin"}
+               "p_line_breach_se", "dso", "lost_margin", "action_cost"}
 
 
 def _is_money(summary: dict[str, Any]) -> bool:

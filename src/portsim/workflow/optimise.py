@@ -4,12 +4,12 @@ protection (:mod:`portsim.budget`), and show the cost-against-risk frontier.
 The flow: every simulated variant (each action policy × each collection spend, as scenario
 overlays of the config: a delay shift for the spend) is run on the optimisation seed with
 the same paths (common random numbers: the kernel is pinned as in a scenario batch); the
-best mix is found at every budget of the grid; each chosen mix is priced again on the
-variants simulated with an independent seed (the validation seed), so the in-sample optimism
-shows. The chosen mix at the default budget is then priced under every stress scenario given,
-next to the best mix for that scenario (the regret); to keep this part short it simulates only
-the chosen mix's action and collection spend (with ``stress_paths`` paths) and re-optimises
-the other levers.
+best mix is found at every budget of the grid; each chosen mix is priced again on paths of an
+independent seed (the validation seed: the variants the chosen mixes use, and doing nothing,
+are simulated again with it), so the in-sample optimism shows. The chosen mix at the default
+budget is then priced under every stress scenario given, next to the best mix for that
+scenario (the regret); to keep this part short it simulates only the chosen mix's action and
+collection spend (with ``stress_paths`` paths) and re-optimises the other levers.
 
 The folder holds ``frontier.csv`` (one row per budget), ``stress.csv`` (with scenarios),
 ``fan.csv`` (cash bands of the chosen mix and of doing nothing), ``chosen_mix.toml`` (the
@@ -272,7 +272,7 @@ def optimise_budget(
     variants = tuple(Variant(a, s) for a in actions for s in spends)
     scen_files = [Path(s) for s in scenarios]
     stress_scens = [load_scenario(f, config.book.sectors) for f in scen_files]
-    n_runs = 2 * len(variants) + len(stress_scens)
+    n_runs = 2 * len(variants) + len(stress_scens)  # at most: fixed after the search
     runs_done = 0
 
     def simulate(base: ScenarioConfig, v: Variant, seed_: int, n: int, label: str) -> PathSet:
@@ -291,7 +291,6 @@ def optimise_budget(
         return f"action {v.action}, collection {v.collection:,.0f} (seed {s})"
 
     fit = {v: simulate(config.scenario, v, seed, paths, label(v, seed)) for v in variants}
-    check = {v: simulate(config.scenario, v, vseed, paths, label(v, vseed)) for v in variants}
     obj = levers.objective
     weights: dict[str, float] = ({str(obj.metric): 1.0} if obj.metric != "weighted"
                                  else {str(k): w for k, w in obj.weights.items() if w > 0})
@@ -312,9 +311,14 @@ def optimise_budget(
 
     def tick(done: int, total: int) -> None:
         if progress is not None:
-            progress(n_runs, n_runs + 1, f"searching ({done}/{total})")
+            progress(runs_done, n_runs + 1, f"searching ({done}/{total})")
 
     chosen = optimise(fit, econ, ch, budgets.tolist(), tick)
+    # the independent seed: only the variants some chosen mix uses, and doing nothing
+    used = {Variant(), *(r.mix.variant for r in chosen if r is not None)}
+    n_runs = len(variants) + len(used) + len(stress_scens)
+    check = {v: simulate(config.scenario, v, vseed, paths, label(v, vseed))
+             for v in variants if v in used}
     currency = config.book.currency
     rows = []
     for b, r in zip(budgets, chosen, strict=True):
@@ -380,7 +384,7 @@ def _frontier_row(budget: float, sales: float, default: float, r: Result, out: R
         "expected_loss": m["expected_loss"], "expected_loss_se": m["expected_loss_se"],
         "es": m["es"], "es_se": m["es_se"], "cfar": m["cfar"], "cfar_se": m["cfar_se"],
         "p_line_breach": m["line_breach"], "p_line_breach_se": m["line_breach_se"],
-        "dso": m["dso"], "lost_margin": m["lost_margin"],
+        "dso": m["dso"], "lost_margin": m["lost_margin"], "action_cost": m["action_cost"],
     }
 
 
