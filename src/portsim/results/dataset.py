@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from portsim.results.estimators import weighted_value_at_risk
+from portsim.results.estimators import weighted_quantile
 from portsim.results.schema import (
     ACTION_SCALARS,
     EXACT_LONG_NAMES,
@@ -201,7 +201,7 @@ def _add_timeline(ds: xr.Dataset, out: Any, tl: Any, currency: str) -> None:
                                 attrs(f"{name}_series", currency))
         values = out.series[j].astype(float)
         band = (np.quantile(values, BAND_QUANTILES, axis=0) if w is None else np.array(
-            [[weighted_value_at_risk(values[:, t], w, q)[0] for t in range(values.shape[1])]
+            [[weighted_quantile(values[:, t], w, q) for t in range(values.shape[1])]
              for q in BAND_QUANTILES]).reshape(len(BAND_QUANTILES), values.shape[1]))
         ds[f"{name}_band"] = (("band", "period"), band, attrs(f"{name}_band", currency))
     ds.coords["band"] = ("band", list(BAND_QUANTILES), attrs("band", currency))

@@ -33,6 +33,7 @@ from portsim.results.estimators import (
     value_at_risk,
     weighted_expected_shortfall,
     weighted_mean,
+    weighted_quantile,
     weighted_value_at_risk,
 )
 from portsim.results.schema import NO_COVER
@@ -375,7 +376,7 @@ def _dist(x: np.ndarray, levels: tuple[float, ...] = (0.05, 0.5, 0.95),
           lr: LikelihoodRatios | None = None) -> dict[str, Any]:
     """Mean (standard error) and quantiles of the finite values of ``x``; with likelihood
     ratios, the weighted mean (:func:`control_variate_mean`) and the quantiles of
-    :func:`weighted_value_at_risk`."""
+    :func:`weighted_quantile`."""
     ok = np.isfinite(x)
     if lr is not None:
         if not ok.any():
@@ -384,8 +385,7 @@ def _dist(x: np.ndarray, levels: tuple[float, ...] = (0.05, 0.5, 0.95),
         # the mean over the finite values: a ratio of weighted means unless all are finite
         out: dict[str, Any] = (_mean(x, lr) if ok.all() else ratio_of_means(
             np.where(ok, w * np.where(ok, x, 0.0), 0.0), np.where(ok, w, 0.0)))
-        out["quantiles"] = {f"{q:g}": weighted_value_at_risk(x[ok], w[ok], q)[0]
-                            for q in levels}
+        out["quantiles"] = {f"{q:g}": weighted_quantile(x[ok], w[ok], q) for q in levels}
         return out
     x = x[ok]
     plain: dict[str, Any] = mean_se(x) if x.size else {"value": float("nan"),
