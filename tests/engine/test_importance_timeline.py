@@ -79,7 +79,7 @@ def test_cash_flow_at_risk_and_line_breach_agree_with_plain(runs: tuple[Any, Any
 def test_weighted_means_of_per_path_outputs_are_unbiased(runs: tuple[Any, Any]) -> None:
     """Expected collections, write-offs and insured indemnity: the weighted means of an
     importance-sampling run against plain means; the expected flows per period (weighted
-    sums over paths) add up to the unweighted-by-control mean (1/n)·Σ w·x exactly."""
+    sums over paths) add up to the plain weighted mean (1/n)·Σ w·x."""
     plain, shifted = runs
     w = np.exp(shifted["log_weight"].values)
     theta = np.asarray(shifted.attrs["z_shift"], dtype=float)
