@@ -121,8 +121,8 @@ def test_refusals(make_book: Any, make_config: Any) -> None:
     with pytest.raises(ConfigError, match="Student-t"):
         portsim.run(t_cfg, book)
     tl_cfg = _cfg(make_config, importance=True, paths=10,
-                  timeline={"as_of": "2026-12-31", "horizon_months": 2})
-    with pytest.raises(ConfigError, match="timeline"):
+                  timeline={"as_of": "2026-12-31", "horizon_months": 2}, actions={})
+    with pytest.raises(ConfigError, match=r"\[actions\]"):
         portsim.run(tl_cfg, book)
 
 

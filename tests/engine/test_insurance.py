@@ -617,7 +617,3 @@ def test_reserved_name_and_missing_timeline(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_importance_sampling_is_refused_with_insurance(make_config: Any) -> None:
-    with pytest.raises(ValueError, match=r"tail_sampling='importance' is not supported"):
-        make_config(base=INSURED, insurance=COVER,
-                    simulation={"paths": 10, "tail_sampling": "importance"})

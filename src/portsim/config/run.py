@@ -327,12 +327,6 @@ class RunConfig(Strict):
                 raise KeyedValueError(("insurance",), "[insurance]", "needs a [timeline]",
                                       "claims come from the payment timeline; add [timeline] "
                                       "with as_of = 2026-12-31")
-            if getattr(self.simulation, "tail_sampling", "plain") != "plain":
-                raise KeyedValueError(
-                    ("simulation", "tail_sampling"), self.simulation.tail_sampling,
-                    "is not supported with [insurance] yet",
-                    "the value-of-cover metrics weigh every path equally; use "
-                    "tail_sampling = 'plain'")
             wait = self.timeline.protracted_default_days
             for name, pol in self.insurance.policies.items():
                 if pol.waiting_period_days is not None and pol.waiting_period_days != wait:

@@ -20,7 +20,7 @@ from portsim.engine import calls
 from portsim.engine.cash import cash_paths
 from portsim.inputs.model import ModelInputs
 from portsim.kernels.claims import CLAIM_SCALARS
-from portsim.kernels.codes import Stream
+from portsim.kernels.codes import EventKind, Stream
 from portsim.kernels.rng import BLOCK_PATHS, all_path_states
 from portsim.results.schema import (
     ACTION_SCALARS,
@@ -182,11 +182,52 @@ def _timeline_results(x: ModelInputs, res: ChunkResult, t: calls.TimelineOutputs
     res.series = np.stack([cash["cash"], cash["receivables"]]).astype(np.float32)
     per_flow = np.stack([cash["invoiced"], cash["collected"], t.written_off, t.recovered,
                          t.protracted, cash["supplier_payments"]])
+    w = path_weights(x, res.log_weight)
+    if w is not None:  # importance sampling: sums of w·flow, whose mean is unbiased
+        per_flow = per_flow * w[None, :, None]
+        res.customer_loss = _weighted_customer_loss(x.n_customers, res, w)
     res.flow_sum = _block_sums(per_flow)
     res.flow_sumsq = _block_sums(per_flow**2)
     if x.insurance is not None:
         _apply_insurance(x, res, collected, t.written_off, t.recovered, t.issued_stop,
                          t.supplier_stop, extra_in, extra_out, sup)
+
+
+def path_weights(x: ModelInputs, log_weight: np.ndarray | None) -> np.ndarray | None:
+    """The likelihood ratios exp(log_weight) of an importance-sampling run (the inputs carry
+    a non-zero shift θ), shape (m,); None for plain Monte Carlo, whose sums stay unweighted
+    (and bit-identical)."""
+    if x.z_shift is None or not np.any(x.z_shift != 0.0) or log_weight is None:
+        return None
+    return np.exp(log_weight)
+
+
+def _weighted_customer_loss(n: int, res: ChunkResult, w: np.ndarray) -> np.ndarray:
+    """Σ_p w_p·loss_{p,i} per customer in integer cents, from the chunk's claim events.
+
+    A customer's loss on a path is its LGD times the amount unpaid at its default: the
+    insolvency event's amount (unpaid less what was claimed as protracted before) plus its
+    protracted events that were never paid (``paid_day`` −1). The timeline kernel sums the
+    loss over paths itself, unweighted; this is the same sum with each path's weight
+    (each event rounded to cents, so the total does not depend on the chunking).
+    """
+    ev, amount, lgd = res.events_int, res.events_amount, res.events_lgd
+    assert ev is not None
+    assert amount is not None
+    assert lgd is not None
+    ins = ev[:, 4] == EventKind.INSOLVENCY
+    key = ev[:, 0] * n + ev[:, 1]  # (path, customer)
+    unpaid = dict(zip(key[ins].tolist(), amount[ins].tolist(), strict=True))
+    never = (ev[:, 4] == EventKind.PROTRACTED) & (ev[:, 3] == -1)
+    for k, a in zip(key[never].tolist(), amount[never].tolist(), strict=True):
+        unpaid[k] += a
+    keys = np.fromiter(unpaid, dtype=np.int64, count=len(unpaid))
+    vals = np.fromiter(unpaid.values(), dtype=float, count=len(unpaid))
+    g = dict(zip(key[ins].tolist(), lgd[ins].tolist(), strict=True))
+    lgds = np.fromiter((g[k] for k in keys.tolist()), dtype=float, count=keys.size)
+    path = keys // n - res.start
+    cents = np.rint(w[path] * lgds * vals * 100.0).astype(np.int64)
+    return np.bincount(keys % n, weights=cents, minlength=n).astype(np.int64)
 
 
 def _apply_insurance(
@@ -224,15 +265,20 @@ def _apply_insurance(
     res.policy_scalars = np.stack([cols[k] for k in POLICY_SCALARS], axis=2)
     # per-customer sums over paths in integer cents: exact, so independent of the chunking
     cust = res.events_int[claims.order, 1]
+    w = path_weights(x, res.log_weight)
     n = x.n_customers
     for attr, per_event in (("policy_customer_indemnity", claims.indemnity),
                             ("policy_customer_qualifying", claims.qualifying)):
         total = np.zeros((n_pol, n), dtype=np.int64)
+        if w is not None:
+            per_event = per_event * w[res.events_int[claims.order, 0] - res.start][:, None]
         cents = np.rint(per_event * 100.0).astype(np.int64)
         for v in range(n_pol):
             np.add.at(total[v], cust, cents[:, v])
         setattr(res, attr, total)
     net = (claims.cash_in - claims.cash_out).transpose(1, 0, 2)  # (V, m, P)
+    if w is not None:
+        net = net * w[None, :, None]
     res.policy_flow_sum = _block_sums(net)
 
 

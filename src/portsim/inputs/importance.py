@@ -39,8 +39,19 @@ gives.
 
 The shift is chosen with mean LGDs (the PD–LGD link is left out of ``EL(z)``: it moves the
 efficiency, never the correctness) and is refused for the Student-t copula, whose tail is
-also driven by the common χ² scale, and for timeline runs, whose cash and insurance metrics
-are not weighted.
+also driven by the common χ² scale.
+
+Timeline runs
+-------------
+The timeline kernel draws its factors through the same :func:`~portsim.kernels.defaults.factors`
+(the same shift, the same log weight per path), so a ``[timeline]`` run is weighted path by
+path: cash-flow-at-risk and the other quantiles from the weighted tail, breach probabilities
+and means (collections, DSO, indemnity) by :func:`portsim.results.estimators.control_variate_mean`,
+the expected flows and per-customer losses as weighted sums over the paths
+(:mod:`portsim.engine.chunk`). The shift is still aimed at the loss; the cash figures get what
+that shift gives them (``benchmarks/bench_timeline_tails.py``). ``[suppliers]`` and
+``[actions]`` are refused: their per-supplier default counts and customers per alert level
+are summed over the paths inside the kernels, unweighted.
 
 References
 ----------
@@ -132,8 +143,8 @@ def find_shift(x: ModelInputs, level: float, *, tol: float = 1e-10,
 
     Notes
     -----
-    The Student-t copula and timeline runs are refused before the inputs are built
-    (:mod:`portsim.workflow.checks`; see the module docstring).
+    The Student-t copula (and ``[suppliers]`` or ``[actions]`` with a timeline) are refused
+    before the inputs are built (:mod:`portsim.workflow.checks`; see the module docstring).
     """
     k = x.chol.shape[0]
     radius = float(special.ndtri(level))

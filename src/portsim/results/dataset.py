@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from portsim.results.estimators import weighted_quantile
 from portsim.results.schema import (
     ACTION_SCALARS,
     EXACT_LONG_NAMES,
@@ -48,7 +49,7 @@ def build_dataset(
     provenance: dict[str, Any],
     customer_names: Sequence[str] | np.ndarray,
     customer_countries: Sequence[str] | np.ndarray,
-    exact_moments: tuple[np.ndarray, np.ndarray] | None = None,
+    exact_moments: tuple[np.ndarray, np.ndarray | None] | None = None,
     contributions: Sequence[Any] = (),
     concentration: dict[str, Any] | None = None,
 ) -> xr.Dataset:
@@ -65,10 +66,12 @@ def build_dataset(
         Stored as attributes (portsim version, seed, config hash, paths, timings, …).
     customer_names, customer_countries : sequence of str, length n_customers
         The book's names and countries, in the order of ``inputs.customer_ids``.
-    exact_moments : (ndarray, ndarray), optional
+    exact_moments : (ndarray, ndarray or None), optional
         Exact probability of default within the horizon and expected loss (book currency)
         per customer, shape (n_customers,) each: replace the Monte Carlo sums of an
-        importance-sampling run (taken under the shifted measure).
+        importance-sampling run (taken under the shifted measure). The expected loss is None
+        for a timeline run, whose per-customer loss sums are already weighted by the
+        likelihood ratios (:func:`portsim.engine.chunk.path_weights`).
     contributions : sequence of portsim.engine.attribution.Contributions
         One per risk level: the Euler contributions (dims ``level`` and customer, sector,
         country), when computed.
@@ -117,6 +120,8 @@ def build_dataset(
     if exact_moments is not None:
         p_def, el = exact_moments
         for name, values in (("customer_expected_loss", el), ("customer_default_rate", p_def)):
+            if values is None:  # a timeline run: the likelihood-ratio weighted sums
+                continue
             ds[name] = ("customer", values, {**attrs(name, currency),
                                              "long_name": EXACT_LONG_NAMES[name]})
     lw = getattr(out, "log_weight", None)
@@ -174,7 +179,8 @@ def _add_insurance(ds: xr.Dataset, out: Any, pol: Any, currency: str) -> None:
 
 
 def _add_timeline(ds: xr.Dataset, out: Any, tl: Any, currency: str) -> None:
-    """The ``period`` dimension: per-path cash scalars, expected flows, series and bands."""
+    """The ``period`` dimension: per-path cash scalars, expected flows, series and bands
+    (quantiles weighted by the likelihood ratios of an importance-sampling run)."""
     ds.coords["period"] = ("period", list(tl.period_label), attrs("period", currency))
     ds.coords["period_end_day"] = ("period", tl.period_end_day,
                                    attrs("period_end_day", currency))
@@ -188,10 +194,15 @@ def _add_timeline(ds: xr.Dataset, out: Any, tl: Any, currency: str) -> None:
     _add_flows(ds, FLOWS, out.flow_sum, out.flow_sumsq, out.n_paths, currency)
     ds.coords["sample_path"] = ("sample_path", out.series_paths,
                                 attrs("sample_path", currency))
+    lw = getattr(out, "log_weight", None)
+    w = np.exp(lw[out.series_paths]) if lw is not None and is_weighted(lw) else None
     for j, name in enumerate(SERIES):
         ds[f"{name}_series"] = (("sample_path", "period"), out.series[j],
                                 attrs(f"{name}_series", currency))
-        band = np.quantile(out.series[j].astype(float), BAND_QUANTILES, axis=0)
+        values = out.series[j].astype(float)
+        band = (np.quantile(values, BAND_QUANTILES, axis=0) if w is None else np.array(
+            [[weighted_quantile(values[:, t], w, q) for t in range(values.shape[1])]
+             for q in BAND_QUANTILES]).reshape(len(BAND_QUANTILES), values.shape[1]))
         ds[f"{name}_band"] = (("band", "period"), band, attrs(f"{name}_band", currency))
     ds.coords["band"] = ("band", list(BAND_QUANTILES), attrs("band", currency))
     if tl.actions.managed:

@@ -20,6 +20,8 @@ import xarray as xr
 
 from portsim.results.estimators import (
     Z95,
+    LikelihoodRatios,
+    control_variate_mean,
     effective_sample_size,
     expected_shortfall,
     mean_se,
@@ -31,6 +33,7 @@ from portsim.results.estimators import (
     value_at_risk,
     weighted_expected_shortfall,
     weighted_mean,
+    weighted_quantile,
     weighted_value_at_risk,
 )
 from portsim.results.schema import NO_COVER
@@ -40,6 +43,7 @@ __all__ = [
     "cash_metrics",
     "insurance_frame",
     "insurance_metrics",
+    "path_weights",
     "risk_metrics",
     "summary_table",
     "supplier_metrics",
@@ -57,8 +61,9 @@ def risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
     With a ``log_weight`` variable (importance sampling) every figure is the weighted one
     (:func:`_weighted_risk_metrics`).
     """
-    if "log_weight" in ds and np.any(ds["log_weight"].values != 0.0):
-        return _weighted_risk_metrics(ds, levels)
+    lr = path_weights(ds)
+    if lr is not None:
+        return _sections(ds, levels, _weighted_risk_metrics(ds, levels, lr.w), lr)
     loss = ds["loss"].values
     n = loss.size
     sd = float(loss.std(ddof=1)) if n > 1 else float("nan")
@@ -97,27 +102,59 @@ def risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
             "share_of_expected_loss": el["value"] / el_total if el_total > 0 else float("nan"),
         })
     out["by_sector"] = sectors
+    return _sections(ds, levels, out)
+
+
+def path_weights(ds: xr.Dataset) -> LikelihoodRatios | None:
+    """The likelihood ratios of an importance-sampling run (a ``log_weight`` variable and
+    the shift θ in the ``z_shift`` attribute); None for plain Monte Carlo."""
+    if "log_weight" not in ds or not np.any(ds["log_weight"].values != 0.0):
+        return None
+    lw = ds["log_weight"].values
+    theta = np.atleast_1d(np.asarray(ds.attrs.get("z_shift", []), dtype=float))
+    shift2 = float(theta @ theta)
+    return LikelihoodRatios(np.exp(lw), 0.5 * shift2 - lw, shift2)
+
+
+def _sections(ds: xr.Dataset, levels: list[float], out: dict[str, Any],
+              lr: LikelihoodRatios | None = None) -> dict[str, Any]:
+    """``out`` with the cash, insurance, supplier and credit-management metrics of the run,
+    weighted by the likelihood ratios ``lr`` (None: plain)."""
     if "net_cash_flow" in ds:
-        out["cash"] = cash_metrics(ds, levels)
+        out["cash"] = cash_metrics(ds, levels, lr)
     if "policy" in ds.dims:
-        out["insurance"] = insurance_metrics(ds, levels)
+        out["insurance"] = insurance_metrics(ds, levels, lr)
     if "supplier_loss" in ds:
         out["suppliers"] = supplier_metrics(ds, levels)
     if "credit_management" in ds.attrs:
-        out["actions"] = action_metrics(ds)
+        out["actions"] = action_metrics(ds, lr)
     return out
 
 
-def action_metrics(ds: xr.Dataset) -> dict[str, Any]:
+def _mean(x: np.ndarray, lr: LikelihoodRatios | None) -> dict[str, float]:
+    """:func:`mean_se`, or with likelihood ratios :func:`control_variate_mean`."""
+    return mean_se(x) if lr is None else control_variate_mean(x, lr.w, lr.proj, lr.shift2)
+
+
+def _var(x: np.ndarray, level: float, lr: LikelihoodRatios | None) -> dict[str, float]:
+    """VaR (the ``level`` quantile) of ``x`` with its 95 % interval and the standard error
+    read off it; from the weighted tail with likelihood ratios."""
+    v, lo, hi = (value_at_risk(x, level) if lr is None
+                 else weighted_value_at_risk(x, lr.w, level))
+    return {"value": v, "ci_low": lo, "ci_high": hi, "se": (hi - lo) / (2 * Z95)}
+
+
+def action_metrics(ds: xr.Dataset, lr: LikelihoodRatios | None = None) -> dict[str, Any]:
     """Credit management on the paths (binding limits, ``[actions]``), with Monte Carlo errors:
     lost sales and margin; with monitoring also late-payment interest, collection costs,
     alerts (customers reaching the most severe level) per path, true and false ones, the
     share of alerts that are true (``hit_rate``), the mean lead time of true alerts (days from
     the first period end at the most severe level to the default; alerts weighed equally) and
-    the expected customers at each level per period end."""
+    the expected customers at each level per period end. ``lr``: the likelihood ratios of an
+    importance-sampling run (which refuses monitoring: limits only)."""
     out: dict[str, Any] = {"mode": str(ds.attrs["credit_management"]),
-                           "lost_sales": mean_se(ds["lost_sales"].values),
-                           "lost_margin": mean_se(ds["lost_margin"].values)}
+                           "lost_sales": _mean(ds["lost_sales"].values, lr),
+                           "lost_margin": _mean(ds["lost_margin"].values, lr)}
     if "n_alerts" not in ds:
         return out
     true = ds["n_true_alerts"].values.astype(float)
@@ -136,16 +173,15 @@ def action_metrics(ds: xr.Dataset) -> dict[str, Any]:
     return out
 
 
-def _weighted_risk_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
+def _weighted_risk_metrics(ds: xr.Dataset, levels: list[float],
+                           w: np.ndarray) -> dict[str, Any]:
     """:func:`risk_metrics` of an importance-sampling run: the same keys, every estimate
     weighted by w = exp(log_weight) (see "weighted estimators" above), standard errors by
     the weighted-sample delta method, plus ``importance_sampling``: the effective sample
     size of all paths (``effective_sample_size``) and, per level, of the paths beyond the VaR
     (``tail_effective_sample_size``, what the tail figures rest on), the mean weight, the
-    shift, and P(L > VaR). Default-only runs only (the timeline refuses importance
-    sampling)."""
+    shift, and P(L > VaR)."""
     loss = ds["loss"].values
-    w = np.exp(ds["log_weight"].values)
     n = loss.size
     el = weighted_mean(loss, w)
     m = el["value"]
@@ -202,7 +238,8 @@ def _scaled(d: dict[str, float], by: float) -> dict[str, float]:
     return {"value": d["value"] / by, "se": d["se"] / abs(by)}
 
 
-def insurance_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
+def insurance_metrics(ds: xr.Dataset, levels: list[float],
+                      lr: LikelihoodRatios | None = None) -> dict[str, Any]:
     """The value of each policy variant's cover against ``none``, on the same paths.
 
     Every difference is variant − none per path, so its Monte Carlo error is that of a paired
@@ -220,6 +257,10 @@ def insurance_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
       cash flow it is measured from is left out);
     * ``expected_loss_ratio`` = E[net indemnity] / premium; ``net_cost_of_cover`` = premium −
       E[net indemnity]; ``es_reduction_per_premium`` = (ES_none − ES_variant) / premium.
+
+    ``lr``: the likelihood ratios of an importance-sampling run; every estimate is then the
+    weighted one (means by :func:`control_variate_mean`, quantiles and the paired
+    differences from the weighted tail).
     """
     names = [str(x) for x in ds["policy"].values]
     base = names.index(NO_COVER)
@@ -228,7 +269,10 @@ def insurance_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
     indemnity = ds["indemnity"].values
     cur = ds.attrs.get("currency", "")
     ncf = ds["policy_net_cash_flow"].values
-    short = ncf.mean(axis=0)[None, :] - ncf
+    mean_ncf = (ncf.mean(axis=0) if lr is None else
+                np.array([_mean(ncf[:, v], lr)["value"] for v in range(ncf.shape[1])]))
+    w = None if lr is None else lr.w
+    short = mean_ncf[None, :] - ncf
     buffer = ds["policy_buffer_breach"].values.astype(float)
     line = ds["policy_line_breach"].values.astype(float)
     out: dict[str, Any] = {
@@ -243,8 +287,8 @@ def insurance_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
         if v == base:
             continue
         prem = float(ds["premium"].values[v])
-        ei = mean_se(indemnity[:, v])
-        d_el = mean_se(retained[:, v] - gross)
+        ei = _mean(indemnity[:, v], lr)
+        d_el = _mean(retained[:, v] - gross, lr)
         entry: dict[str, Any] = {
             "premium": prem,
             "premium_paid": float(ds["premium_paid"].values[v]),
@@ -254,29 +298,28 @@ def insurance_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
                 float(ds["annual_premium"].values[v] / ds["insured_turnover"].values[v])
                 if ds["insured_turnover"].values[v] > 0 else float("nan")),
             "expected_indemnity": ei,
-            "expected_indemnity_cash": mean_se(ds["indemnity_cash"].values[:, v]),
-            "expected_retained_loss": mean_se(retained[:, v]),
-            "expected_n_claims": mean_se(ds["n_claims"].values[:, v].astype(float)),
+            "expected_indemnity_cash": _mean(ds["indemnity_cash"].values[:, v], lr),
+            "expected_retained_loss": _mean(retained[:, v], lr),
+            "expected_n_claims": _mean(ds["n_claims"].values[:, v].astype(float), lr),
             "delta_expected_loss": d_el,
             "expected_loss_ratio": _scaled(ei, prem),
             "net_cost_of_cover": {"value": prem - ei["value"], "se": ei["se"]},
-            "delta_p_buffer_breach": mean_se(buffer[:, v] - buffer[:, base]),
-            "delta_p_line_breach": mean_se(line[:, v] - line[:, base]),
+            "delta_p_buffer_breach": _mean(buffer[:, v] - buffer[:, base], lr),
+            "delta_p_line_breach": _mean(line[:, v] - line[:, base], lr),
             "retained_var": {}, "retained_es": {}, "delta_var": {}, "delta_es": {},
             "delta_cash_flow_at_risk": {}, "es_reduction_per_premium": {},
         }
         for q in levels:
             key = f"{q:g}"
-            r_var, lo, hi = value_at_risk(retained[:, v], q)
-            r_es, r_es_se = expected_shortfall(retained[:, v], q)
-            entry["retained_var"][key] = {"value": r_var, "ci_low": lo, "ci_high": hi,
-                                          "se": (hi - lo) / (2 * Z95)}
+            entry["retained_var"][key] = _var(retained[:, v], q, lr)
+            r_es, r_es_se = (expected_shortfall(retained[:, v], q) if w is None
+                             else weighted_expected_shortfall(retained[:, v], w, q))
             entry["retained_es"][key] = {"value": r_es, "se": r_es_se}
-            entry["delta_var"][key] = paired_var_diff(retained[:, v], gross, q)
-            d_es = paired_es_diff(retained[:, v], gross, q)
+            entry["delta_var"][key] = paired_var_diff(retained[:, v], gross, q, w)
+            d_es = paired_es_diff(retained[:, v], gross, q, w)
             entry["delta_es"][key] = d_es
             entry["delta_cash_flow_at_risk"][key] = paired_var_diff(short[:, v],
-                                                                     short[:, base], q)
+                                                                     short[:, base], q, w)
             entry["es_reduction_per_premium"][key] = _scaled(
                 {"value": -d_es["value"], "se": d_es["se"]}, prem)
         out["policies"][name] = entry
@@ -319,17 +362,37 @@ def insurance_frame(metrics: dict[str, Any], level: float) -> pd.DataFrame:
     } for name, r_el, r_var, r_es, prem, ind, cost, red in rows])
 
 
-def _prob(x: np.ndarray) -> dict[str, float]:
+def _prob(x: np.ndarray, lr: LikelihoodRatios | None = None) -> dict[str, float]:
+    """P(x) of a boolean per-path ``x`` with its binomial standard error, or with likelihood
+    ratios the weighted mean of the indicator (:func:`control_variate_mean`)."""
+    if lr is not None:
+        return _mean(x.astype(float), lr)
     n = x.size
     p = float(x.mean())
     return {"value": p, "se": math.sqrt(max(p * (1 - p), 0.0) / n) if n else float("nan")}
 
 
-def _dist(x: np.ndarray, levels: tuple[float, ...] = (0.05, 0.5, 0.95)) -> dict[str, Any]:
-    x = x[np.isfinite(x)]
-    out: dict[str, Any] = mean_se(x) if x.size else {"value": float("nan"), "se": float("nan")}
-    out["quantiles"] = {f"{q:g}": float(np.quantile(x, q)) for q in levels} if x.size else {}
-    return out
+def _dist(x: np.ndarray, levels: tuple[float, ...] = (0.05, 0.5, 0.95),
+          lr: LikelihoodRatios | None = None) -> dict[str, Any]:
+    """Mean (standard error) and quantiles of the finite values of ``x``; with likelihood
+    ratios, the weighted mean (:func:`control_variate_mean`) and the quantiles of
+    :func:`weighted_quantile`."""
+    ok = np.isfinite(x)
+    if lr is not None:
+        if not ok.any():
+            return {"value": float("nan"), "se": float("nan"), "quantiles": {}}
+        w = lr.w
+        # the mean over the finite values: a ratio of weighted means unless all are finite
+        out: dict[str, Any] = (_mean(x, lr) if ok.all() else ratio_of_means(
+            np.where(ok, w * np.where(ok, x, 0.0), 0.0), np.where(ok, w, 0.0)))
+        out["quantiles"] = {f"{q:g}": weighted_quantile(x[ok], w[ok], q) for q in levels}
+        return out
+    x = x[ok]
+    plain: dict[str, Any] = mean_se(x) if x.size else {"value": float("nan"),
+                                                       "se": float("nan")}
+    plain["quantiles"] = ({f"{q:g}": float(np.quantile(x, q)) for q in levels} if x.size
+                          else {})
+    return plain
 
 
 #: The per-path supplier variables of :func:`supplier_metrics`, by their key there.
@@ -368,45 +431,62 @@ def supplier_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
     return out
 
 
-def cash_metrics(ds: xr.Dataset, levels: list[float]) -> dict[str, Any]:
+def cash_metrics(ds: xr.Dataset, levels: list[float],
+                 lr: LikelihoodRatios | None = None) -> dict[str, Any]:
     """Cash, DSO and working-capital metrics of a timeline run, with Monte Carlo errors.
 
     Cash-flow-at-risk at level q is E[NCF] − Q_{1−q}(NCF) for the net operating cash flow over
     the horizon (how far cash flow can fall short of its expectation), with the 95 % interval
     of the order statistic; probabilities carry binomial standard errors.
+
+    With the likelihood ratios ``lr`` of an importance-sampling run every figure is the
+    weighted one: means and probabilities (means of indicators) by
+    :func:`control_variate_mean`,
+    quantiles (CFaR, the lower quantiles of the minimum cash) from the weighted tail
+    (:func:`weighted_value_at_risk`), and ``importance_sampling`` gives, per level, the
+    effective sample size of the paths beyond the CFaR (``tail_effective_sample_size``) and
+    of those breaching the credit line.
     """
     ncf = ds["net_cash_flow"].values
-    short = ncf.mean() - ncf
-    cfar = {}
-    for q in levels:
-        v, lo, hi = value_at_risk(short, q)
-        cfar[f"{q:g}"] = {"value": v, "ci_low": lo, "ci_high": hi, "se": (hi - lo) / (2 * Z95)}
+    short = (ncf.mean() if lr is None else _mean(ncf, lr)["value"]) - ncf
+    cfar = {f"{q:g}": _var(short, q, lr) for q in levels}
     minc = ds["min_cash"].values
     min_cash_q = {}
     for q in levels:
-        v, lo, hi = value_at_risk(-minc, q)
-        min_cash_q[f"{1 - q:.4g}"] = {"value": -v, "ci_low": -hi, "ci_high": -lo}
+        v = _var(-minc, q, lr)
+        min_cash_q[f"{1 - q:.4g}"] = {"value": -v["value"], "ci_low": -v["ci_high"],
+                                      "ci_high": -v["ci_low"]}
     first = ds["first_breach_period"].values
     periods = ds["period"].values
     breach_by_period = [
-        {"period": str(periods[k]), **_prob(first == k)} for k in range(periods.size)
+        {"period": str(periods[k]), **_prob(first == k, lr)} for k in range(periods.size)
     ]
-    return {
-        "p_buffer_breach": _prob(ds["buffer_breach"].values),
-        "p_line_breach": _prob(ds["line_breach"].values),
+    out = {
+        "p_buffer_breach": _prob(ds["buffer_breach"].values, lr),
+        "p_line_breach": _prob(ds["line_breach"].values, lr),
         "first_breach_by_period": breach_by_period,
         "cash_flow_at_risk": cfar,
-        "net_cash_flow": _dist(ncf),
-        "min_cash": {**_dist(minc), "lower_quantiles": min_cash_q},
-        "peak_line_usage": _dist(ds["peak_line_usage"].values),
-        "cash_gap": _dist(ds["cash_gap"].values),
-        "dso_avg": _dist(ds["dso_avg"].values),
-        "dso_end": _dist(ds["dso_end"].values),
-        "peak_wcr": _dist(ds["peak_wcr"].values),
-        "protracted_amount": mean_se(ds["protracted_amount"].values),
-        "n_protracted": mean_se(ds["n_protracted"].values.astype(float)),
+        "net_cash_flow": _dist(ncf, lr=lr),
+        "min_cash": {**_dist(minc, lr=lr), "lower_quantiles": min_cash_q},
+        "peak_line_usage": _dist(ds["peak_line_usage"].values, lr=lr),
+        "cash_gap": _dist(ds["cash_gap"].values, lr=lr),
+        "dso_avg": _dist(ds["dso_avg"].values, lr=lr),
+        "dso_end": _dist(ds["dso_end"].values, lr=lr),
+        "peak_wcr": _dist(ds["peak_wcr"].values, lr=lr),
+        "protracted_amount": _mean(ds["protracted_amount"].values, lr),
+        "n_protracted": _mean(ds["n_protracted"].values.astype(float), lr),
         "series_stride": int(ds.attrs.get("series_stride", 1)),
     }
+    if lr is not None:
+        line = ds["line_breach"].values.astype(bool)
+        out["importance_sampling"] = {
+            "effective_sample_size": effective_sample_size(lr.w),
+            "tail_effective_sample_size": {
+                key: tail_effective_sample_size(short, lr.w, d["value"])
+                for key, d in cfar.items()},
+            "line_breach_effective_sample_size": effective_sample_size(lr.w[line]),
+        }
+    return out
 
 
 def summary_table(metrics: dict[str, Any]) -> pd.DataFrame:

@@ -277,10 +277,12 @@ def run_with(
                                    **common)
     else:
         out = simulate(inputs, threads=opts.threads, **common)
-    exact = None
+    exact: tuple[np.ndarray, np.ndarray | None] | None = None
     if inputs.z_shift is not None and np.any(inputs.z_shift != 0.0):
         # the kernels' per-customer sums are under the shifted measure: exact values instead
-        exact = importance.exact_customer_moments(inputs)
+        p_exact, el_exact = importance.exact_customer_moments(inputs)
+        # a timeline's loss is on the unpaid invoices: its sums are weighted (engine.chunk)
+        exact = (p_exact, None if inputs.timeline is not None else el_exact)
     contribs: list[attribution.Contributions] = []
     conc = None
     if opts.contributions:

@@ -417,19 +417,24 @@ def _factor_multiplier_problems(names: list[str], config: RunConfig) -> list[Pro
 
 
 def _importance_problems(config: RunConfig) -> list[Problem]:
-    """``tail_sampling = "importance"`` shifts the Gaussian factors of a default-only run (see
-    :mod:`portsim.inputs.importance`)."""
+    """``tail_sampling = "importance"`` shifts the Gaussian factors (see
+    :mod:`portsim.inputs.importance`); every per-path output of a ``[timeline]`` run (cash,
+    DSO, insurance) is weighted by the likelihood ratio, but not the per-supplier default
+    counts of ``[suppliers]`` nor the customers at each alert level of
+    ``[actions]``, which the kernels sum over the paths unweighted."""
     problems = []
     if config.model.copula == "student_t":
         problems.append(Problem("config [simulation]", "tail_sampling='importance'",
                                 "shifts the Gaussian factors only; the Student-t copula's "
                                 "tail also comes from its common scale",
                                 'use tail_sampling = "plain" or copula = "gaussian"'))
-    if config.timeline is not None:
-        problems.append(Problem("config [simulation]", "tail_sampling='importance'",
-                                "is for default-only runs: the cash and insurance metrics of "
-                                "a [timeline] run are not weighted",
-                                'use tail_sampling = "plain" with a [timeline]'))
+    for section, used in (("[suppliers]", config.suppliers is not None),
+                          ("[actions]", config.active_actions is not None)):
+        if used:
+            problems.append(Problem("config [simulation]", "tail_sampling='importance'",
+                                    f"is not supported with {section} (their counts are "
+                                    "summed over the paths without the likelihood ratios)",
+                                    f'use tail_sampling = "plain", or remove {section}'))
     return problems
 
 
