@@ -138,7 +138,7 @@ def _sales_stop(out_issued_stop, out_supplier_stop, p, period_of_day, issue, amt
         out_supplier_stop[p, period_of_day[sday]] += cogs_share * amt
 
 
-@kernel()
+@kernel(inline=True)
 def _review(day, next_day, s_paid, s_due, s_amt, cnt, window_days, limit, feat):
     """The monitoring features of a customer at the end of ``day`` into ``feat`` (indexed by
     :class:`~portsim.kernels.codes.Feature`) from its ``cnt`` shipped invoices: amount-
@@ -227,7 +227,7 @@ def _quiet(late, util, rule_level, cond_start, cond_feature, cond_op, cond_value
     return True
 
 
-@kernel()
+@kernel(inline=True)
 def _compact(day, window_days, s_paid, s_due, s_amt, cnt):
     """Drop from the first ``cnt`` shipped invoices those that no later period end or new
     invoice can see: paid by ``day`` and due ``window_days`` or more before it (settled, and
@@ -249,7 +249,7 @@ def _compact(day, window_days, s_paid, s_due, s_amt, cnt):
     return kept, total, open_amt
 
 
-@kernel()
+@kernel(inline=True)
 def _accrue(out_interest, p, period_of_day, a, b, rate, s_paid, s_due, s_amt, cnt,
             default_day, n_days):
     """Late-payment interest on the first ``cnt`` shipped invoices for the days in ``(a, b]``
@@ -263,7 +263,7 @@ def _accrue(out_interest, p, period_of_day, a, b, rate, s_paid, s_due, s_amt, cn
             out_interest[p, period_of_day[paid]] += s_amt[k] * rate * days / 365.0
 
 
-@kernel()
+@kernel(inline=True)
 def _level(feat, rule_level, cond_start, cond_feature, cond_op, cond_value):
     """The most severe level among the rules whose conditions all hold (0 when none does);
     a NaN feature makes its condition false."""
