@@ -13,7 +13,9 @@ import pytest
 from test_timeline_kernel import COGS, M, run_kernel
 
 from portsim.config import ActionsConfig
+from portsim.inputs.actions import action_arrays
 from portsim.kernels.codes import DefaultMethod
+from portsim.kernels.timeline import _quiet
 
 pytestmark = pytest.mark.jitoff
 
@@ -175,3 +177,24 @@ def test_the_insurer_cancels_the_limit_of_a_red_buyer_for_later_deliveries() -> 
         red_limit_factor=factors)
     np.testing.assert_allclose(claims.qualifying.sum(axis=0), [150.0, 120.0, 130.0],
                                rtol=1e-15)
+
+
+@pytest.mark.parametrize(("when", "late", "util", "quiet"), [
+    ("dbt > 30", 29, np.nan, True),  # at most 29 days late: dbt ≤ 29 cannot exceed 30
+    ("dbt > 30", 30, np.nan, False),  # a mean of 30s may round above 30
+    ("dbt >= 30", 29, np.nan, True),
+    ("dbt >= 30", 30, np.nan, False),
+    ("oldest_overdue_days > 60", 59, np.nan, True),
+    ("oldest_overdue_days > 60", 61, np.nan, False),
+    ("dbt < 5", 0, np.nan, False),  # a good payer can fire a "less than" rule
+    ("dbt == 0", 0, np.nan, False),
+    ("dbt != 0", 0, np.nan, True),  # every feature is 0 (or NaN)
+    ("limit_utilisation > 0.8", 100, np.nan, True),  # no limit: never fires
+    ("limit_utilisation > 0.8", 100, 0.8, True),
+    ("limit_utilisation > 0.8", 100, 0.81, False),
+])
+def test_a_review_is_skipped_only_when_no_rule_can_fire(when: str, late: int, util: float,
+                                                        quiet: bool) -> None:
+    a = action_arrays(_actions({}, when), False, np.array([1.0]))
+    assert _quiet(late, util, a.rule_level, a.cond_start, a.cond_feature, a.cond_op,
+                  a.cond_value) == quiet

@@ -139,20 +139,23 @@ def _sales_stop(out_issued_stop, out_supplier_stop, p, period_of_day, issue, amt
 
 
 @kernel(inline=True)
-def _review(day, s_paid, s_due, s_amt, cnt, window_days, limit, feat):
+def _review(day, next_day, s_paid, s_due, s_amt, cnt, window_days, limit, feat):
     """The monitoring features of a customer at the end of ``day`` into ``feat`` (indexed by
     :class:`~portsim.kernels.codes.Feature`) from its ``cnt`` shipped invoices: amount-
     weighted days beyond terms of those due in the last ``window_days`` and paid or overdue
     (an open one counts to ``day``), the oldest open invoice's days past due, and the open
     amount over ``limit`` (NaN when there is nothing to weigh or no limit). In the same pass
     the invoices no later review or new invoice can see are dropped (as :func:`_compact`);
-    returns the number kept and their amount."""
+    returns the number kept, their amount and the largest ``max(paid − due, 0)`` of those a
+    review on ``next_day`` (or later) can see, which bounds the features there
+    (:func:`_quiet`)."""
     num = 0.0
     den = 0.0
     oldest = 0
     open_amt = 0.0
     kept = 0
     total = 0.0
+    late = 0
     for k in range(cnt):
         a = s_amt[k]
         paid = s_paid[k]
@@ -175,11 +178,53 @@ def _review(day, s_paid, s_due, s_amt, cnt, window_days, limit, feat):
         s_amt[kept] = a
         kept += 1
         total += a
+        if paid - due > late and (paid > next_day or next_day - due < window_days):
+            late = paid - due
     feat[Feature.DBT] = num / den if den > 0.0 else np.nan
     feat[Feature.OLDEST_OVERDUE_DAYS] = oldest
     feat[Feature.LIMIT_UTILISATION] = (open_amt / limit if limit > 0.0 and limit < np.inf
                                        else np.nan)
-    return kept, total
+    return kept, total, late
+
+
+@kernel()
+def _quiet(late, util, rule_level, cond_start, cond_feature, cond_op, cond_value):
+    """Whether no rule can fire when ``dbt`` and ``oldest_overdue_days`` lie in
+    ``[0, late]`` and ``limit_utilisation`` in ``[0, util]`` (NaN: no limit), each possibly
+    NaN: then :func:`_level` is 0 without computing the features.
+
+    A review on day ``T`` sees invoices with non-negative amounts ``a`` and
+    ``x = max(min(paid, T) − due, 0) ≤ max(paid − due, 0)``: their amount-weighted mean (up
+    to rounding, allowed for with a relative 1e-9) and the oldest open invoice's ``T − due``
+    are at most ``late``, the largest ``max(paid − due, 0)`` among them, and the open amount
+    at most the running total of the invoices kept (sums of non-negative terms in the same
+    order)."""
+    hi_days = late * (1.0 + 1e-9)
+    for r in range(rule_level.shape[0]):
+        can = True
+        for c in range(cond_start[r], cond_start[r + 1]):
+            hi = util if cond_feature[c] == Feature.LIMIT_UTILISATION else hi_days
+            w = cond_value[c]
+            op = cond_op[c]
+            if hi != hi:
+                can = False  # only NaN: the condition is false
+            elif op == Compare.GT:
+                can = hi > w
+            elif op == Compare.GE:
+                can = hi >= w
+            elif op == Compare.LT:
+                can = w > 0.0
+            elif op == Compare.LE:
+                can = w >= 0.0
+            elif op == Compare.EQ:
+                can = w >= 0.0 and w <= hi
+            else:
+                can = hi > 0.0 or w != 0.0
+            if not can:
+                break
+        if can:
+            return False
+    return True
 
 
 @kernel(inline=True)
@@ -364,6 +409,10 @@ def timeline_paths(
     max_inv = 0
     for i in range(n):
         max_inv = max(max_inv, inv_start[i + 1] - inv_start[i])
+    nonneg = True  # the bounds of _quiet hold (amounts are never negative in a book)
+    for j in range(inv_amount.shape[0]):
+        if not inv_amount[j] >= 0.0:
+            nonneg = False
     s_paid = np.empty(max_inv, dtype=np.int64)  # a managed customer's shipped invoices
     s_due = np.empty(max_inv, dtype=np.int64)
     s_amt = np.empty(max_inv)
@@ -448,6 +497,7 @@ def timeline_paths(
                     reviewed = 0  # the last period end evaluated (day)
                     cnt = 0  # invoices shipped (and kept)
                     kept_total = 0.0  # their amount: at least the amount open
+                    late = 0  # bounds max(paid − due, 0) of those a review can see
                     for j in range(ja, jb + 1):  # j = jb: the period ends after the last one
                         issue = inv_issue[j] if j < jb else n_days + 1
                         while (watch and e < n_periods and period_end_day[e] < issue
@@ -458,10 +508,18 @@ def timeline_paths(
                                         interest_collection * lv_interest[level], s_paid,
                                         s_due, s_amt, cnt, default_day, n_days)
                             reviewed = day_e
-                            cnt, kept_total = _review(day_e, s_paid, s_due, s_amt, cnt,
-                                                      window_days, credit_limit[i], feat)
-                            new = _level(feat, rule_level, cond_start, cond_feature, cond_op,
-                                         cond_value)
+                            lim_i = credit_limit[i]
+                            util = (kept_total / lim_i * (1.0 + 1e-9)
+                                    if lim_i > 0.0 and lim_i < np.inf else np.nan)
+                            if nonneg and _quiet(late, util, rule_level, cond_start,
+                                                 cond_feature, cond_op, cond_value):
+                                new = 0  # no rule can fire: the review is not needed
+                            else:
+                                cnt, kept_total, late = _review(
+                                    day_e, period_end_day[min(e + 1, n_periods - 1)], s_paid,
+                                    s_due, s_amt, cnt, window_days, lim_i, feat)
+                                new = _level(feat, rule_level, cond_start, cond_feature,
+                                             cond_op, cond_value)
                             if new != level and lv_cost_customer[new] > 0.0 and day_e < n_days:
                                 out_action_cost[p, period_of_day[day_e + 1]] += \
                                     lv_cost_customer[new]
@@ -536,6 +594,7 @@ def timeline_paths(
                         s_amt[cnt] = credit
                         cnt += 1
                         kept_total += credit
+                        late = max(late, paid - due)
                     if first_top >= 0:
                         out_alerts[p, 0] += 1
                         if defaulted:
