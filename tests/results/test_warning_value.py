@@ -21,6 +21,7 @@ from portsim.results.comparison import (
     WARNING_VALUE_COLUMNS,
     comparison_level,
     scenario_comparison,
+    scenario_paths,
     warning_value_frame,
     warning_value_summary,
 )
@@ -87,6 +88,9 @@ def test_a_run_without_lost_margin_has_zeros() -> None:
     assert float(np.abs(paths["lost_margin"].sel(scenario=BASE)).max()) == 0.0
     assert float(paths["lost_margin"].sel(scenario="stop_red").min()) >= 0.0
     assert paths["lost_margin"].attrs["units"] == "EUR"
+    # the per-path variables of a run, taken twice (as a batch does), keep its lost margin
+    run = _run(np.random.default_rng(0), 50, np.zeros(50), np.ones(50), 0.1, 0.1)
+    assert "lost_margin" in scenario_paths(scenario_paths(run))
     # no run carries it: the batch has none (and no margin rows)
     plain = combine({k: paths.sel(scenario=k).drop_vars(["lost_margin", "scenario"])
                      for k in (BASE, "stop_red")}, ())

@@ -86,7 +86,8 @@ def scenario_paths(ds: xr.Dataset, policies: list[str] | tuple[str, ...] = ()) -
             out[var] = (("path", "policy"), np.stack(cols, axis=1), attrs)
         out.coords["policy"] = ("policy", list(policies), _coord_attrs("policy"))
     out.attrs = {k: v for k, v in ds.attrs.items()
-                 if k in ("currency", "seed", "n_paths", "scenario", "kernel")}
+                 if k in ("currency", "seed", "n_paths", "scenario", "kernel",
+                          "credit_management")}
     return out
 
 
